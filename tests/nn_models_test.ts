@@ -61,13 +61,14 @@ Deno.test("initialisation follows torchvision's distributions", () => {
   deepStrictEqual(initialValues(graph.params, 7).get("conv1.weight"), values.get("conv1.weight"));
 });
 
-Deno.test("unknown architecture and too-small images are clear errors", () => {
+Deno.test("unknown architecture and head positions that do not fit the image are clear errors", () => {
   throws(
     () => modelConfig("resnet99", { classes: 2, imageSize: 32 }),
     /unknown architecture 'resnet99'.*resnet18/,
   );
+  const config = modelConfig("resnet18", { classes: 2, imageSize: 24, neuralDim: 3 });
   throws(
-    () => buildModel(modelConfig("resnet18", { classes: 2, imageSize: 8 }), 1),
-    /too small|not divisible/,
+    () => buildModel({ ...config, headPosition: "layer1" } as typeof config, 1),
+    /6×6 is not divisible into 4×4/,
   );
 });
