@@ -1,0 +1,110 @@
+/**
+ * Elementwise ops on flat fp32 buffers, each a {@link Rule} (forward beside gradients) compiled by
+ * `lib/gpu/expr.ts`: ReLU, residual add, copy / add-into (gradient routing and accumulation), scale.
+ * Output buffers must not alias inputs (WebGPU forbids a buffer bound both read-only and writable).
+ * @module
+ */
+import type { Dispatch, Gpu } from "../gpu/device.ts";
+import { type CompiledRule, compileRule, type Rule } from "../gpu/expr.ts";
+import { checkDims } from "./shape.ts";
+
+/** The rules, forward beside gradient. ReLU's gradient reads the output, so `y` may overwrite nothing. */
+export const RULES = {
+  relu: { inputs: { x: "elem" }, forward: "max(x, 0.0)", grads: { x: "select(0.0, dy, y > 0.0)" } },
+  add: { inputs: { a: "elem", b: "elem" }, forward: "a + b", grads: { a: "dy", b: "dy" } },
+  copy: { inputs: { x: "elem" }, forward: "x", grads: { x: "dy" } },
+  scale: { inputs: { x: "elem" }, scalars: ["factor"], forward: "factor * x", grads: { x: "factor * dy" } },
+} as const satisfies Record<string, Rule>;
+
+async function compileFlat(gpu: Gpu, op: string, rule: Rule, count: number): Promise<CompiledRule> {
+  checkDims(op, { count });
+  return await compileRule(gpu, op, rule);
+}
+
+/** `y = max(x, 0)`; backward `dx = dy · [y > 0]` (PyTorch's choice: zero gradient at 0). */
+export class Relu {
+  private constructor(private readonly kernels: CompiledRule, readonly count: number) {}
+
+  /** Compiles for `count` elements. */
+  static async create(gpu: Gpu, { count }: { count: number }): Promise<Relu> {
+    return new Relu(await compileFlat(gpu, "Relu", RULES.relu, count), count);
+  }
+
+  /** `y = relu(x)`. */
+  forward({ x, y }: { x: GPUBuffer; y: GPUBuffer }): Dispatch[] {
+    return [this.kernels.forward!.bind({ x }, y, { count: this.count })];
+  }
+
+  /** `dx = dy · [y > 0]`, or `dx += …` with `accumulate`. */
+  backward({ y, dy, dx }: { y: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer }, accumulate = false): Dispatch[] {
+    return [this.kernels.grads.x.bind({ y, dy }, dx, { count: this.count }, {}, accumulate)];
+  }
+}
+
+/** Residual add `y = a + b`. Its backward is a pass-through: both inputs receive `dy`. */
+export class Add {
+  private constructor(private readonly kernels: CompiledRule, readonly count: number) {}
+
+  /** Compiles for `count` elements. */
+  static async create(gpu: Gpu, { count }: { count: number }): Promise<Add> {
+    return new Add(await compileFlat(gpu, "Add", RULES.add, count), count);
+  }
+
+  /** `y = a + b`. */
+  forward({ a, b, y }: { a: GPUBuffer; b: GPUBuffer; y: GPUBuffer }): Dispatch[] {
+    return [this.kernels.forward!.bind({ a, b }, y, { count: this.count })];
+  }
+
+  /**
+   * Routes `dy` into `da` and `db` (copies, or adds with `accumulate`). A graph that can hand `dy` itself to
+   * both branches needs no dispatch at all; this is for when it cannot.
+   */
+  backward({ dy, da, db }: { dy: GPUBuffer; da: GPUBuffer; db: GPUBuffer }, accumulate = false): Dispatch[] {
+    const extent = { count: this.count };
+    return [
+      this.kernels.grads.a.bind({ dy }, da, extent, {}, accumulate),
+      this.kernels.grads.b.bind({ dy }, db, extent, {}, accumulate),
+    ];
+  }
+}
+
+/** `y = x` or, with `accumulate`, `y += x` (add-into: gradient accumulation at residual merges). */
+export class Copy {
+  private constructor(private readonly kernels: CompiledRule, readonly count: number) {}
+
+  /** Compiles for `count` elements. */
+  static async create(gpu: Gpu, { count }: { count: number }): Promise<Copy> {
+    return new Copy(await compileFlat(gpu, "Copy", RULES.copy, count), count);
+  }
+
+  /** `y = x`, or `y += x` with `accumulate`. */
+  forward({ x, y }: { x: GPUBuffer; y: GPUBuffer }, accumulate = false): Dispatch[] {
+    return [this.kernels.forward!.bind({ x }, y, { count: this.count }, {}, accumulate)];
+  }
+}
+
+/** `y = factor · x` with a factor fixed at creation. */
+export class Scale {
+  private constructor(
+    private readonly kernels: CompiledRule,
+    readonly count: number,
+    readonly factor: number,
+  ) {}
+
+  /** Compiles for `count` elements. */
+  static async create(gpu: Gpu, { count, factor }: { count: number; factor: number }): Promise<Scale> {
+    return new Scale(await compileFlat(gpu, "Scale", RULES.scale, count), count, factor);
+  }
+
+  /** `y = factor · x`, or `y += …` with `accumulate`. */
+  forward({ x, y }: { x: GPUBuffer; y: GPUBuffer }, accumulate = false): Dispatch[] {
+    return [this.kernels.forward!.bind({ x }, y, { count: this.count }, { factor: this.factor }, accumulate)];
+  }
+
+  /** `dx = factor · dy`, or `dx += …` with `accumulate`. */
+  backward({ dy, dx }: { dy: GPUBuffer; dx: GPUBuffer }, accumulate = false): Dispatch[] {
+    return [
+      this.kernels.grads.x.bind({ dy }, dx, { count: this.count }, { factor: this.factor }, accumulate),
+    ];
+  }
+}
