@@ -41,7 +41,6 @@ export interface Extent {
 }
 
 const WORKGROUP = 256;
-const RESERVED = new Set(["i", "c", "p", "out", "value", "main"]);
 
 /** One generated elementwise kernel: `out[i] = expr` (or `out[i] += expr`). */
 export class ElementwiseKernel {
@@ -65,7 +64,7 @@ export class ElementwiseKernel {
     expr: string,
   ): Promise<ElementwiseKernel> {
     for (const id of [...Object.keys(operands), ...scalars]) {
-      if (!/^[A-Za-z_]\w*$/.test(id) || RESERVED.has(id)) {
+      if (!/^[A-Za-z_]\w*$/.test(id)) {
         throw new Error(`${name}: bad operand name "${id}"`);
       }
     }
@@ -134,13 +133,18 @@ function generate(operands: [string, OperandKind][], scalars: readonly string[],
     "plane: u32",
     "channels: u32",
     "accumulate: u32",
-    ...scalars.map((s) => `${s}: f32`),
+    ...scalars.map((s) => `v_${s}: f32`),
   ];
   const bindings = operands.map(([id], b) =>
     `@group(0) @binding(${b}) var<storage, read> in_${id}: array<f32>;`
   );
   const n = operands.length;
-  const loads = operands.map(([id, kind]) => `  let ${id} = in_${id}[${kind === "elem" ? "i" : "c"}];`);
+  const loads = operands.map(([id, kind]) => `  let v_${id} = in_${id}[${kind === "elem" ? "i" : "c"}];`);
+  // names are prefixed in the WGSL so that operands may be called anything (`target` is a WGSL keyword)
+  const names = [...operands.map(([id]) => id), ...scalars];
+  const body = names.length === 0
+    ? expr
+    : expr.replace(new RegExp(`\\b(${names.join("|")})\\b`, "g"), "v_$1");
   const needsChannel = operands.some(([, kind]) => kind === "channel");
   return [
     `struct Params { ${fields.join(", ")} }`,
@@ -153,8 +157,8 @@ function generate(operands: [string, OperandKind][], scalars: readonly string[],
     `  if (i >= p.count) { return; }`,
     ...(needsChannel ? [`  let c = (i / p.plane) % p.channels;`] : []),
     ...loads,
-    ...scalars.map((s) => `  let ${s} = p.${s};`),
-    `  let value = ${expr};`,
+    ...scalars.map((s) => `  let v_${s} = p.v_${s};`),
+    `  let value = ${body};`,
     // select, not a multiply by the flag: an uninitialised `out` may hold NaN.
     `  out[i] = select(value, out[i] + value, p.accumulate != 0u);`,
     `}`,
