@@ -24,6 +24,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> q: Params;
 
+// By the bits: a compiler may fold `v != v` to false.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let o = gid.x + gid.y * groups.x * 256u;
@@ -43,7 +48,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
   for (var h = hs; h < he; h++) {
     for (var w = ws; w < we; w++) {
       let v = x[base + h * p.width + w];
-      if (v > best || v != v) {
+      if (v > best || is_nan(v)) {
         best = v;
         arg = h * p.width + w;
       }

@@ -64,6 +64,27 @@ for (const [s, kernel, stride, padding] of CASES) {
   });
 }
 
+Deno.test("maxpool: NaN propagates to every window that covers it, as in PyTorch", async () => {
+  const gpu = await getGpu();
+  const s = { n: 1, c: 1, h: 5, w: 5 };
+  const x = random(25, 11);
+  x[6] = NaN; // (1, 1): inside 4 overlapping windows
+  const pool = await MaxPool2d.create(gpu, {
+    batch: 1,
+    channels: 1,
+    height: 5,
+    width: 5,
+    kernel: 3,
+    stride: 2,
+    padding: 1,
+  });
+  const y = zeros(gpu, pool.outCount), argmax = zeros(gpu, pool.outCount);
+  const [out] = await run(gpu, pool.forward({ x: f32(gpu, x), y, argmax }), [y, pool.outCount]);
+  const ref = maxPool(x, s, 3, 2, 1).y;
+  deepStrictEqual(Array.from(out, Number.isNaN), Array.from(ref, Number.isNaN));
+  equal(Array.from(ref, Number.isNaN).filter(Boolean).length, 4);
+});
+
 Deno.test("maxpool reference: backward matches central differences (distinct values)", () => {
   const s = { n: 2, c: 1, h: 5, w: 5 };
   const x = random(50, 9); // distinct values, so the max is differentiable

@@ -106,14 +106,14 @@ export class ElementwiseKernel {
   }
 }
 
-/** A {@link Rule} compiled: the forward kernel (if any) and one kernel per gradient. */
-export interface CompiledRule {
-  readonly forward?: ElementwiseKernel;
-  readonly grads: Readonly<Record<string, ElementwiseKernel>>;
+/** A {@link Rule} compiled: the forward kernel (when the rule has one) and one kernel per gradient. */
+export interface CompiledRule<R extends Rule = Rule> {
+  readonly forward: R extends { forward: string } ? ElementwiseKernel : undefined;
+  readonly grads: { readonly [K in keyof NonNullable<R["grads"]>]: ElementwiseKernel };
 }
 
 /** Compiles every expression of `rule`; gradients may only be taken w.r.t. `"elem"` inputs. */
-export async function compileRule(gpu: Gpu, name: string, rule: Rule): Promise<CompiledRule> {
+export async function compileRule<R extends Rule>(gpu: Gpu, name: string, rule: R): Promise<CompiledRule<R>> {
   const scalars = rule.scalars ?? [];
   const gradOperands: Record<string, OperandKind> = { ...rule.inputs, y: "elem", dy: "elem" };
   const forward = rule.forward === undefined
@@ -124,7 +124,7 @@ export async function compileRule(gpu: Gpu, name: string, rule: Rule): Promise<C
     if (rule.inputs[input] !== "elem") throw new Error(`${name}: gradient w.r.t. non-elementwise "${input}"`);
     grads[input] = await ElementwiseKernel.create(gpu, `${name}.d${input}`, gradOperands, scalars, expr);
   }
-  return { forward, grads };
+  return { forward, grads } as CompiledRule<R>;
 }
 
 function generate(operands: [string, OperandKind][], scalars: readonly string[], expr: string): string {

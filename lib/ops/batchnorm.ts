@@ -57,8 +57,8 @@ type Buffers<K extends string> = { readonly [P in K]: GPUBuffer };
 export class BatchNorm2d {
   private constructor(
     private readonly gpu: Gpu,
-    private readonly train: CompiledRule,
-    private readonly evalMode: CompiledRule,
+    private readonly train: CompiledRule<typeof BN_TRAIN_RULE>,
+    private readonly evalMode: CompiledRule<typeof BN_EVAL_RULE>,
     private readonly reductions: Record<
       "statsPartial" | "statsFinal" | "gradPartial" | "gradFinal",
       GPUComputePipeline
@@ -134,13 +134,13 @@ export class BatchNorm2d {
     return [
       this.#reduce("statsPartial", [b.x, this.partial], false),
       this.#reduce("statsFinal", [this.partial, b.runningMean, b.runningVar, b.saveMean, b.saveInvStd], true),
-      this.train.forward!.bind(b, b.y, this.#extent, { invCount: this.#invCount }),
+      this.train.forward.bind(b, b.y, this.#extent, { invCount: this.#invCount }),
     ];
   }
 
   /** Eval mode: `y = (x − runningMean) / sqrt(runningVar + eps) · weight + bias`. */
   forwardEval(b: Buffers<"x" | "weight" | "bias" | "runningMean" | "runningVar" | "y">): Dispatch[] {
-    return [this.evalMode.forward!.bind(b, b.y, this.#extent, { eps: this.options.eps })];
+    return [this.evalMode.forward.bind(b, b.y, this.#extent, { eps: this.options.eps })];
   }
 
   /**

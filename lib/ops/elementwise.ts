@@ -16,14 +16,19 @@ export const RULES = {
   scale: { inputs: { x: "elem" }, scalars: ["factor"], forward: "factor * x", grads: { x: "factor * dy" } },
 } as const satisfies Record<string, Rule>;
 
-async function compileFlat(gpu: Gpu, op: string, rule: Rule, count: number): Promise<CompiledRule> {
+async function compileFlat<R extends Rule>(
+  gpu: Gpu,
+  op: string,
+  rule: R,
+  count: number,
+): Promise<CompiledRule<R>> {
   checkDims(op, { count });
   return await compileRule(gpu, op, rule);
 }
 
 /** `y = max(x, 0)`; backward `dx = dy · [y > 0]` (PyTorch's choice: zero gradient at 0). */
 export class Relu {
-  private constructor(private readonly kernels: CompiledRule, readonly count: number) {}
+  private constructor(private readonly kernels: CompiledRule<typeof RULES.relu>, readonly count: number) {}
 
   /** Compiles for `count` elements. */
   static async create(gpu: Gpu, { count }: { count: number }): Promise<Relu> {
@@ -32,7 +37,7 @@ export class Relu {
 
   /** `y = relu(x)`. */
   forward({ x, y }: { x: GPUBuffer; y: GPUBuffer }): Dispatch[] {
-    return [this.kernels.forward!.bind({ x }, y, { count: this.count })];
+    return [this.kernels.forward.bind({ x }, y, { count: this.count })];
   }
 
   /** `dx = dy · [y > 0]`, or `dx += …` with `accumulate`. */
@@ -43,7 +48,7 @@ export class Relu {
 
 /** Residual add `y = a + b`. Its backward is a pass-through: both inputs receive `dy`. */
 export class Add {
-  private constructor(private readonly kernels: CompiledRule, readonly count: number) {}
+  private constructor(private readonly kernels: CompiledRule<typeof RULES.add>, readonly count: number) {}
 
   /** Compiles for `count` elements. */
   static async create(gpu: Gpu, { count }: { count: number }): Promise<Add> {
@@ -52,7 +57,7 @@ export class Add {
 
   /** `y = a + b`. */
   forward({ a, b, y }: { a: GPUBuffer; b: GPUBuffer; y: GPUBuffer }): Dispatch[] {
-    return [this.kernels.forward!.bind({ a, b }, y, { count: this.count })];
+    return [this.kernels.forward.bind({ a, b }, y, { count: this.count })];
   }
 
   /**
@@ -70,7 +75,7 @@ export class Add {
 
 /** `y = x` or, with `accumulate`, `y += x` (add-into: gradient accumulation at residual merges). */
 export class Copy {
-  private constructor(private readonly kernels: CompiledRule, readonly count: number) {}
+  private constructor(private readonly kernels: CompiledRule<typeof RULES.copy>, readonly count: number) {}
 
   /** Compiles for `count` elements. */
   static async create(gpu: Gpu, { count }: { count: number }): Promise<Copy> {
@@ -79,14 +84,14 @@ export class Copy {
 
   /** `y = x`, or `y += x` with `accumulate`. */
   forward({ x, y }: { x: GPUBuffer; y: GPUBuffer }, accumulate = false): Dispatch[] {
-    return [this.kernels.forward!.bind({ x }, y, { count: this.count }, {}, accumulate)];
+    return [this.kernels.forward.bind({ x }, y, { count: this.count }, {}, accumulate)];
   }
 }
 
 /** `y = factor · x` with a factor fixed at creation. */
 export class Scale {
   private constructor(
-    private readonly kernels: CompiledRule,
+    private readonly kernels: CompiledRule<typeof RULES.scale>,
     readonly count: number,
     readonly factor: number,
   ) {}
@@ -98,7 +103,7 @@ export class Scale {
 
   /** `y = factor · x`, or `y += …` with `accumulate`. */
   forward({ x, y }: { x: GPUBuffer; y: GPUBuffer }, accumulate = false): Dispatch[] {
-    return [this.kernels.forward!.bind({ x }, y, { count: this.count }, { factor: this.factor }, accumulate)];
+    return [this.kernels.forward.bind({ x }, y, { count: this.count }, { factor: this.factor }, accumulate)];
   }
 
   /** `dx = factor · dy`, or `dx += …` with `accumulate`. */

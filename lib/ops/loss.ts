@@ -91,7 +91,7 @@ export const MSE_RULE = {
 export class Mse {
   private constructor(
     private readonly reduce: Reduce,
-    private readonly kernels: CompiledRule,
+    private readonly kernels: CompiledRule<typeof MSE_RULE>,
     readonly count: number,
   ) {}
 

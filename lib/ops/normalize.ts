@@ -25,7 +25,7 @@ export interface NormalizeOptions {
 /** `y = (x − mean_c) / std_c`; backward `dx = dy / std_c` (attacks need the gradient w.r.t. raw pixels). */
 export class Normalize {
   private constructor(
-    private readonly kernels: CompiledRule,
+    private readonly kernels: CompiledRule<typeof NORMALIZE_RULE>,
     private readonly stats: { mean: GPUBuffer; invstd: GPUBuffer },
     private readonly extent: { count: number; channels: number; plane: number },
   ) {}
@@ -51,7 +51,7 @@ export class Normalize {
 
   /** `y = (x − mean_c) / std_c`. */
   forward({ x, y }: { x: GPUBuffer; y: GPUBuffer }): Dispatch[] {
-    return [this.kernels.forward!.bind({ x, ...this.stats }, y, this.extent)];
+    return [this.kernels.forward.bind({ x, ...this.stats }, y, this.extent)];
   }
 
   /** `dx = dy / std_c`, or `dx += …` with `accumulate`. */

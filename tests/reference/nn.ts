@@ -121,7 +121,7 @@ export function poolOut(size: number, kernel: number, stride: number, padding: n
   return Math.floor((size + 2 * padding - kernel) / stride) + 1;
 }
 
-/** MaxPool2d forward with -inf padding; argmax is the index within the input plane (first maximum wins). */
+/** MaxPool2d forward with -inf padding; argmax is the index within the input plane (first maximum wins, NaN propagates). */
 export function maxPool(x: ArrayLike<number>, s: Shape4, kernel: number, stride: number, padding: number) {
   const oh = poolOut(s.h, kernel, stride, padding), ow = poolOut(s.w, kernel, stride, padding);
   const y = new Float64Array(s.n * s.c * oh * ow), argmax = new Uint32Array(y.length);
@@ -135,7 +135,7 @@ export function maxPool(x: ArrayLike<number>, s: Shape4, kernel: number, stride:
             const h = i * stride - padding + a, w = j * stride - padding + b;
             if (h < 0 || w < 0 || h >= s.h || w >= s.w) continue;
             const v = x[nc * s.h * s.w + h * s.w + w];
-            if (arg < 0 || v > best) [best, arg] = [v, h * s.w + w];
+            if (arg < 0 || v > best || Number.isNaN(v)) [best, arg] = [v, h * s.w + w];
           }
         }
         y[o] = best;
