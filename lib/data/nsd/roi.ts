@@ -1,0 +1,162 @@
+/**
+ * ROI masks on the func1pt8mm grid: the method's Kastner2015 ROIs (label groups ∩ nsdgeneral, `method.md`
+ * §2.1), the named `prf-visualrois` and `streams` ROIs, nsdgeneral itself, or a user mask file. Membership is
+ * always an equality test on rounded values, which stays correct with negative sentinel labels
+ * (`nsd-formats.md` §5).
+ * @module
+ */
+import { basename, join } from "node:path";
+import { NsdFormatError } from "./errors.ts";
+import { assertSameGrid, type GridInfo, readNiftiVolume } from "./nifti.ts";
+import type { NsdPaths } from "./paths.ts";
+
+/** One named ROI: the atlas file (in the subject's `roi/` folder), the labels it takes, and whether it is
+ * intersected with nsdgeneral. */
+export interface RoiDefinition {
+  atlas: string;
+  labels: number[];
+  nsdgeneral: boolean;
+}
+
+/** Kastner2015 label groups of the method (`method.md` §2.1), each intersected with nsdgeneral == 1. */
+const KASTNER: Record<string, number[]> = {
+  V1: [1, 2],
+  V2: [3, 4],
+  V4: [7],
+  VO: [8, 9],
+  PHC: [10, 11],
+  LO: [14, 15],
+  TO: [12, 13],
+};
+/** `prf-visualrois.nii.gz` labels (NSD "ROIs" page / `prf-visualrois.mgz.ctab`) [verify]. */
+const PRF: Record<string, number[]> = {
+  V1v: [1],
+  V1d: [2],
+  V2v: [3],
+  V2d: [4],
+  V3v: [5],
+  V3d: [6],
+  hV4: [7],
+  V1: [1, 2],
+  V2: [3, 4],
+  V3: [5, 6],
+};
+/** `streams.nii.gz` labels (NSD "ROIs" page / `streams.mgz.ctab`) [verify]. */
+const STREAMS: Record<string, number[]> = {
+  early: [1],
+  midventral: [2],
+  midlateral: [3],
+  midparietal: [4],
+  ventral: [5],
+  lateral: [6],
+  parietal: [7],
+};
+
+/** Every ROI name {@link loadRoi} accepts, with its definition. */
+export const ROI_DEFINITIONS: Readonly<Record<string, RoiDefinition>> = Object.freeze({
+  ...Object.fromEntries(
+    Object.entries(KASTNER).map(([n, labels]) => [n, { atlas: "Kastner2015", labels, nsdgeneral: true }]),
+  ),
+  nsdgeneral: { atlas: "nsdgeneral", labels: [1], nsdgeneral: false },
+  ...Object.fromEntries(
+    Object.entries(PRF).map((
+      [n, labels],
+    ) => [`prf-${n}`, { atlas: "prf-visualrois", labels, nsdgeneral: false }]),
+  ),
+  ...Object.fromEntries(
+    Object.entries(STREAMS).map((
+      [n, labels],
+    ) => [`streams-${n}`, { atlas: "streams", labels, nsdgeneral: false }]),
+  ),
+});
+
+/** A named ROI, or a user mask: a NIfTI volume on the func1pt8mm grid whose voxels equal to one of `labels`
+ * (default [1]) form the ROI. */
+export type RoiSpec = string | { maskFile: string; labels?: number[]; name?: string };
+
+/** A resolved ROI. */
+export interface RoiMask {
+  name: string;
+  /** Grid [X, Y, Z] of the masks (NIfTI order). */
+  grid: number[];
+  /** Flat native indices `x + X*(y + Y*z)` of the member voxels, ascending (x fastest). */
+  voxels: Int32Array;
+  /** The mask files read. */
+  files: string[];
+}
+
+/** Throws the one-line "unknown ROI" error for `name`. */
+function unknownRoi(name: string, roiDir: string): never {
+  throw new NsdFormatError(
+    roiDir,
+    `unknown ROI '${name}'; valid names: ${Object.keys(ROI_DEFINITIONS).join(", ")} (or pass a mask file)`,
+  );
+}
+
+/** Looks up a ROI name, failing with the list of valid names. */
+export function roiDefinition(name: string, roiDir = "roi"): RoiDefinition {
+  return Object.hasOwn(ROI_DEFINITIONS, name) ? ROI_DEFINITIONS[name] : unknownRoi(name, roiDir);
+}
+
+/**
+ * Loads a ROI for the subject of `paths`. When `grid` is given (the betas' grid) every mask must match it;
+ * otherwise the masks must match each other.
+ *
+ * @example
+ * ```ts
+ * const roi = await loadRoi(nsdPaths("/data/nsd", 1), "V1");
+ * roi.voxels.length; // number of V1 ∩ nsdgeneral voxels
+ * ```
+ */
+export async function loadRoi(paths: NsdPaths, spec: RoiSpec, grid?: GridInfo): Promise<RoiMask> {
+  const parts: { file: string; labels: number[] }[] = [];
+  let name: string;
+  if (typeof spec === "string") {
+    const def = roiDefinition(spec, paths.roiDir);
+    name = spec;
+    parts.push({ file: join(paths.roiDir, `${def.atlas}.nii.gz`), labels: def.labels });
+    if (def.nsdgeneral) parts.push({ file: join(paths.roiDir, "nsdgeneral.nii.gz"), labels: [1] });
+  } else {
+    name = spec.name ?? basename(spec.maskFile).replace(/\.nii(\.gz)?$/, "");
+    parts.push({ file: spec.maskFile, labels: spec.labels ?? [1] });
+  }
+  let reference = grid;
+  let member: Uint8Array | undefined;
+  for (const part of parts) {
+    const { info, data } = await readNiftiVolume(part.file, paths.root);
+    const here: GridInfo = { file: part.file, dims: info.dims.slice(0, 3), affine: info.affine };
+    if (reference) assertSameGrid(here, reference);
+    reference ??= here;
+    const labels = new Set(part.labels);
+    const inside = member ?? new Uint8Array(data.length).fill(1);
+    for (let i = 0; i < data.length; i++) if (!labels.has(Math.round(data[i]))) inside[i] = 0;
+    member = inside;
+  }
+  const voxels: number[] = [];
+  member!.forEach((m, i) => m && voxels.push(i));
+  if (voxels.length === 0) {
+    throw new NsdFormatError(
+      parts[0].file,
+      `ROI '${name}' has no voxels (labels ${parts[0].labels}); check the mask`,
+    );
+  }
+  return {
+    name,
+    grid: reference!.dims.slice(0, 3),
+    voxels: Int32Array.from(voxels),
+    files: parts.map((p) => p.file),
+  };
+}
+
+/**
+ * Reorders flat native voxel indices into the reference code's order (nibabel [x,y,z] arrays flattened in C
+ * order, z fastest; `nsd-formats.md` §6). The voxel set is unchanged.
+ */
+export function referenceVoxelOrder(voxels: Int32Array, grid: number[]): Int32Array {
+  const [X, Y, Z] = grid;
+  const key = (i: number) => {
+    const x = i % X, y = Math.floor(i / X) % Y, z = Math.floor(i / (X * Y));
+    return z + Z * (y + Y * x);
+  };
+  return Int32Array.from(voxels).sort((a, b) => key(a) - key(b));
+}
