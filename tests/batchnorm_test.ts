@@ -138,3 +138,27 @@ Deno.test("batchnorm: bad shapes are ShapeErrors naming the op and the input sha
       e instanceof ShapeError && /BatchNorm2d/.test(e.message) && /\[1, 2, 1, 1\]/.test(e.message),
   );
 });
+
+Deno.test("batchnorm: a buffer smaller than its operand is a ShapeError naming the shape and the size", async () => {
+  const gpu = await getGpu();
+  const bn = await BatchNorm2d.create(gpu, { batch: 2, channels: 3, height: 4, width: 5 });
+  const vec = zeros(gpu, 3), full = zeros(gpu, 120);
+  throws(
+    () =>
+      bn.forwardEval({
+        x: zeros(gpu, 100),
+        weight: vec,
+        bias: vec,
+        runningMean: vec,
+        runningVar: vec,
+        y: full,
+      }),
+    (e: Error) =>
+      e instanceof ShapeError &&
+      /BatchNorm2d: x must hold \[2, 3, 4, 5\] \(480 bytes\).* has 400/.test(e.message),
+  );
+  throws(
+    () => bn.backwardEval({ dy: zeros(gpu, 100), weight: vec, runningVar: vec, dx: full }),
+    /BatchNorm2d: dy must hold \[2, 3, 4, 5\]/,
+  );
+});

@@ -3,7 +3,7 @@ import { ElementwiseKernel } from "../lib/gpu/expr.ts";
 import { Add, Copy, Relu, Scale } from "../lib/ops/elementwise.ts";
 import { Normalize } from "../lib/ops/normalize.ts";
 import { ShapeError } from "../lib/ops/shape.ts";
-import { assertClose, equal, rejects } from "../lib/testing/assert.ts";
+import { assertClose, equal, rejects, throws } from "../lib/testing/assert.ts";
 import { dot, f32, finiteDifference, random, run, zeros } from "./reference/numeric.ts";
 import { channelAffine } from "./reference/nn.ts";
 
@@ -126,7 +126,7 @@ Deno.test("expr: channel broadcast, f32 scalars, and only the operands the expre
     ["k"],
     "k * v + u",
   );
-  equal(a.operands.join(","), "u,v");
+  equal(a.operands.map(([id]) => id).join(","), "u,v");
   const out = zeros(gpu, 12);
   const [r] = await run(
     gpu,
@@ -151,5 +151,14 @@ Deno.test("elementwise ops reject bad shapes with ShapeError naming the op and s
     (e: Error) =>
       e instanceof ShapeError && /Normalize/.test(e.message) && /\[2\]/.test(e.message) &&
       /\[3\]/.test(e.message),
+  );
+});
+
+Deno.test("elementwise: a buffer smaller than its operand is a ShapeError naming the shape", async () => {
+  const gpu = await getGpu();
+  const relu = await Relu.create(gpu, { count: 40 });
+  throws(
+    () => relu.backward({ y: zeros(gpu, 40), dy: zeros(gpu, 36), dx: zeros(gpu, 40) }),
+    (e: Error) => e instanceof ShapeError && /Relu\.dx: dy must hold \[40\]/.test(e.message),
   );
 });

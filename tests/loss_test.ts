@@ -138,3 +138,19 @@ Deno.test("losses: bad shapes and α are ShapeErrors naming the op", async () =>
   const loss = await GuidanceLoss.create(gpu, { batch: 1, classes: 2, neuralDim: 1 });
   throws(() => loss.setAlpha(1.5), /GuidanceLoss.*alpha/);
 });
+
+Deno.test("losses: a buffer smaller than its operand is a ShapeError naming the shape", async () => {
+  const gpu = await getGpu();
+  const loss = await GuidanceLoss.create(gpu, { batch: 4, classes: 3, neuralDim: 10 });
+  const b = {
+    logits: zeros(gpu, 12),
+    labels: zeros(gpu, 4),
+    head: zeros(gpu, 40),
+    target: zeros(gpu, 36),
+    out: zeros(gpu, 4),
+  };
+  throws(
+    () => loss.forward(b),
+    (e: Error) => e instanceof ShapeError && /GuidanceLoss: target must hold \[4, 10\]/.test(e.message),
+  );
+});

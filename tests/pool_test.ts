@@ -1,7 +1,7 @@
 import { getGpu } from "../lib/gpu/device.ts";
 import { AdaptiveAvgPool2d, GlobalAvgPool, MaxPool2d } from "../lib/ops/pool.ts";
 import { ShapeError } from "../lib/ops/shape.ts";
-import { assertClose, deepStrictEqual, equal, rejects } from "../lib/testing/assert.ts";
+import { assertClose, deepStrictEqual, equal, rejects, throws } from "../lib/testing/assert.ts";
 import { dot, f32, finiteDifference, random, run, zeros } from "./reference/numeric.ts";
 import {
   adaptiveAvgPool,
@@ -146,5 +146,22 @@ Deno.test("pooling: bad geometry is a ShapeError naming the op and the shapes", 
   await rejects(
     MaxPool2d.create(gpu, { ...base, kernel: 9, stride: 1, padding: 1 }),
     /MaxPool2d.*\[1, 2, 6, 5\]/,
+  );
+});
+
+Deno.test("pooling: a buffer smaller than its operand is a ShapeError naming the shape", async () => {
+  const gpu = await getGpu();
+  const pool = await MaxPool2d.create(gpu, {
+    batch: 1,
+    channels: 2,
+    height: 6,
+    width: 5,
+    kernel: 3,
+    stride: 2,
+    padding: 1,
+  });
+  throws(
+    () => pool.forward({ x: zeros(gpu, 60), y: zeros(gpu, 18), argmax: zeros(gpu, 4) }),
+    (e: Error) => e instanceof ShapeError && /MaxPool2d: argmax must hold \[1, 2, 3, 3\]/.test(e.message),
   );
 });

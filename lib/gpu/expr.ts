@@ -17,6 +17,7 @@
  */
 import type { Dispatch, Gpu } from "./device.ts";
 import { grid1d } from "./grid.ts";
+import { checkBuffers } from "../ops/operands.ts";
 
 /** How an operand is indexed: per element, or per channel of an NCHW tensor. */
 export type OperandKind = "elem" | "channel";
@@ -47,8 +48,9 @@ export class ElementwiseKernel {
   private constructor(
     private readonly gpu: Gpu,
     private readonly pipeline: GPUComputePipeline,
-    /** Operands the expression actually reads, in binding order. */
-    readonly operands: readonly string[],
+    readonly name: string,
+    /** Operands the expression actually reads, in binding order, with their kinds. */
+    readonly operands: readonly (readonly [string, OperandKind])[],
     readonly scalars: readonly string[],
   ) {}
 
@@ -68,15 +70,16 @@ export class ElementwiseKernel {
         throw new Error(`${name}: bad operand name "${id}"`);
       }
     }
-    const used = Object.keys(operands).filter((id) => new RegExp(`\\b${id}\\b`).test(expr));
-    const source = generate(used.map((id) => [id, operands[id]]), scalars, expr);
+    const used = Object.entries(operands).filter(([id]) => new RegExp(`\\b${id}\\b`).test(expr));
+    const source = generate(used, scalars, expr);
     const pipeline = await gpu.pipeline({ file: `expr:${name}:${hash(source)}`, entry: "main", source });
-    return new ElementwiseKernel(gpu, pipeline, used, scalars);
+    return new ElementwiseKernel(gpu, pipeline, name, used, scalars);
   }
 
   /**
    * Binds the operands it reads (extra entries in `buffers` are ignored) and `out`.
    * `accumulate` adds into `out` instead of overwriting. `out` must not alias an operand.
+   * Throws a `ShapeError` if a buffer is smaller than its operand.
    */
   bind(
     buffers: Readonly<Record<string, GPUBuffer>>,
@@ -85,14 +88,18 @@ export class ElementwiseKernel {
     scalars: Readonly<Record<string, number>> = {},
     accumulate = false,
   ): Dispatch {
-    const bound = this.operands.map((id) => {
+    const bound = this.operands.map(([id]) => {
       const buffer = buffers[id];
-      if (!buffer) throw new Error(`${this.pipeline.label}: operand "${id}" not given`);
+      if (!buffer) throw new Error(`${this.name}: operand "${id}" not given`);
       return buffer;
     });
+    const shapes = Object.fromEntries(
+      this.operands.map(([id, kind]) => [id, [kind === "elem" ? extent.count : extent.channels ?? 1]]),
+    );
+    checkBuffers(this.name, { ...shapes, out: [extent.count] }, { ...buffers, out });
     const values = this.scalars.map((id) => {
       const value = scalars[id];
-      if (value === undefined) throw new Error(`${this.pipeline.label}: scalar "${id}" not given`);
+      if (value === undefined) throw new Error(`${this.name}: scalar "${id}" not given`);
       return { f32: value };
     });
     const uniform = this.gpu.uniform([

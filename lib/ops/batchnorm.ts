@@ -8,6 +8,7 @@
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { type CompiledRule, compileRule, type Rule } from "../gpu/expr.ts";
 import { grid1d } from "../gpu/grid.ts";
+import { checkBuffers } from "./operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /**
@@ -97,6 +98,26 @@ export class BatchNorm2d {
     );
   }
 
+  /** Expected shape of every named operand. */
+  get #shapes(): Record<string, number[]> {
+    const { batch, channels, height, width } = this.options;
+    const t = [batch, channels, height, width], v = [channels];
+    return {
+      x: t,
+      y: t,
+      dy: t,
+      dx: t,
+      weight: v,
+      bias: v,
+      runningMean: v,
+      runningVar: v,
+      saveMean: v,
+      saveInvStd: v,
+      dWeight: v,
+      dBias: v,
+    };
+  }
+
   get #extent() {
     const { batch, channels, height, width } = this.options;
     return { count: batch * channels * height * width, channels, plane: height * width };
@@ -125,6 +146,7 @@ export class BatchNorm2d {
   forwardTrain(
     b: Buffers<"x" | "weight" | "bias" | "runningMean" | "runningVar" | "y" | "saveMean" | "saveInvStd">,
   ): Dispatch[] {
+    checkBuffers("BatchNorm2d", this.#shapes, b);
     const { batch, channels, height, width } = this.options;
     checkShape(
       batch * height * width > 1,
@@ -140,6 +162,7 @@ export class BatchNorm2d {
 
   /** Eval mode: `y = (x − runningMean) / sqrt(runningVar + eps) · weight + bias`. */
   forwardEval(b: Buffers<"x" | "weight" | "bias" | "runningMean" | "runningVar" | "y">): Dispatch[] {
+    checkBuffers("BatchNorm2d", this.#shapes, b);
     return [this.evalMode.forward.bind(b, b.y, this.#extent, { eps: this.options.eps })];
   }
 
@@ -151,6 +174,7 @@ export class BatchNorm2d {
     b: Buffers<"x" | "dy" | "weight" | "saveMean" | "saveInvStd" | "dx" | "dWeight" | "dBias">,
     accumulate = false,
   ): Dispatch[] {
+    checkBuffers("BatchNorm2d", this.#shapes, b);
     return [
       this.#reduce("gradPartial", [b.x, b.dy, b.saveMean, b.saveInvStd, this.partial], false),
       this.#reduce("gradFinal", [this.partial, b.dWeight, b.dBias], true),
@@ -160,6 +184,7 @@ export class BatchNorm2d {
 
   /** Eval-mode input gradient (frozen statistics, e.g. attacks): `dx = dy · weight / sqrt(runningVar + eps)`. */
   backwardEval(b: Buffers<"dy" | "weight" | "runningVar" | "dx">, accumulate = false): Dispatch[] {
+    checkBuffers("BatchNorm2d", this.#shapes, b);
     return [this.evalMode.grads.x.bind(b, b.dx, this.#extent, { eps: this.options.eps }, accumulate)];
   }
 }

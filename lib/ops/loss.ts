@@ -10,6 +10,7 @@ import { type CompiledRule, compileRule, type Rule } from "../gpu/expr.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { loadKernelSource } from "../gpu/shader.ts";
 import { Reduce } from "./reduce.ts";
+import { checkBuffers } from "./operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /** Compiles `entries` of `file` with the shared softmax row helpers prepended (WGSL has no include). */
@@ -58,8 +59,14 @@ export class SoftmaxCrossEntropy {
     return this.gpu.uniform([this.batch, this.classes]);
   }
 
+  get #shapes(): Record<string, number[]> {
+    const scores = [this.batch, this.classes];
+    return { logits: scores, dLogits: scores, labels: [this.batch], out: [2] };
+  }
+
   /** `out` (f32 ×2) = [mean loss, number of rows whose first maximal logit is the label]. */
   forward({ logits, labels, out }: { logits: GPUBuffer; labels: GPUBuffer; out: GPUBuffer }): Dispatch[] {
+    checkBuffers("SoftmaxCrossEntropy", this.#shapes, { logits, labels, out });
     return [
       this.gpu.bind(
         this.kernels.forward_rows,
@@ -74,6 +81,7 @@ export class SoftmaxCrossEntropy {
   backward(
     { logits, labels, dLogits }: { logits: GPUBuffer; labels: GPUBuffer; dLogits: GPUBuffer },
   ): Dispatch[] {
+    checkBuffers("SoftmaxCrossEntropy", this.#shapes, { logits, labels, dLogits });
     return [
       this.gpu.bind(this.kernels.backward, [logits, labels, dLogits, this.#params], grid1d(this.batch, 64)),
     ];
@@ -107,6 +115,7 @@ export class Mse {
 
   /** `out[0] = mean (pred − target)²`. */
   forward({ pred, target, out }: { pred: GPUBuffer; target: GPUBuffer; out: GPUBuffer }): Dispatch[] {
+    checkBuffers("Mse", { pred: [this.count], target: [this.count], out: [1] }, { pred, target, out });
     return this.reduce.sumOfSquaredDifferences({ a: pred, b: target, out }, 1 / this.count);
   }
 
@@ -123,6 +132,8 @@ export class Mse {
     },
     accumulate = false,
   ): Dispatch[] {
+    const v = [this.count];
+    checkBuffers("Mse", { pred: v, target: v, dPred: v, dTarget: v }, { pred, target, dPred, dTarget });
     const extent = { count: this.count }, g = { g: 2 / this.count };
     const dispatches = [this.kernels.grads.pred.bind({ pred, target }, dPred, extent, g, accumulate)];
     if (dTarget) {
@@ -215,10 +226,25 @@ export class GuidanceLoss {
     this.gpu.write(this.params, new Uint32Array(data.buffer));
   }
 
+  get #shapes(): Record<string, number[]> {
+    const { batch, classes, neuralDim } = this.options;
+    const scores = [batch, classes], neural = [batch, neuralDim];
+    return {
+      logits: scores,
+      dLogits: scores,
+      labels: [batch],
+      head: neural,
+      target: neural,
+      dHead: neural,
+      out: [4],
+    };
+  }
+
   /** `out` (f32 ×4) = [total, ce, mse, correct]. */
   forward(
     { logits, labels, head, target, out }: Record<"logits" | "labels" | "head" | "target" | "out", GPUBuffer>,
   ): Dispatch[] {
+    checkBuffers("GuidanceLoss", this.#shapes, { logits, labels, head, target, out });
     const rowsGrid = grid1d(this.options.batch, 64);
     return [
       this.gpu.bind(
@@ -240,6 +266,7 @@ export class GuidanceLoss {
       GPUBuffer
     >,
   ): Dispatch[] {
+    checkBuffers("GuidanceLoss", this.#shapes, { logits, labels, head, target, dLogits, dHead });
     const { batch, neuralDim } = this.options;
     const buffers = [logits, labels, head, target, dLogits, dHead, this.params];
     return [this.gpu.bind(this.kernels.backward, buffers, grid1d(batch * (1 + neuralDim), 64))];

@@ -6,6 +6,7 @@
  */
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { grid1d } from "../gpu/grid.ts";
+import { checkBuffers } from "./operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /** Input shape shared by the pooling ops. */
@@ -93,8 +94,15 @@ export class MaxPool2d {
     ]);
   }
 
+  get #shapes(): Record<string, number[]> {
+    const { batch, channels, height, width } = this.options;
+    const input = [batch, channels, height, width], output = [batch, channels, this.outHeight, this.outWidth];
+    return { x: input, dx: input, y: output, dy: output, argmax: output };
+  }
+
   /** `y` and `argmax` from `x`. */
   forward({ x, y, argmax }: { x: GPUBuffer; y: GPUBuffer; argmax: GPUBuffer }): Dispatch[] {
+    checkBuffers("MaxPool2d", this.#shapes, { x, y, argmax });
     return [this.gpu.bind(this.kernels.forward, [x, y, argmax, this.#params(false)], grid1d(this.outCount))];
   }
 
@@ -103,6 +111,7 @@ export class MaxPool2d {
     { dy, argmax, dx }: { dy: GPUBuffer; argmax: GPUBuffer; dx: GPUBuffer },
     accumulate = false,
   ): Dispatch[] {
+    checkBuffers("MaxPool2d", this.#shapes, { dy, argmax, dx });
     const { batch, channels, height, width } = this.options;
     const grid = grid1d(batch * channels * height * width);
     return [this.gpu.bind(this.kernels.backward, [dy, argmax, dx, this.#params(accumulate)], grid)];
@@ -147,13 +156,21 @@ export class AdaptiveAvgPool2d {
     return this.gpu.uniform([batch * channels, height, width, size, accumulate ? 1 : 0]);
   }
 
+  get #shapes(): Record<string, number[]> {
+    const { batch, channels, height, width, size } = this.options;
+    const input = [batch, channels, height, width], output = [batch, channels, size, size];
+    return { x: input, dx: input, y: output, dy: output };
+  }
+
   /** `y` = block means of `x`. */
   forward({ x, y }: { x: GPUBuffer; y: GPUBuffer }): Dispatch[] {
+    checkBuffers("AdaptiveAvgPool2d", this.#shapes, { x, y });
     return [this.gpu.bind(this.kernels.forward, [x, y, this.#params(false)], grid1d(this.outCount))];
   }
 
   /** `dx = dy / block area` spread over each block (overwritten, or added to with `accumulate`). */
   backward({ dy, dx }: { dy: GPUBuffer; dx: GPUBuffer }, accumulate = false): Dispatch[] {
+    checkBuffers("AdaptiveAvgPool2d", this.#shapes, { dy, dx });
     const { batch, channels, height, width } = this.options;
     const grid = grid1d(batch * channels * height * width);
     return [this.gpu.bind(this.kernels.backward, [dy, dx, this.#params(accumulate)], grid)];
