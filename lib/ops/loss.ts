@@ -9,7 +9,7 @@ import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { type CompiledRule, compileRule, type Rule } from "../gpu/expr.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { loadKernelSource } from "../gpu/shader.ts";
-import { Reduce } from "./reduce.ts";
+import { Reduce } from "./reduction.ts";
 import { checkBuffers } from "./operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 

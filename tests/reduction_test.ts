@@ -1,7 +1,7 @@
 import { getGpu } from "../lib/gpu/device.ts";
-import { Reduce } from "../lib/ops/reduce.ts";
+import { Reduce } from "../lib/ops/reduction.ts";
 import { ShapeError } from "../lib/ops/shape.ts";
-import { assertClose, deepStrictEqual, rejects } from "../lib/testing/assert.ts";
+import { assertClose, deepStrictEqual, rejects, throws } from "../lib/testing/assert.ts";
 import { f32, random, run, zeros } from "./reference/numeric.ts";
 
 // fp32 sums of up to 2·10⁵ positive terms in ~200 partials of ~1000 each: error ≲ 1e-5 relative.
@@ -66,5 +66,14 @@ Deno.test("reduce: a zero count is a ShapeError", async () => {
   await rejects(
     Reduce.create(gpu, { count: 0 }),
     (e: Error) => e instanceof ShapeError && /Reduce/.test(e.message),
+  );
+});
+
+Deno.test("reduce: a buffer smaller than the count is a ShapeError naming the shape", async () => {
+  const gpu = await getGpu();
+  const reduce = await Reduce.create(gpu, { count: 10 });
+  throws(
+    () => reduce.sumOfSquares({ x: zeros(gpu, 8), out: zeros(gpu, 1) }),
+    /Reduce: input must hold \[10\]/,
   );
 });
