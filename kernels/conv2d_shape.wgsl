@@ -1,0 +1,22 @@
+// Convolution shape and index helpers shared by the three implicit-GEMM operand files (conv2d_forward,
+// conv2d_input_grad, conv2d_weight_grad). Layout NCHW, weight [cout, cin, k, k]. Nothing is materialised: each
+// operand file gathers A and B straight from the tensors.
+
+struct Conv {
+  batch: u32, cin: u32, h: u32, w: u32,
+  cout: u32, oh: u32, ow: u32, k: u32,
+  stride: u32, pad: u32, splits: u32, has_bias: u32,
+  beta: f32, // 1 adds into the output (accumulate), 0 overwrites
+}
+
+@group(0) @binding(0) var<uniform> conv: Conv;
+
+// Four consecutive GEMM columns.
+fn quad(n: u32) -> vec4u {
+  return vec4u(n) + vec4u(0u, 1u, 2u, 3u);
+}
+
+// Flat index of weight[o, i, tap].
+fn weight_index(o: u32, i: u32, tap: u32) -> u32 {
+  return (o * conv.cin + i) * conv.k * conv.k + tap;
+}

@@ -1,0 +1,27 @@
+// GEMM driver for software adapters (llvmpipe/lavapipe): no workgroup memory and no barriers, which are very
+// expensive there; each invocation streams its own A rows and B columns. Needs gemm_core.wgsl and an operand file.
+
+override WG_X: u32 = 64u;
+
+@compute @workgroup_size(WG_X, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let n0 = gid.x * 8u;
+  let m0 = wid.y * 8u;
+  begin_columns(n0);
+  let range = segments(wid.z);
+  for (var seg = range.x; seg < range.y; seg++) {
+    if (!begin_segment(seg)) {
+      continue;
+    }
+    let len = seg_len(seg);
+    for (var k = 0u; k < len; k += 4u) {
+      mac(
+        load_a(m0, seg, k, len), load_a(m0 + 1u, seg, k, len), load_a(m0 + 2u, seg, k, len),
+        load_a(m0 + 3u, seg, k, len), load_a(m0 + 4u, seg, k, len), load_a(m0 + 5u, seg, k, len),
+        load_a(m0 + 6u, seg, k, len), load_a(m0 + 7u, seg, k, len),
+        load_b(seg, k, len), load_b(seg, k + 1u, len), load_b(seg, k + 2u, len), load_b(seg, k + 3u, len),
+      );
+    }
+  }
+  store_tile(m0, n0, wid.z);
+}

@@ -1,0 +1,80 @@
+/**
+ * The GEMM machinery behind {@link Matmul}, `Linear` and `Conv2d`: composes an operand file (what A, B and C are)
+ * with the shared register-blocked core and a driver chosen per adapter, plus the buffer checks every op runs.
+ * See `kernels/gemm_core.wgsl` for the contract between the WGSL parts.
+ * @module
+ */
+import type { AdapterKind, Gpu } from "../gpu/device.ts";
+import { loadKernelSource } from "../gpu/shader.ts";
+import { ShapeError } from "./shape.ts";
+
+/** Outputs per invocation along M and along N (the 8×8 register tile of `gemm_core.wgsl`). */
+export const TILE = 8;
+
+/**
+ * Workgroup shape of the barrier-free CPU driver, in invocations (x along N, y along M). One row of tiles per
+ * workgroup: on llvmpipe the shape barely matters (measured 16×8 ≈ 64×1), loads dominate.
+ */
+export const CPU_WORKGROUP = { x: 64, y: 1 } as const;
+
+/** Workgroup shape of the tiled GPU driver (fixed: its workgroup tiles are sized for it). */
+const GPU_WORKGROUP = { x: 16, y: 8 } as const;
+
+/** A compiled GEMM kernel and the workgroup shape its grid must be computed with. */
+export interface GemmKernel {
+  readonly pipeline: GPUComputePipeline;
+  readonly variant: AdapterKind;
+}
+
+/**
+ * Pipeline for `operands` (kernel files defining the GEMM operands, in order) on the `variant` driver.
+ * Cached by the gpu context, so ops built for the same layer shape share it.
+ */
+export async function gemmKernel(
+  gpu: Gpu,
+  operands: readonly string[],
+  variant: AdapterKind,
+  constants: Record<string, number> = {},
+): Promise<GemmKernel> {
+  const driver = variant === "cpu" ? "gemm_cpu" : "gemm_gpu";
+  const files = [...operands, "gemm_core", driver];
+  const source = (await Promise.all(files.map(loadKernelSource))).join("\n");
+  const all = variant === "cpu" ? { WG_X: CPU_WORKGROUP.x, ...constants } : constants;
+  const pipeline = await gpu.pipeline({ file: files.join("+"), entry: "main", source, constants: all });
+  return { pipeline, variant };
+}
+
+/** Workgroup grid covering an M×N output in `splits` reduction slices. */
+export function gemmGrid(kernel: GemmKernel, m: number, n: number, splits = 1): [number, number, number] {
+  const wg = kernel.variant === "cpu" ? CPU_WORKGROUP : GPU_WORKGROUP;
+  return [Math.ceil(n / (TILE * wg.x)), Math.ceil(m / (TILE * wg.y)), splits];
+}
+
+/** Formats a shape as `[a, b, c]` for error messages. */
+export function showShape(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/** Throws a ShapeError unless a tensor of `shape` fits one storage binding of this adapter. */
+export function checkFits(gpu: Gpu, op: string, name: string, shape: readonly number[]): void {
+  const bytes = shape.reduce((a, b) => a * b, 4);
+  const limit = gpu.device.limits.maxStorageBufferBindingSize;
+  if (bytes > limit) {
+    throw new ShapeError(
+      `${op}: ${name} ${
+        showShape(shape)
+      } needs ${bytes} bytes, over this adapter's storage binding limit of ` +
+        `${limit}; split the batch`,
+    );
+  }
+}
+
+/** Throws a ShapeError unless `buffer` can hold a tensor of `shape` (checked when binding). */
+export function checkBuffer(op: string, name: string, buffer: GPUBuffer, shape: readonly number[]): void {
+  const floats = shape.reduce((a, b) => a * b, 1);
+  if (buffer.size < floats * 4) {
+    throw new ShapeError(
+      `${op}: ${name} buffer holds ${Math.floor(buffer.size / 4)} floats, too few for ${showShape(shape)}`,
+    );
+  }
+}
