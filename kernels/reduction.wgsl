@@ -41,7 +41,10 @@ fn partial_sum_squares(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
 }
 
 @compute @workgroup_size(64)
-fn partial_squared_difference(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn partial_squared_difference(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+) {
   let t = thread_index(gid, groups);
   if (t >= p_diff.partials) { return; }
   var sum = 0.0;

@@ -90,43 +90,45 @@ for (const count of [1, 37, 5000]) {
   });
 }
 
-Deno.test("guidance loss: [total, ce, mse, correct] and gradients; α and scale change without re-creating", async () => {
-  const gpu = await getGpu();
-  const [batch, classes, neuralDim] = [6, 5, 9];
-  const logits = random(batch * classes, 1, -2, 2), labels = labelsFor(batch, classes, 2);
-  const head = random(batch * neuralDim, 3), target = random(batch * neuralDim, 4);
-  const loss = await GuidanceLoss.create(gpu, { batch, classes, neuralDim });
-  const b = {
-    logits: f32(gpu, logits),
-    labels: gpu.upload(labels),
-    head: f32(gpu, head),
-    target: f32(gpu, target),
-    out: zeros(gpu, 4),
-    dLogits: zeros(gpu, batch * classes),
-    dHead: zeros(gpu, batch * neuralDim),
-  };
-  const forward = loss.forward(b), backward = loss.backward(b); // bound once
-  for (const [alpha, scale] of [[0.3, 1], [0, 1], [1, 1], [0.75, 128]]) {
-    loss.setAlpha(alpha);
-    loss.setScale(scale);
-    const [out, dLogits, dHead] = await run(gpu, [...forward, ...backward], [b.out, 4], [
-      b.dLogits,
-      batch * classes,
-    ], [
-      b.dHead,
-      batch * neuralDim,
-    ]);
-    const ref = guidanceLoss(logits, labels, classes, head, target, alpha, scale);
-    const label = `α=${alpha} scale=${scale}`;
-    assertClose(out, [ref.total, ref.ce, ref.mse, ref.correct], { ...TOL, label: `out ${label}` });
-    assertClose(dLogits, ref.dLogits, { ...TOL, label: `dLogits ${label}` });
-    assertClose(dHead, ref.dHead, { ...TOL, label: `dHead ${label}` });
-  }
-  const total = (z: Float64Array, h: Float64Array) => guidanceLoss(z, labels, classes, h, target, 0.3).total;
-  const ref = guidanceLoss(logits, labels, classes, head, target, 0.3);
-  assertClose(ref.dLogits, finiteDifference((z) => total(z, head), logits), { ...FD, label: "fd logits" });
-  assertClose(ref.dHead, finiteDifference((h) => total(logits, h), head), { ...FD, label: "fd head" });
-});
+for (const [batch, classes, neuralDim] of [[6, 5, 9], [1, 4, 3]]) {
+  Deno.test(`guidance loss: [total, ce, mse, correct] and gradients; α and scale change without re-creating (batch ${batch}, classes ${classes}, dim ${neuralDim})`, async () => {
+    const gpu = await getGpu();
+    const logits = random(batch * classes, 1, -2, 2), labels = labelsFor(batch, classes, 2);
+    const head = random(batch * neuralDim, 3), target = random(batch * neuralDim, 4);
+    const loss = await GuidanceLoss.create(gpu, { batch, classes, neuralDim });
+    const b = {
+      logits: f32(gpu, logits),
+      labels: gpu.upload(labels),
+      head: f32(gpu, head),
+      target: f32(gpu, target),
+      out: zeros(gpu, 4),
+      dLogits: zeros(gpu, batch * classes),
+      dHead: zeros(gpu, batch * neuralDim),
+    };
+    const forward = loss.forward(b), backward = loss.backward(b); // bound once
+    for (const [alpha, scale] of [[0.3, 1], [0, 1], [1, 1], [0.75, 128]]) {
+      loss.setAlpha(alpha);
+      loss.setScale(scale);
+      const [out, dLogits, dHead] = await run(gpu, [...forward, ...backward], [b.out, 4], [
+        b.dLogits,
+        batch * classes,
+      ], [
+        b.dHead,
+        batch * neuralDim,
+      ]);
+      const ref = guidanceLoss(logits, labels, classes, head, target, alpha, scale);
+      const label = `α=${alpha} scale=${scale}`;
+      assertClose(out, [ref.total, ref.ce, ref.mse, ref.correct], { ...TOL, label: `out ${label}` });
+      assertClose(dLogits, ref.dLogits, { ...TOL, label: `dLogits ${label}` });
+      assertClose(dHead, ref.dHead, { ...TOL, label: `dHead ${label}` });
+    }
+    const total = (z: Float64Array, h: Float64Array) =>
+      guidanceLoss(z, labels, classes, h, target, 0.3).total;
+    const ref = guidanceLoss(logits, labels, classes, head, target, 0.3);
+    assertClose(ref.dLogits, finiteDifference((z) => total(z, head), logits), { ...FD, label: "fd logits" });
+    assertClose(ref.dHead, finiteDifference((h) => total(logits, h), head), { ...FD, label: "fd head" });
+  });
+}
 
 Deno.test("losses: bad shapes and α are ShapeErrors naming the op", async () => {
   const gpu = await getGpu();

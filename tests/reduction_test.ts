@@ -7,8 +7,8 @@ import { f32, random, run, zeros } from "./reference/numeric.ts";
 // fp32 sums of up to 3·10⁵ positive terms in ≤ 4096 partials, then a sum of the partials: error ≲ 1e-5 relative.
 const TOL = { rtol: 1e-4, atol: 0 };
 
-// 300 007 values exceed 64 · 4096, so the default cap on partials applies and each strides ~73 times; partials 3 forces long
-// strides on a small buffer; count 1 is the degenerate case.
+// 300 007 values exceed 64 · 4096, so the default cap on partials applies and each strides ~73 times;
+// partials 3 forces long strides on a small buffer; count 1 is the degenerate case.
 for (const [count, partials] of [[1, undefined], [1001, 3], [300_007, undefined]] as const) {
   Deno.test(`reduce: sum of squares, accumulated, and squared difference (count ${count}, partials ${partials ?? "default"})`, async () => {
     const gpu = await getGpu();

@@ -34,7 +34,10 @@ export interface Rule {
   readonly grads?: Readonly<Record<string, string>>;
 }
 
-/** Extent of one launch. `channels`/`plane` only matter for `"channel"` operands (NCHW: c = (i / plane) % channels). */
+/**
+ * Extent of one launch. `channels` and `plane` only matter for `"channel"` operands
+ * (NCHW: c = (i / plane) % channels).
+ */
 export interface Extent {
   readonly count: number;
   readonly channels?: number;

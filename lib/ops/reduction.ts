@@ -12,7 +12,7 @@ import { checkDims } from "./shape.ts";
 export interface ReduceOptions {
   /** Elements reduced per call. */
   count: number;
-  /** Upper bound on first-pass partial results (tuning; default 4096: measured fastest for 11M values on the software adapter). */
+  /** Upper bound on first-pass partials (tuning; default 4096, fastest for 11M values on the software adapter). */
   partials?: number;
 }
 

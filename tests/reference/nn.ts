@@ -121,7 +121,10 @@ export function poolOut(size: number, kernel: number, stride: number, padding: n
   return Math.floor((size + 2 * padding - kernel) / stride) + 1;
 }
 
-/** MaxPool2d forward with -inf padding; argmax is the index within the input plane (first maximum wins, NaN propagates). */
+/**
+ * MaxPool2d forward with -inf padding; argmax is the index within the input plane (first maximum wins, NaN
+ * propagates).
+ */
 export function maxPool(x: ArrayLike<number>, s: Shape4, kernel: number, stride: number, padding: number) {
   const oh = poolOut(s.h, kernel, stride, padding), ow = poolOut(s.w, kernel, stride, padding);
   const y = new Float64Array(s.n * s.c * oh * ow), argmax = new Uint32Array(y.length);
