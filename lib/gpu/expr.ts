@@ -24,7 +24,7 @@ export type OperandKind = "elem" | "channel";
 
 /** An elementwise op: forward expression and the gradient expression of each elementwise input. */
 export interface Rule {
-  /** Operands by name (valid WGSL identifiers), in binding order. */
+  /** Operands by name (identifiers; WGSL keywords are fine, names are prefixed), in binding order. */
   readonly inputs: Readonly<Record<string, OperandKind>>;
   /** Names of f32 scalars, in uniform order. */
   readonly scalars?: readonly string[];
