@@ -67,12 +67,15 @@ export function modelConfig(name: string, sizes: CommonConfig): ModelConfig {
   if (!preset) {
     throw new Error(`unknown architecture '${name}'; choose one of ${Object.keys(ARCHITECTURES).join(", ")}`);
   }
+  const channels = sizes.channels ?? 3;
+  // ImageNet statistics for RGB; other channel counts map [0, 1] to [−1, 1].
+  const rgb = channels === 3;
   return structuredClone({
-    mean: IMAGENET_MEAN,
-    std: IMAGENET_STD,
-    channels: 3,
+    mean: rgb ? IMAGENET_MEAN : Array(channels).fill(0.5),
+    std: rgb ? IMAGENET_STD : Array(channels).fill(0.5),
     ...preset,
     ...sizes,
+    channels,
   }) as ModelConfig;
 }
 

@@ -1,0 +1,66 @@
+/**
+ * What an attack needs from a model: a fixed-batch forward pass to logits and a backward pass from a seeded
+ * logit gradient to the input gradient, with parameters frozen and BatchNorm in eval mode. Implemented over a
+ * {@link Plan} by {@link attackModelFromPlan}; attacks depend only on this interface.
+ * @module
+ */
+import type { Dispatch, Gpu } from "../gpu/device.ts";
+import type { ModelConfig } from "../nn/models.ts";
+import { Plan } from "../nn/plan.ts";
+
+/** A frozen classifier on the GPU, for a fixed batch size. Images are NCHW float32 in [0, 1]. */
+export interface AttackModel {
+  readonly gpu: Gpu;
+  /** [batch, channels, height, width]. */
+  readonly inputShape: readonly [number, number, number, number];
+  readonly classes: number;
+  /** Images the forward pass reads (write adversarial candidates here). */
+  readonly input: GPUBuffer;
+  /** [batch, classes] logits written by {@link forward}. */
+  readonly logits: GPUBuffer;
+  /** [batch, classes] gradient of the attack loss w.r.t. the logits; written by the attack's loss kernel. */
+  readonly logitsGrad: GPUBuffer;
+  /** [batch, C, H, W] gradient w.r.t. the input, written by {@link backward}. */
+  readonly inputGrad: GPUBuffer;
+  /** Forward pass (eval mode) dispatches. */
+  forward(): Dispatch[];
+  /** Backward from {@link logitsGrad} to {@link inputGrad}; only valid after {@link forward} in the same submit. */
+  backward(): Dispatch[];
+}
+
+/**
+ * A frozen {@link AttackModel} for `config` with the given weights at `batch` images.
+ *
+ * @example
+ * ```ts
+ * const model = await createAttackModel(gpu, config, stateDict, 16);
+ * ```
+ */
+export async function createAttackModel(
+  gpu: Gpu,
+  config: ModelConfig,
+  weights: Map<string, Float32Array>,
+  batch: number,
+): Promise<AttackModel> {
+  // The neural head plays no part in classification; leaving it out keeps its gradient out of the backward pass.
+  const classifier = { ...config, neuralDim: 0 };
+  const plan = await Plan.create(gpu, classifier, batch, { inputGrad: true, paramGrads: false });
+  plan.loadStateDict(new Map([...weights].filter(([name]) => !name.startsWith("neural_head."))));
+  return attackModelFromPlan(plan);
+}
+
+/** Wraps a plan created with `inputGrad: true` (and preferably `paramGrads: false`). */
+export function attackModelFromPlan(plan: Plan): AttackModel {
+  const [n, c, h, w] = plan.model.graph.input.shape;
+  return {
+    gpu: plan.gpu,
+    inputShape: [n, c, h, w],
+    classes: plan.model.logits.shape[1],
+    input: plan.input,
+    logits: plan.value(plan.model.logits),
+    logitsGrad: plan.grad(plan.model.logits),
+    inputGrad: plan.inputGrad,
+    forward: () => plan.forward("eval"),
+    backward: () => plan.backward("eval"),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Model checkpoints as safetensors with torchvision parameter names (BN `num_batches_tracked` as I64, like
+ * PyTorch), the model config in the metadata, so weights move to and from PyTorch unchanged.
+ * @module
+ */
+import {
+  checkStateDict,
+  readConfig,
+  readSafetensors,
+  SafetensorsError,
+  type TensorInput,
+  writeSafetensors,
+} from "../io/safetensors.ts";
+import { buildModel, type ModelConfig } from "./models.ts";
+
+/** A checkpoint: the config it was trained with and every tensor by name (counters as 1-element floats). */
+export interface Checkpoint {
+  readonly config: ModelConfig;
+  readonly weights: Map<string, Float32Array>;
+  /** Free-form metadata stored beside the config (epoch, seed, …). */
+  readonly metadata: Record<string, string>;
+  /** Tensors in the file that are not model weights (e.g. `optim.*` state), unchanged. */
+  readonly extra: Map<string, TensorInput>;
+}
+
+/** Prefix of the non-model tensors a checkpoint may carry (optimizer state). */
+const EXTRA_PREFIXES = ["optim."];
+
+/**
+ * Writes weights (+ optional extra tensors such as optimizer state) atomically to `path`.
+ *
+ * @example
+ * ```ts
+ * await saveCheckpoint("runs/a/model.safetensors", config, await plan.stateDict(), { epoch: "3" });
+ * ```
+ */
+export async function saveCheckpoint(
+  path: string,
+  config: ModelConfig,
+  weights: Map<string, Float32Array>,
+  metadata: Record<string, string> = {},
+  extra: Map<string, TensorInput> = new Map(),
+): Promise<void> {
+  const specs = buildModel(config, 1).graph.params;
+  const tensors = new Map<string, TensorInput>();
+  for (const spec of specs) {
+    const data = weights.get(spec.name);
+    if (!data) throw new Error(`saveCheckpoint: missing weight '${spec.name}'`);
+    tensors.set(
+      spec.name,
+      spec.counter
+        ? { shape: [], data: BigInt64Array.of(BigInt(Math.round(data[0]))) }
+        : { shape: spec.shape, data },
+    );
+  }
+  for (const [name, tensor] of extra) tensors.set(name, tensor);
+  await writeSafetensors(path, tensors, { config, metadata });
+}
+
+/**
+ * Reads a checkpoint, checking every tensor name and shape against the model its config describes (or
+ * `config`, for torchvision files that carry none), and naming the first mismatch.
+ */
+export async function loadCheckpoint(path: string, config?: ModelConfig): Promise<Checkpoint> {
+  let file;
+  try {
+    file = await readSafetensors(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new SafetensorsError(
+        `${path}: no such checkpoint (check the path, or train one with deno task train)`,
+      );
+    }
+    throw e;
+  }
+  const stored = readConfig(file.metadata, path) as ModelConfig | undefined;
+  const resolved = config ?? stored;
+  if (!resolved) {
+    throw new SafetensorsError(`${path}: no model config in the metadata; pass the architecture explicitly`);
+  }
+  const specs = buildModel(resolved, 1).graph.params;
+  const modelTensors = new Map(
+    [...file.tensors].filter(([name]) => !EXTRA_PREFIXES.some((p) => name.startsWith(p))),
+  );
+  checkStateDict(new Map(specs.map((s) => [s.name, s.shape])), modelTensors, path);
+  const weights = new Map<string, Float32Array>();
+  for (const [name, tensor] of modelTensors) {
+    weights.set(
+      name,
+      tensor.data instanceof Float32Array
+        ? tensor.data
+        : Float32Array.from(tensor.data as ArrayLike<number>, Number),
+    );
+  }
+  const extra = new Map<string, TensorInput>();
+  for (const [name, tensor] of file.tensors) if (!modelTensors.has(name)) extra.set(name, tensor);
+  const { [`neuroguide.config`]: _config, ...metadata } = file.metadata;
+  return { config: resolved, weights, metadata, extra };
+}
