@@ -10,7 +10,12 @@ import { checkDims } from "./shape.ts";
 
 /** The rules, forward beside gradient. ReLU's gradient reads the output, so `y` may overwrite nothing. */
 export const RULES = {
-  relu: { inputs: { x: "elem" }, forward: "max(x, 0.0)", grads: { x: "select(0.0, dy, y > 0.0)" } },
+  // Written with select, not max(): WGSL leaves max(NaN, 0) undefined and PyTorch propagates NaN.
+  relu: {
+    inputs: { x: "elem" },
+    forward: "select(x, 0.0, x < 0.0)",
+    grads: { x: "select(dy, 0.0, y <= 0.0)" },
+  },
   add: { inputs: { a: "elem", b: "elem" }, forward: "a + b", grads: { a: "dy", b: "dy" } },
   copy: { inputs: { x: "elem" }, forward: "x", grads: { x: "dy" } },
   scale: { inputs: { x: "elem" }, scalars: ["factor"], forward: "factor * x", grads: { x: "factor * dy" } },

@@ -1,0 +1,235 @@
+/**
+ * One optimisation step as a fixed list of dispatches: forward (train mode), an optional frozen teacher
+ * producing the neural targets, the loss, backward, the optimizer. Each step is one command buffer; the only
+ * readback is {@link TrainStep.flush}, which returns the losses of every step since the last flush and stops
+ * with an error naming the step if a loss became NaN or infinite.
+ * @module
+ */
+import type { Dispatch, Gpu } from "../gpu/device.ts";
+import { GuidanceLoss, Mse } from "../ops/loss.ts";
+import { Scale } from "../ops/elementwise.ts";
+import { Reduce } from "../ops/reduction.ts";
+import { Adam } from "../optim/adam.ts";
+import type { Optimizer } from "../optim/optimizer.ts";
+import { Sgd } from "../optim/sgd.ts";
+import type { Plan } from "./plan.ts";
+
+/** Optimizer settings (PyTorch semantics). */
+export type OptimizerOptions =
+  | { kind: "sgd"; momentum?: number; nesterov?: boolean; weightDecay?: number }
+  | { kind: "adam" | "adamw"; betas?: [number, number]; eps?: number; weightDecay?: number };
+
+/**
+ * What is minimised:
+ * - `guide`: `(1 − α)·CE(logits, labels) + α·MSE(neural head, target)` (α = 0 is plain classification);
+ * - `regress`: the neural predictor's loss, Σ (logits − target)² / batch (the paper's summed squared error).
+ */
+export type Objective = { kind: "guide"; alpha: number } | { kind: "regress" };
+
+/** Loss values of one step. `ce` and `correct` are 0 for `regress`; `mse` is the per-element mean. */
+export interface StepLosses {
+  step: number;
+  total: number;
+  ce: number;
+  mse: number;
+  correct: number;
+}
+
+/** Raised when a loss stops being finite; names the step. */
+export class NonFiniteLossError extends Error {
+  override name = "NonFiniteLossError";
+}
+
+/** Steps held on the GPU between flushes. */
+const HISTORY_SLOTS = 64;
+const WIDTH = 4; // total, ce, mse, correct
+
+export class TrainStep {
+  /** Images go into `plan.input`; labels (u32) here; neural targets in {@link target} unless a teacher writes them. */
+  readonly labels: GPUBuffer;
+  readonly target: GPUBuffer;
+  #pending: number[] = [];
+  #steps = 0;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly plan: Plan,
+    readonly optimizer: Optimizer,
+    readonly objective: Objective,
+    private readonly lossDispatches: Dispatch[],
+    private readonly logDispatches: Dispatch[],
+    private readonly history: GPUBuffer,
+    private readonly teacher: readonly Dispatch[],
+    labels: GPUBuffer,
+    target: GPUBuffer,
+    private readonly guidance: GuidanceLoss | null,
+  ) {
+    this.labels = labels;
+    this.target = target;
+  }
+
+  /**
+   * Binds a training step for `plan`. With `teacher`, its dispatches run after the model's forward and must
+   * write `teacherOutput` (e.g. a frozen predictor's output on the same batch), which becomes the target.
+   *
+   * @example
+   * ```ts
+   * const step = await TrainStep.create(gpu, plan, { kind: "sgd", momentum: 0.9, weightDecay: 1e-4 },
+   *   { kind: "guide", alpha: 0.9 });
+   * plan.setInput(images); gpu.write(step.labels, labels); gpu.write(step.target, targets);
+   * step.run(0.1);
+   * const losses = await step.flush();
+   * ```
+   */
+  static async create(
+    gpu: Gpu,
+    plan: Plan,
+    optimizerOptions: OptimizerOptions,
+    objective: Objective,
+    teacher?: { dispatches: readonly Dispatch[]; output: GPUBuffer },
+  ): Promise<TrainStep> {
+    const model = plan.model;
+    const batch = plan.batch;
+    const optimizer = await createOptimizer(gpu, plan, optimizerOptions);
+    const labels = gpu.buffer(batch * 4, "train.labels");
+    const out = gpu.buffer(WIDTH * 4, "train.loss");
+    const logits = plan.value(model.logits), dLogits = plan.grad(model.logits);
+    let lossDispatches: Dispatch[];
+    let target: GPUBuffer;
+    let guidance: GuidanceLoss | null = null;
+    if (objective.kind === "guide") {
+      const neuralDim = model.neural?.shape[1] ?? 1;
+      target = teacher?.output ?? gpu.buffer(batch * neuralDim * 4, "train.target");
+      guidance = await GuidanceLoss.create(gpu, { batch, classes: model.logits.shape[1], neuralDim });
+      guidance.setAlpha(model.neural ? objective.alpha : 0);
+      // A model without a neural head trains on CE alone; the loss still needs head/target operands.
+      const head = model.neural ? plan.value(model.neural) : gpu.buffer(batch * 4, "train.no-head");
+      const dHead = model.neural ? plan.grad(model.neural) : gpu.buffer(batch * 4, "train.no-head-grad");
+      const operands = { logits, labels, head, target };
+      lossDispatches = [
+        ...guidance.forward({ ...operands, out }),
+        ...guidance.backward({ ...operands, dLogits, dHead }),
+      ];
+    } else {
+      const k = model.logits.shape[1];
+      target = teacher?.output ?? gpu.buffer(logits.size, "train.target");
+      const mse = await Mse.create(gpu, { count: batch * k });
+      // Σ(pred − target)²/batch = K·mean: the reported loss and the mean's gradient are both scaled by K.
+      const gradScale = await Scale.create(gpu, { count: batch * k, factor: k });
+      const lossScale = await Scale.create(gpu, { count: 1, factor: k });
+      const meanGrad = gpu.buffer(logits.size, "train.mse-grad");
+      const mean = gpu.buffer(16, "train.mse");
+      lossDispatches = [
+        ...mse.forward({ pred: logits, target, out: mean }),
+        ...lossScale.forward({ x: mean, y: out }),
+        ...mse.backward({ pred: logits, target, dPred: meanGrad }),
+        ...gradScale.forward({ x: meanGrad, y: dLogits }),
+      ];
+    }
+    const history = gpu.buffer(HISTORY_SLOTS * WIDTH * 4, "train.history");
+    const logPipeline = await gpu.pipeline({ file: "loss_log", entry: "main" });
+    const logDispatches = Array.from(
+      { length: HISTORY_SLOTS },
+      (_, slot) => gpu.bind(logPipeline, [out, history, gpu.uniform([slot, WIDTH])], [1]),
+    );
+    return new TrainStep(
+      gpu,
+      plan,
+      optimizer,
+      objective,
+      lossDispatches,
+      logDispatches,
+      history,
+      teacher?.dispatches ?? [],
+      labels,
+      target,
+      guidance,
+    );
+  }
+
+  /** Steps run so far (including restored ones, see {@link restoreStepCount}). */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** Changes α for the following steps (guided objective only). */
+  setAlpha(alpha: number): void {
+    this.guidance?.setAlpha(this.plan.model.neural ? alpha : 0);
+  }
+
+  /**
+   * Submits one step at learning rate `lr` on the batch currently in the input/label/target buffers. Flushes
+   * (one readback) automatically when the on-GPU history is full.
+   */
+  async run(lr: number): Promise<StepLosses[]> {
+    const flushed = this.#pending.length === HISTORY_SLOTS ? await this.flush() : [];
+    const slot = this.#pending.length;
+    this.gpu.submit([
+      ...this.plan.forward("train"),
+      ...this.teacher,
+      ...this.lossDispatches,
+      this.logDispatches[slot],
+      ...this.plan.backward("train"),
+      ...this.optimizer.step(lr),
+    ]);
+    this.plan.countTrainStep();
+    this.#pending.push(++this.#steps);
+    return flushed;
+  }
+
+  /** Reads the losses of the steps since the last flush; throws {@link NonFiniteLossError} naming the step. */
+  async flush(): Promise<StepLosses[]> {
+    if (this.#pending.length === 0) return [];
+    const values = await this.gpu.readF32(this.history, this.#pending.length * WIDTH);
+    // The regression loss kernel writes only the total (K·mean); its per-element mean follows from it.
+    const k = this.objective.kind === "regress" ? this.plan.model.logits.shape[1] : 0;
+    const losses = this.#pending.map((step, i) => ({
+      step,
+      total: values[i * WIDTH],
+      ce: values[i * WIDTH + 1],
+      mse: k ? values[i * WIDTH] / k : values[i * WIDTH + 2],
+      correct: values[i * WIDTH + 3],
+    }));
+    this.#pending = [];
+    const bad = losses.find((l) => !Number.isFinite(l.total));
+    if (bad) {
+      throw new NonFiniteLossError(
+        `loss became ${bad.total} at step ${bad.step} (ce ${bad.ce}, mse ${bad.mse}); lower the learning rate ` +
+          `or check the inputs — the last checkpoint is unaffected`,
+      );
+    }
+    return losses;
+  }
+
+  /** Sets the step counter after a resume (the optimizer's own count is restored with its state). */
+  restoreStepCount(steps: number): void {
+    this.#steps = steps;
+  }
+
+  /** L2 norm of all parameter gradients of the last step (one readback; for logging). */
+  async gradientNorm(): Promise<number> {
+    const out = this.gpu.buffer(16, "train.gradnorm");
+    const dispatches: Dispatch[] = [];
+    let first = true;
+    for (const grad of this.plan.paramGrads.values()) {
+      const reduce = await Reduce.create(this.gpu, { count: grad.size / 4 });
+      dispatches.push(...reduce.sumOfSquares({ x: grad, out }, !first));
+      first = false;
+    }
+    this.gpu.submit(dispatches);
+    const [sum] = await this.gpu.readF32(out, 1);
+    out.destroy();
+    return Math.sqrt(sum);
+  }
+}
+
+async function createOptimizer(gpu: Gpu, plan: Plan, options: OptimizerOptions): Promise<Optimizer> {
+  const params = plan.specs.filter((s) => s.trainable).map((s) => ({
+    name: s.name,
+    shape: s.shape,
+    param: plan.params.get(s.name)!,
+    grad: plan.paramGrads.get(s.name)!,
+  }));
+  if (options.kind === "sgd") return await Sgd.create(gpu, params, options);
+  return await Adam.create(gpu, params, { ...options, decoupled: options.kind === "adamw" });
+}
