@@ -62,17 +62,11 @@ export async function saveCheckpoint(
  * `config`, for torchvision files that carry none), and naming the first mismatch.
  */
 export async function loadCheckpoint(path: string, config?: ModelConfig): Promise<Checkpoint> {
-  let file;
-  try {
-    file = await readSafetensors(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new SafetensorsError(
-        `${path}: no such checkpoint (check the path, or train one with deno task train)`,
-      );
-    }
-    throw e;
+  const exists = await Deno.stat(path).then(() => true, () => false);
+  if (!exists) {
+    throw new SafetensorsError(`${path}: no such checkpoint (check the path, or train one with deno task train)`);
   }
+  const file = await readSafetensors(path);
   const stored = readConfig(file.metadata, path) as ModelConfig | undefined;
   const resolved = config ?? stored;
   if (!resolved) {
