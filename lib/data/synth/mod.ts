@@ -1,0 +1,37 @@
+/**
+ * The simulated ventral-stream world: procedural shape/texture images, NSD-format stimuli, design, ROI volumes
+ * and betas, plus classification and cue-conflict sets. See `README.md` in this folder for the generative model.
+ *
+ * @example
+ * ```ts
+ * import { ensureSimWorld } from "./lib/data/synth/mod.ts";
+ * const world = await ensureSimWorld("data/sim"); // generates data/sim once, then reuses it
+ * console.log(world.classes, world.subjects[0].noiseCeiling.TO);
+ * ```
+ * @module
+ */
+export {
+  ensureSimWorld,
+  generateSimWorld,
+  MANIFEST_NAME,
+  resolveSimWorldOptions,
+  SIM_PATHS,
+  SIM_WORLD_DEFAULTS,
+  SIM_WORLD_VERSION,
+  type SimWorldConfig,
+  type SimWorldManifest,
+  type SimWorldOptions,
+} from "./world.ts";
+export { Rng } from "./random.ts";
+export {
+  KASTNER_NAMES,
+  NC_TARGETS,
+  noiseCeiling,
+  PRF_NAMES,
+  ROI_LABELS,
+  type RoiName,
+  STREAMS_NAMES,
+} from "./brain.ts";
+export { renderScene, sampleScene, type SceneSpec, SHAPES, textureName } from "./images.ts";
+export { encodeNifti1, type NiftiImage, writeNiftiGz } from "./nifti_write.ts";
+export { encodeMatV5, type MatVariable } from "./mat_write.ts";
