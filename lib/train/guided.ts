@@ -1,0 +1,157 @@
+/**
+ * Neural-guided classifier training (method.md §4–5): a classifier with a neural head regressed onto a frozen
+ * neural predictor's output on the same batch, `L = (1 − α)·CE + α·MSE(head(x), NP(x))`, and the baselines:
+ * `none` (α = 0), `random` (a seeded random frozen predictor), `shuffle` (the predictor sees another image,
+ * chosen by a fixed permutation) and the weight-decay models.
+ * @module
+ */
+import type { Gpu } from "../gpu/device.ts";
+import { UserError } from "../cli/main.ts";
+import { loadCheckpoint } from "../nn/checkpoint.ts";
+import { type ModelConfig, modelConfig } from "../nn/models.ts";
+import { Plan } from "../nn/plan.ts";
+import { type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
+import { crossEntropy, rowCorrelations, summarize } from "./metrics.ts";
+
+/** Names accepted by `--roi`: a baseline or an ROI the predictor was trained on. */
+export const BASELINES = ["none", "random"] as const;
+
+/** Output size of the random predictor (the paper's `Encoders.py` uses K = 497). */
+export const RANDOM_PREDICTOR_DIM = 497;
+
+/** Seed of the random predictor and of the shuffle permutation (the paper's 1024). */
+export const CONTROL_SEED = 1024;
+
+/** A batch for the classifier: images NCHW in [0, 1], labels, and how many rows are real (the rest is padding). */
+export interface LabeledBatch {
+  images: Float32Array;
+  labels: Uint32Array;
+  count: number;
+  /** Images the predictor sees instead (the shuffle control); absent = the same images. */
+  predictorImages?: Float32Array;
+}
+
+/** How the guided model is built. */
+export interface GuidedSetup {
+  arch: string;
+  classes: number;
+  imageSize: number;
+  batch: number;
+  /** "none", "random" or an ROI name that must match the predictor's. */
+  roi: string;
+  /** Predictor checkpoint (needed unless roi is a baseline). */
+  predictorPath?: string;
+  alpha: number;
+  /** The predictor sees a different image (fixed permutation); the data source supplies those images. */
+  shuffle: boolean;
+  /** BatchNorm mode of the frozen predictor during training (method.md: "train"). */
+  predictorBatchNorm: "train" | "eval";
+  optimizer: OptimizerOptions;
+  /** Neural-head width when no predictor fixes it (roi none). */
+  neuralDim?: number;
+}
+
+/** The bound pieces of a guided run. */
+export interface GuidedTrainer {
+  config: ModelConfig;
+  plan: Plan;
+  predictor: Plan | null;
+  step: TrainStep;
+  /** ROI recorded in the predictor (or the baseline's name). */
+  roi: string;
+  /** Effective α (0 for none). */
+  alpha: number;
+  /** Uploads a training batch into the step's buffers. */
+  load(batch: LabeledBatch): void;
+  /** Validation metrics over `batches`. */
+  evaluate(batches: AsyncIterable<LabeledBatch>): Promise<Record<string, number | null>>;
+}
+
+/**
+ * Builds the classifier plan, the frozen predictor (if any) and the training step.
+ *
+ * @example
+ * ```ts
+ * const trainer = await createGuidedTrainer(gpu, {
+ *   arch: "resnet-tiny", classes: 10, imageSize: 64, batch: 32, roi: "TO", predictorPath: "runs/np/predictor.safetensors",
+ *   alpha: 0.9, shuffle: false, predictorBatchNorm: "train", optimizer: { kind: "sgd", momentum: 0.9, weightDecay: 1e-4 },
+ * });
+ * ```
+ */
+export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<GuidedTrainer> {
+  const baseline = (BASELINES as readonly string[]).includes(s.roi) ? s.roi : null;
+  let predictorConfig: ModelConfig | null = null;
+  let predictorWeights: Map<string, Float32Array> | null = null;
+  let roi = s.roi;
+  if (baseline === "random") {
+    predictorConfig = modelConfig(s.arch, { classes: RANDOM_PREDICTOR_DIM, imageSize: s.imageSize });
+  } else if (s.predictorPath) {
+    // With roi none a predictor is optional: it is only measured against, never trained towards.
+    const checkpoint = await loadCheckpoint(s.predictorPath);
+    const trainedOn = checkpoint.metadata.roi ?? "unknown";
+    if (!baseline && trainedOn.toLowerCase() !== s.roi.toLowerCase()) {
+      throw new UserError(
+        `--roi ${s.roi}: the predictor ${s.predictorPath} was trained on ROI '${trainedOn}'`,
+      );
+    }
+    if (!baseline) roi = trainedOn;
+    // Global average pooling makes the predictor size-agnostic; it runs at the classifier's image size.
+    predictorConfig = { ...checkpoint.config, imageSize: s.imageSize, neuralDim: 0 };
+    predictorWeights = checkpoint.weights;
+  } else if (!baseline) {
+    throw new UserError(`--roi ${s.roi} needs --predictor RUN (train one with deno task predictor)`);
+  }
+  const neuralDim = predictorConfig?.classes ?? s.neuralDim ?? RANDOM_PREDICTOR_DIM;
+  const config = modelConfig(s.arch, { classes: s.classes, imageSize: s.imageSize, neuralDim });
+  const plan = await Plan.create(gpu, config, s.batch);
+  let predictor: Plan | null = null;
+  if (predictorConfig) {
+    predictor = await Plan.create(gpu, predictorConfig, s.batch, {
+      paramGrads: false,
+      input: s.shuffle ? undefined : plan.input,
+    });
+    if (predictorWeights) predictor.loadStateDict(predictorWeights, s.predictorPath);
+    else predictor.initialize(CONTROL_SEED);
+  }
+  const alpha = baseline === "none" ? 0 : s.alpha;
+  const teacher = predictor && alpha > 0
+    ? { dispatches: predictor.forward(s.predictorBatchNorm), output: predictor.value(predictor.model.logits) }
+    : undefined;
+  const step = await TrainStep.create(gpu, plan, s.optimizer, { kind: "guide", alpha }, teacher);
+
+  const load = (batch: LabeledBatch) => {
+    plan.setInput(batch.images);
+    gpu.write(step.labels, batch.labels);
+    if (predictor && s.shuffle) predictor.setInput(batch.predictorImages ?? batch.images);
+  };
+
+  const evaluate = async (batches: AsyncIterable<LabeledBatch>) => {
+    const classes = config.classes;
+    let n = 0, ceSum = 0, correct = 0, mseSum = 0;
+    const headR: number[] = [];
+    for await (const batch of batches) {
+      load(batch);
+      gpu.submit([...plan.forward("eval"), ...(predictor ? predictor.forward("eval") : [])]);
+      const logits = await plan.read(plan.model.logits);
+      const ce = crossEntropy(logits, batch.labels, batch.count, classes);
+      ceSum += ce.sum;
+      correct += ce.correct;
+      n += batch.count;
+      if (predictor) {
+        const head = (await plan.read(plan.model.neural!)).subarray(0, batch.count * neuralDim);
+        const target = (await predictor.read(predictor.model.logits)).subarray(0, batch.count * neuralDim);
+        for (let i = 0; i < head.length; i++) mseSum += (head[i] - target[i]) ** 2;
+        headR.push(...rowCorrelations(head, target, batch.count, neuralDim));
+      }
+    }
+    if (n === 0) throw new UserError("validation set is empty");
+    const r = summarize(headR);
+    return {
+      val_acc: correct / n,
+      val_ce: ceSum / n,
+      val_neural_mse: predictor ? mseSum / (n * neuralDim) : null,
+      val_neural_r: predictor ? r.mean : null,
+    };
+  };
+  return { config, plan, predictor, step, roi: baseline ?? roi, alpha, load, evaluate };
+}

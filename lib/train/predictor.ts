@@ -1,0 +1,93 @@
+/**
+ * The neural predictor (method.md §3): a ResNet whose `fc` outputs an ROI's K PCA scores, trained with the
+ * summed squared error over components averaged over the batch; validated by the per-image Pearson r between
+ * predicted and measured K-vectors on the shared images (mean, median, max) and the per-component r.
+ * @module
+ */
+import type { Gpu } from "../gpu/device.ts";
+import { UserError } from "../cli/main.ts";
+import { type ModelConfig, modelConfig } from "../nn/models.ts";
+import { Plan } from "../nn/plan.ts";
+import { type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
+import { columnCorrelations, rowCorrelations, summarize } from "./metrics.ts";
+
+/** COCO statistics the paper's predictor normalises with (method.md §3). */
+export const COCO_MEAN = [0.4740539, 0.45110828, 0.4117162];
+export const COCO_STD = [0.1120, 0.1153, 0.1304];
+
+/** Images with their ROI targets (row-major [batch, K]); `count` rows are real. */
+export interface TargetBatch {
+  images: Float32Array;
+  targets: Float32Array;
+  count: number;
+}
+
+export interface PredictorSetup {
+  arch: string;
+  imageSize: number;
+  batch: number;
+  /** Components of the ROI targets. */
+  k: number;
+  optimizer: OptimizerOptions;
+}
+
+export interface PredictorTrainer {
+  config: ModelConfig;
+  plan: Plan;
+  step: TrainStep;
+  load(batch: TargetBatch): void;
+  /** Validation metrics; `components` holds the per-component r for the summary. */
+  evaluate(
+    batches: AsyncIterable<TargetBatch>,
+  ): Promise<{ metrics: Record<string, number>; components: number[] }>;
+}
+
+/**
+ * @example
+ * ```ts
+ * const trainer = await createPredictorTrainer(gpu, {
+ *   arch: "resnet-tiny", imageSize: 64, batch: 32, k: 40, optimizer: { kind: "adam", weightDecay: 5e-4 },
+ * });
+ * ```
+ */
+export async function createPredictorTrainer(gpu: Gpu, s: PredictorSetup): Promise<PredictorTrainer> {
+  const config = modelConfig(s.arch, {
+    classes: s.k,
+    imageSize: s.imageSize,
+    mean: COCO_MEAN,
+    std: COCO_STD,
+  });
+  const plan = await Plan.create(gpu, config, s.batch);
+  const step = await TrainStep.create(gpu, plan, s.optimizer, { kind: "regress" });
+  const load = (batch: TargetBatch) => {
+    plan.setInput(batch.images);
+    gpu.write(step.target, batch.targets);
+  };
+  const evaluate = async (batches: AsyncIterable<TargetBatch>) => {
+    const predictions: number[] = [], targets: number[] = [];
+    for await (const batch of batches) {
+      load(batch);
+      gpu.submit(plan.forward("eval"));
+      const out = await plan.read(plan.model.logits);
+      predictions.push(...out.subarray(0, batch.count * s.k));
+      targets.push(...batch.targets.subarray(0, batch.count * s.k));
+    }
+    const n = predictions.length / s.k;
+    if (n === 0) throw new UserError("validation set is empty");
+    const perImage = summarize(rowCorrelations(predictions, targets, n, s.k));
+    const components = Array.from(columnCorrelations(predictions, targets, n, s.k));
+    let sse = 0;
+    for (let i = 0; i < predictions.length; i++) sse += (predictions[i] - targets[i]) ** 2;
+    return {
+      metrics: {
+        val_loss: sse / n,
+        val_r_mean: perImage.mean,
+        val_r_median: perImage.median,
+        val_r_max: perImage.max,
+        val_component_r_mean: summarize(components).mean,
+      },
+      components,
+    };
+  };
+  return { config, plan, step, load, evaluate };
+}
