@@ -206,6 +206,38 @@ Deno.test("generation is atomic and refuses to overwrite; ensureSimWorld reuses 
   ok(!(await Deno.stat(join(TMP, "bad")).catch(() => null)), "a failed run left its output folder");
 });
 
+Deno.test({
+  name: "an interrupted `deno task synth` leaves neither an output folder nor its temporary folder",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const out = join(TMP, "interrupted");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../tasks/synth.ts", import.meta.url).pathname,
+        "--out",
+        out,
+        "--images",
+        "300",
+        "--sessions",
+        "3",
+        "--quiet",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    // Wait until generation has started writing (its temporary sibling exists), then interrupt it.
+    const started = () => [...Deno.readDirSync(TMP)].some((e) => e.name.startsWith("interrupted.tmp-"));
+    for (let i = 0; i < 600 && !started(); i++) await new Promise((r) => setTimeout(r, 50));
+    ok(started(), "synth never started writing");
+    child.kill("SIGINT");
+    equal((await child.status).code, 130);
+    ok(!(await Deno.stat(out).catch(() => null)), "an interrupted run left its output folder");
+    ok(!started(), "an interrupted run left its temporary folder");
+  },
+});
+
 Deno.test("NIfTI files: header fields per the NIfTI-1 spec, NSD label codes, betas equal the HDF5 copy", async () => {
   const dir = join(TMP, "a");
   if (!(await Deno.stat(dir).catch(() => null))) await generateSimWorld(dir, TINY);
@@ -349,6 +381,18 @@ const ROIS: Record<string, number[]> = {
   LO: [14, 15],
 };
 
+const sessionCache = new Map<string, Int16Array>();
+/** A whole session's betas, read once per file (the worlds here are small). */
+function wholeSession(path: string): Int16Array {
+  if (!sessionCache.has(path)) {
+    sessionCache.set(
+      path,
+      readH5(path, (f) => (f.get("betas") as InstanceType<typeof h5wasm.Dataset>).value as Int16Array),
+    );
+  }
+  return sessionCache.get(path)!;
+}
+
 /** Per session: [trial][voxel] % signal change of `voxels`, and the design's subject image per trial. */
 async function sessionData(dir: string, manifest: SimWorldManifest, voxels: number[]) {
   const mat = await readMat(join(dir, "nsddata/experiments/nsd/nsd_expdesign.mat"));
@@ -356,10 +400,7 @@ async function sessionData(dir: string, manifest: SimWorldManifest, voxels: numb
   const T = manifest.counts.trialsPerSession, grid = manifest.grid.dims.reduce((a, b) => a * b, 1);
   const sessions: { betas: Float64Array; images: number[] }[] = [];
   for (let s = 1; s <= manifest.config.sessions; s++) {
-    const all = readH5(
-      join(dir, betasDir, `betas_session0${s}.hdf5`),
-      (f) => (f.get("betas") as InstanceType<typeof h5wasm.Dataset>).value as Int16Array,
-    );
+    const all = wholeSession(join(dir, betasDir, `betas_session0${s}.hdf5`));
     const betas = new Float64Array(T * voxels.length);
     for (let t = 0; t < T; t++) {
       voxels.forEach((g, j) => (betas[t * voxels.length + j] = all[t * grid + g] / 300));

@@ -9,48 +9,16 @@ import { CHANNELS, type ImageFeatures, RF_GRIDS, SHAPE_GRID } from "./features.t
 import type { Rng } from "./random.ts";
 
 /** Kastner2015 label names by code (0 = unlabelled), as in the atlas's `.ctab`. */
-export const KASTNER_NAMES = [
-  "Unknown",
-  "V1v",
-  "V1d",
-  "V2v",
-  "V2d",
-  "V3v",
-  "V3d",
-  "hV4",
-  "VO1",
-  "VO2",
-  "PHC1",
-  "PHC2",
-  "TO2",
-  "TO1",
-  "LO2",
-  "LO1",
-  "V3B",
-  "V3A",
-  "IPS0",
-  "IPS1",
-  "IPS2",
-  "IPS3",
-  "IPS4",
-  "IPS5",
-  "SPL1",
-  "FEF",
-] as const;
+export const KASTNER_NAMES: readonly string[] = (
+  "Unknown V1v V1d V2v V2d V3v V3d hV4 VO1 VO2 PHC1 PHC2 TO2 TO1 LO2 LO1 V3B V3A " +
+  "IPS0 IPS1 IPS2 IPS3 IPS4 IPS5 SPL1 FEF"
+).split(" ");
 
-/** `prf-visualrois` label names by code (NSD manual, "ROIs"). */
-export const PRF_NAMES = ["Unknown", "V1v", "V1d", "V2v", "V2d", "V3v", "V3d", "hV4"] as const;
+/** `prf-visualrois` label names by code (NSD manual, "ROIs"): the first 8 Kastner names. */
+export const PRF_NAMES: readonly string[] = KASTNER_NAMES.slice(0, 8);
 /** `streams` label names by code (NSD manual, "ROIs"). */
-export const STREAMS_NAMES = [
-  "Unknown",
-  "early",
-  "midventral",
-  "midlateral",
-  "midparietal",
-  "ventral",
-  "lateral",
-  "parietal",
-] as const;
+export const STREAMS_NAMES: readonly string[] =
+  "Unknown early midventral midlateral midparietal ventral lateral parietal".split(" ");
 
 /** The method's ROIs and their Kastner labels (`method.md` §2.1). */
 export const ROI_LABELS = {
@@ -103,7 +71,7 @@ export const STAGES: Record<
 };
 
 /** Pooled energy at which V1/V2 divisive normalisation is half-saturated (typical textured RF: ≈0.5–2). */
-const V1_SEMI_SATURATION = 0.2;
+const EARLY_SEMI_SATURATION = 0.2;
 
 /** Label group of a Kastner code (keys of {@link NC_TARGETS} / {@link STAGES}). */
 function groupOf(label: number): string {
@@ -165,25 +133,17 @@ const CORTEX_INNER = 0.45;
  */
 export function buildAtlas(dims: [number, number, number], rng: Rng): Atlas {
   const [X, Y, Z] = dims, n = X * Y * Z;
-  const brain = new Uint8Array(n),
-    kastner = new Int16Array(n),
-    prf = new Int16Array(n),
-    streams = new Int16Array(n);
-  const nsdgeneral = new Float32Array(n);
+  const brain = new Uint8Array(n), nsdgeneral = new Float32Array(n);
+  const kastner = new Int16Array(n), prf = new Int16Array(n), streams = new Int16Array(n);
   for (let z = 0; z < Z; z++) {
     for (let y = 0; y < Y; y++) {
       for (let x = 0; x < X; x++) {
         const i = x + X * (y + Y * z);
-        const nx = (x - (X - 1) / 2) / (X / 2),
-          ny = (y - (Y - 1) / 2) / (Y / 2),
-          nz = (z - (Z - 1) / 2) / (Z / 2);
+        const nx = (x - (X - 1) / 2) / (X / 2), ny = (y - (Y - 1) / 2) / (Y / 2);
+        const nz = (z - (Z - 1) / 2) / (Z / 2);
         const rho = Math.hypot(nx, ny, nz);
         if (rho > 1) {
-          kastner[i] =
-            prf[i] =
-            streams[i] =
-            nsdgeneral[i] =
-              -1;
+          for (const volume of [kastner, prf, streams, nsdgeneral]) volume[i] = -1;
           continue;
         }
         brain[i] = 1;
@@ -194,11 +154,9 @@ export function buildAtlas(dims: [number, number, number], rng: Rng): Atlas {
         // nsdgeneral: the visual areas minus a ragged 3 % border, plus a quarter of the unlabelled posterior
         // cortex, so "label ∈ ROI" and "nsdgeneral == 1" really are different tests.
         const visual = label >= 1 && label <= 17;
-        nsdgeneral[i] = visual
-          ? (rng.chance(0.03) ? 0 : 1)
-          : label === 0 && rho >= CORTEX_INNER && ny < 0.2 && rng.chance(0.25)
-          ? 1
-          : 0;
+        const posteriorUnlabelled = label === 0 && rho >= CORTEX_INNER && ny < 0.2;
+        if (visual) nsdgeneral[i] = rng.chance(0.03) ? 0 : 1;
+        else if (posteriorUnlabelled) nsdgeneral[i] = rng.chance(0.25) ? 1 : 0;
       }
     }
   }
@@ -265,8 +223,6 @@ export interface SubjectModel {
   signalSd: Float32Array;
   noiseSd: Float32Array;
   amplitude: Float32Array;
-  /** The noise ceiling (%) each voxel was drawn with. */
-  targetNc: Float32Array;
 }
 
 /**
@@ -279,7 +235,6 @@ export function buildSubjectModel(atlas: Atlas, images: ImageFeatures[], rng: Rn
   const V = voxels.length, N = images.length;
   const signal = new Float32Array(N * V);
   const signalSd = new Float32Array(V), noiseSd = new Float32Array(V), amplitude = new Float32Array(V);
-  const targetNc = new Float32Array(V);
   const z = standardisedObjectFeatures(images);
   const v4z = standardise(images.map((f) => f.v4), CHANNELS.v4);
   const bounds = labelBounds(atlas);
@@ -307,7 +262,7 @@ export function buildSubjectModel(atlas: Atlas, images: ImageFeatures[], rng: Rn
         const w = [0, 1, 2, 3].map((o) => Math.exp(2 * Math.cos(2 * ((o * Math.PI) / 4 - preferred))));
         for (let n = 0; n < N; n++) {
           const f = images[n].v1, o = pos * channels;
-          response[n] = dot(w, f, o) / (V1_SEMI_SATURATION + f[o] + f[o + 1] + f[o + 2] + f[o + 3]);
+          response[n] = dot(w, f, o) / (EARLY_SEMI_SATURATION + f[o] + f[o + 1] + f[o + 2] + f[o + 3]);
         }
       } else if (stage === "v2") {
         // Sparse positive mixture of energies and conjunctions, normalised like V1 by the pooled energy of
@@ -315,7 +270,7 @@ export function buildSubjectModel(atlas: Atlas, images: ImageFeatures[], rng: Rn
         const w = Array.from({ length: channels }, () => vr.gamma(0.5));
         for (let n = 0; n < N; n++) {
           const f = images[n].v2, o = pos * channels;
-          let pooled = V1_SEMI_SATURATION;
+          let pooled = EARLY_SEMI_SATURATION;
           for (let k = 0; k < 8; k++) pooled += f[o + k];
           response[n] = Math.sqrt(dot(w, f, o) / pooled);
         }
@@ -331,12 +286,11 @@ export function buildSubjectModel(atlas: Atlas, images: ImageFeatures[], rng: Rn
     const { mean, sd } = NC_TARGETS[group];
     const nc = 100 * Math.min(0.97, Math.max(0.002, betaWithMoments(vr, mean / 100, sd / 100)));
     const x = nc / (3 * (100 - nc));
-    targetNc[v] = nc;
     signalSd[v] = Math.sqrt(x / (1 + x));
     noiseSd[v] = Math.sqrt(1 / (1 + x));
     amplitude[v] = vr.uniform(...NOISE_MODEL.amplitudePct);
   }
-  return { voxels, signal, signalSd, noiseSd, amplitude, targetNc };
+  return { voxels, signal, signalSd, noiseSd, amplitude };
 }
 
 /**

@@ -201,6 +201,18 @@ export async function generateSimWorld(
   }
   const temp = `${dir.replace(/\/+$/, "")}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(temp, { recursive: true });
+  // Ctrl-C or a kill would otherwise leave the half-written temporary folder behind.
+  const signals: [Deno.Signal, number][] = Deno.build.os === "windows"
+    ? [["SIGINT", 130]]
+    : [["SIGINT", 130], ["SIGTERM", 143]];
+  const handlers = signals.map(([signal, code]) => {
+    const handler = () => {
+      Deno.removeSync(temp, { recursive: true });
+      Deno.exit(code);
+    };
+    Deno.addSignalListener(signal, handler);
+    return [signal, handler] as const;
+  });
   try {
     const manifest = await writeWorld(temp, config, options.quiet ?? false);
     await Deno.writeTextFile(join(temp, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + "\n");
@@ -209,8 +221,13 @@ export async function generateSimWorld(
   } catch (e) {
     await Deno.remove(temp, { recursive: true }).catch(() => {});
     throw e;
+  } finally {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
   }
 }
+
+/** Lets pending events (a Ctrl-C) run during long synchronous loops; called every few dozen images. */
+const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Returns the world at `dir`, generating it first when its manifest is missing. Options given explicitly
@@ -366,12 +383,12 @@ async function writeWorld(root: string, c: SimWorldConfig, quiet: boolean): Prom
     ]),
     masterordering: rng.fork("masterordering").shuffle(Array.from({ length: 3 * N }, (_, t) => (t % N) + 1)),
   };
-  const features = writeStimuli(ctx, design);
+  const features = await writeStimuli(ctx, design);
   await writeDesign(ctx, design);
   const subjects = [];
   for (let s = 1; s <= c.subjects; s++) subjects.push(await writeSubject(ctx, design, s, features));
-  writeClassification(ctx);
-  writeCueConflict(ctx);
+  await writeClassification(ctx);
+  await writeCueConflict(ctx);
   ctx.progress.done();
 
   return {
@@ -426,7 +443,7 @@ function drawTexture(rng: Rng, k: number, classes: number, match: number): numbe
  * Renders the stimulus brick (`nsd_stimuli.hdf5`), the shared-image PNGs and `sim_stim_info.csv`; returns each
  * stimulus's features (index = 73k id − 1) for the brain model.
  */
-function writeStimuli(ctx: Context, design: Design): ImageFeatures[] {
+async function writeStimuli(ctx: Context, design: Design): Promise<ImageFeatures[]> {
   const { c, rng, names, shapeIds, write } = ctx;
   const { stimuli, sharedix } = design;
   // Balanced classes over the brick: the class of each id is a shuffled round robin.
@@ -449,6 +466,7 @@ function writeStimuli(ctx: Context, design: Design): ImageFeatures[] {
     info.push([r, names[k], names[texture], k === texture ? 1 : 0, rank > 0 ? 1 : 0, ...geometry].join(","));
     if (rank > 0) write(`${SIM_PATHS.shared}/shared${pad(rank, 4)}_nsd${pad(id, 5)}.png`, ctx.png(image.rgb));
     ctx.progress.tick();
+    if (r % 32 === 31) await yieldToEvents();
   }
   write(SIM_PATHS.stimInfo, info.join("\n") + "\n");
   const path = join(ctx.root, SIM_PATHS.stimuli);
@@ -637,7 +655,7 @@ async function writeSubject(ctx: Context, design: Design, s: number, features: I
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** The ImageNet-50 stand-in: `classification/{train,val}/<class>/<class>_NNNNN.png` plus `classes.txt`. */
-function writeClassification(ctx: Context): void {
+async function writeClassification(ctx: Context): Promise<void> {
   const { c, rng, names, shapeIds } = ctx;
   for (const [split, perClass] of [["train", c.trainPerClass], ["val", c.valPerClass]] as const) {
     for (let k = 0; k < c.classes; k++) {
@@ -647,6 +665,7 @@ function writeClassification(ctx: Context): void {
         const rel = `${SIM_PATHS.classification}/${split}/${names[k]}/${names[k]}_${pad(m, 5)}.png`;
         ctx.write(rel, ctx.png(renderScene(spec, c.size).rgb));
         ctx.progress.tick();
+        if (m % 32 === 31) await yieldToEvents();
       }
     }
   }
@@ -657,7 +676,7 @@ function writeClassification(ctx: Context): void {
  * Geirhos-style cue conflict: shape exemplar i of class a drawn with texture exemplar j of every other class
  * b, as `cue_conflict/<a>/<a><i>-<b><j>.png` (the shape exemplar keeps its pose, colours and background).
  */
-function writeCueConflict(ctx: Context): void {
+async function writeCueConflict(ctx: Context): Promise<void> {
   const { c, rng, names, shapeIds } = ctx;
   const E = c.conflictPerClass;
   for (let a = 0; a < c.classes; a++) {
@@ -675,6 +694,7 @@ function writeCueConflict(ctx: Context): void {
         );
         ctx.progress.tick();
       }
+      await yieldToEvents();
     }
   }
   ctx.write(`${SIM_PATHS.cueConflict}/classes.txt`, names.join("\n") + "\n");
