@@ -3,7 +3,7 @@
  * component), summaries, and cross-entropy from logits.
  * @module
  */
-import { max, mean, median } from "d3-array";
+import { max, mean, median } from "../deps/d3_array.ts";
 
 /** Pearson r of two equally long vectors (NaN when either is constant). */
 export function pearson(
