@@ -5,8 +5,8 @@
  * interrupted run never leaves a tree that looks complete.
  * @module
  */
-import h5wasm from "h5wasm/node";
-import { encode as encodePng } from "fast-png";
+import h5wasm from "../../deps/h5wasm.ts";
+import { encode as encodePng } from "../../deps/fast_png.ts";
 import { dirname, join } from "node:path";
 import { UserError } from "../../cli/main.ts";
 import { Progress } from "../../cli/progress.ts";
@@ -200,20 +200,25 @@ export async function generateSimWorld(
     throw new UserError(`${dir} already exists; pass --force to replace it`);
   }
   const temp = `${dir.replace(/\/+$/, "")}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.mkdir(temp, { recursive: true });
-  // Ctrl-C or a kill would otherwise leave the half-written temporary folder behind.
+  // Ctrl-C or a kill would otherwise leave the half-written temporary folder behind. The listeners go in
+  // before the folder exists, so no signal can slip between its creation and their registration.
   const signals: [Deno.Signal, number][] = Deno.build.os === "windows"
     ? [["SIGINT", 130]]
     : [["SIGINT", 130], ["SIGTERM", 143]];
   const handlers = signals.map(([signal, code]) => {
     const handler = () => {
-      Deno.removeSync(temp, { recursive: true });
+      try {
+        Deno.removeSync(temp, { recursive: true });
+      } catch {
+        // Not created yet, or already removed: nothing to clean.
+      }
       Deno.exit(code);
     };
     Deno.addSignalListener(signal, handler);
     return [signal, handler] as const;
   });
   try {
+    await Deno.mkdir(temp, { recursive: true });
     const manifest = await writeWorld(temp, config, options.quiet ?? false);
     await Deno.writeTextFile(join(temp, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + "\n");
     await replaceDir(temp, dir, options.force ?? false);
