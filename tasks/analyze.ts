@@ -133,14 +133,12 @@ async function gramOptions(device: string): Promise<GramOptions> {
   }
 }
 
-/** Long-format CSV rows `row,column,value…` of named matrices. */
-function matrixCsv(header: string[], rows: string[], cols: string[], values: number[][][]): string {
+/** Long-format CSV lines `row,column,value…` of same-shaped matrices (one value column per matrix). */
+function csvLines(rows: string[], cols: string[], values: (number[][] | null)[]): string[] {
   const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-  const lines = [header.join(",")];
-  rows.forEach((r, i) =>
-    cols.forEach((c, j) => lines.push([quote(r), quote(c), ...values.map((m) => m[i][j])].join(",")))
+  return rows.flatMap((r, i) =>
+    cols.map((c, j) => [quote(r), quote(c), ...values.map((m) => m ? m[i][j] : "")].join(","))
   );
-  return lines.join("\n") + "\n";
 }
 
 interface Output {
@@ -173,12 +171,11 @@ async function runRsa(flags: Values, options: GramOptions): Promise<Output> {
       }];
     }))
     : undefined;
-  const csv = matrixCsv(["row", "column", compare], modelNames, modelNames, [modelMatrix]) +
-    (roiMatrix
-      ? matrixCsv(["model", "roi", compare], modelNames, roiNames, [roiMatrix]).split("\n").slice(1).join(
-        "\n",
-      )
-      : "");
+  const csv = [
+    `row,column,${compare}`,
+    ...csvLines(modelNames, modelNames, [modelMatrix]),
+    ...(roiMatrix ? csvLines(modelNames, roiNames, [roiMatrix]) : []),
+  ];
   return {
     json: {
       distance: method,
@@ -187,7 +184,7 @@ async function runRsa(flags: Values, options: GramOptions): Promise<Output> {
       ...(roiMatrix ? { modelByRoi: { rows: modelNames, columns: roiNames, values: roiMatrix } } : {}),
       ...(mds ? { mds } : {}),
     },
-    csv,
+    csv: csv.join("\n") + "\n",
   };
 }
 
@@ -207,17 +204,14 @@ async function runCka(flags: Values, options: GramOptions): Promise<Output> {
     unbiased: n >= 4 ? table(rows, cols, true) : null,
   });
   const byModel = section(models, models), byRoi = rois.length ? section(models, rois) : null;
-  let csv = matrixCsv(["row", "column", "linear", "unbiased"], byModel.rows, byModel.columns, [
-    byModel.linear,
-    byModel.unbiased ?? byModel.linear.map((r) => r.map(() => NaN)),
-  ]);
-  if (byRoi) {
-    csv += matrixCsv(["", "", "", ""], byRoi.rows, byRoi.columns, [
-      byRoi.linear,
-      byRoi.unbiased ?? byRoi.linear.map((r) => r.map(() => NaN)),
-    ]).split("\n").slice(1).join("\n");
+  const csv = ["row,column,linear,unbiased"];
+  for (const block of byRoi ? [byModel, byRoi] : [byModel]) {
+    csv.push(...csvLines(block.rows, block.columns, [block.linear, block.unbiased]));
   }
-  return { json: { modelByModel: byModel, ...(byRoi ? { modelByRoi: byRoi } : {}) }, csv };
+  return {
+    json: { modelByModel: byModel, ...(byRoi ? { modelByRoi: byRoi } : {}) },
+    csv: csv.join("\n") + "\n",
+  };
 }
 
 async function runManifold(flags: Values): Promise<Output> {

@@ -65,7 +65,7 @@ Deno.test("analyze cka: safetensors model vs HDF5 ROI equals the reference value
     assertClose([result.modelByModel.linear[0][0]], [1], PRINTED);
     const csv = (await Deno.readTextFile(`${dir}/cka.csv`)).trim().split("\n");
     equal(csv[0], "row,column,linear,unbiased");
-    equal(csv.length, 3);
+    equal(csv.length, 3); // header, model × model, model × ROI
   });
 });
 

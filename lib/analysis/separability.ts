@@ -89,6 +89,7 @@ export function linearSeparability(
   const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, k) => s + v * b[k], 0);
   let trace = 0;
   for (const v of xt) trace += dot(v, v);
+  // All-zero training features make the relative penalty 0; fall back to the absolute value to stay solvable.
   const lambda = (ridge * trace) / train.length || ridge;
 
   // score(z) = ȳ + Wᵀ(z − μ): W = Xᵀ(XXᵀ + λI)⁻¹Y (dual) or (XᵀX + λI)⁻¹XᵀY (primal).
