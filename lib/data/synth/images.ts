@@ -8,7 +8,7 @@
 import type { Rng } from "./random.ts";
 
 /** A silhouette test in the object frame: (u, v) ∈ [-1, 1]², `j` ∈ [0, 1] is a per-exemplar shape jitter. */
-type Inside = (u: number, v: number, j: number) => boolean;
+export type Inside = (u: number, v: number, j: number) => boolean;
 
 const TAU = 2 * Math.PI;
 /** Triangle wave with period 1, 1 at integers and 0 at half-integers. */
@@ -137,13 +137,15 @@ export interface SceneSpec {
   textureId: number;
   /** Per-exemplar silhouette jitter in [0, 1]. */
   shapeJitter: number;
-  /** Object centre, as a fraction of the image (x right, y down). */
+  /** Object centre x, as a fraction of the image width (left to right). */
   cx: number;
+  /** Object centre y, as a fraction of the image height (top to bottom). */
   cy: number;
   /** Object radius as a fraction of the image side. */
   radius: number;
-  /** Rotation in radians and horizontal stretch of the silhouette. */
+  /** Rotation of the silhouette in radians. */
   rotation: number;
+  /** Horizontal stretch of the silhouette (object frame). */
   aspect: number;
   /** Texture parameters: orientation (rad), spatial frequency (cycles per image), phase, colours, seeds. */
   texture: { angle: number; frequency: number; phase: number; colors: [Rgb, Rgb]; points: Float32Array };
@@ -153,6 +155,7 @@ export interface SceneSpec {
 
 /** A rendered image with the object's coverage mask (the figure–ground segmentation later stages read). */
 export interface RenderedImage {
+  /** Side in pixels. */
   size: number;
   /** size×size×3 interleaved RGB (HWC), rows top to bottom. */
   rgb: Uint8Array;

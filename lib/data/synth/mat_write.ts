@@ -7,7 +7,7 @@
 import { compress } from "./compress.ts";
 
 /** MATLAB array classes the writer supports: [mxClass, miType of the data, bytes per element]. */
-const CLASSES = {
+export const MAT_CLASSES = {
   double: [6, 9, 8],
   single: [7, 7, 4],
   int16: [10, 3, 2],
@@ -24,7 +24,7 @@ export interface MatVariable {
   /** Variable name (a MATLAB identifier). */
   name: string;
   /** MATLAB class the values are stored as. */
-  class: keyof typeof CLASSES;
+  class: keyof typeof MAT_CLASSES;
   /** Size as MATLAB reports it: [rows, cols]. */
   shape: [number, number];
   /** Values in column-major order: element (r, c) at `r + rows*c`. */
@@ -73,7 +73,7 @@ function header(description: string): Uint8Array {
 }
 
 function matrixElement({ name, class: cls, shape, data }: MatVariable): Uint8Array {
-  const [mxClass, miType, size] = CLASSES[cls];
+  const [mxClass, miType, size] = MAT_CLASSES[cls];
   if (shape[0] * shape[1] !== data.length) {
     throw new RangeError(`MAT variable ${name}: ${data.length} values for shape ${shape.join("×")}`);
   }

@@ -32,6 +32,15 @@ export {
   type RoiName,
   STREAMS_NAMES,
 } from "./brain.ts";
-export { renderScene, sampleScene, type SceneSpec, SHAPES, textureName } from "./images.ts";
-export { encodeNifti1, type NiftiImage, writeNiftiGz } from "./nifti_write.ts";
-export { encodeMatV5, type MatVariable } from "./mat_write.ts";
+export {
+  type Inside,
+  type RenderedImage,
+  renderScene,
+  type Rgb,
+  sampleScene,
+  type SceneSpec,
+  SHAPES,
+  textureName,
+} from "./images.ts";
+export { encodeNifti1, NIFTI_DATATYPES, type NiftiImage, writeNiftiGz } from "./nifti_write.ts";
+export { encodeMatV5, MAT_CLASSES, type MatVariable } from "./mat_write.ts";

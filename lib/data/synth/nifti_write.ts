@@ -25,8 +25,9 @@ export interface NiftiImage {
   pixdim: number[];
   /** The 3×4 voxel-to-world matrix (rows srow_x, srow_y, srow_z), written as both sform and qform. */
   affine: number[][];
-  /** `scl_slope` / `scl_inter` (slope 0 would mean "no scaling"); default 1 and 0. */
+  /** `scl_slope` (0 would mean "no scaling"); default 1. */
   sclSlope?: number;
+  /** `scl_inter`; default 0. */
   sclInter?: number;
   /** Up to 79 ASCII characters for `descrip`. */
   description?: string;
@@ -34,7 +35,7 @@ export interface NiftiImage {
 
 const HEADER_BYTES = 348;
 /** Header plus the 4-byte extension flag: where the voxel data starts. */
-export const NIFTI_VOX_OFFSET = HEADER_BYTES + 4;
+const NIFTI_VOX_OFFSET = HEADER_BYTES + 4;
 
 /**
  * Encodes `image` as an uncompressed `.nii` byte array.

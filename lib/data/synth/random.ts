@@ -23,7 +23,10 @@ export class Rng {
   #d: number;
   #spare: number | null = null;
 
-  /** @param key any string or number; equal keys give equal streams. */
+  /**
+   * Seeds the stream from `key`.
+   * @param key any string or number; equal keys give equal streams.
+   */
   constructor(readonly key: string | number) {
     [this.#a, this.#b, this.#c, this.#d] = cyrb128(String(key));
     // sfc32's first outputs are correlated with the seed words; burn a few as its author recommends.

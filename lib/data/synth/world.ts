@@ -49,8 +49,9 @@ export interface SimWorldOptions {
   subjects?: number;
   /** Sessions per subject; 3 × images must divide evenly (NSD: 40 sessions of 750 trials). Default 4. */
   sessions?: number;
-  /** Classification images per class: training and validation split. Defaults 100 and 20. */
+  /** Classification training images per class. Default 100. */
   trainPerClass?: number;
+  /** Classification validation images per class. Default 20. */
   valPerClass?: number;
   /** Shape exemplars per class in the cue-conflict set (each drawn with every other class's texture). Default 4. */
   conflictPerClass?: number;
@@ -87,13 +88,17 @@ export const SIM_WORLD_DEFAULTS: SimWorldConfig = {
 
 /** The `sim_world.json` manifest. */
 export interface SimWorldManifest {
+  /** Identifies the file. */
   format: "neuroguide-sim-world";
+  /** {@link SIM_WORLD_VERSION} of the generator that wrote it. */
   version: number;
+  /** The resolved options (seed included). */
   config: SimWorldConfig;
   /** Class names in class-index order (alphabetical, as ImageFolder orders folders). */
   classes: string[];
   /** The characteristic texture of each class, same order. */
   textures: string[];
+  /** Sizes: stimuli in the brick, images per subject, shared images, trials, image-set sizes. */
   counts: {
     stimuli: number;
     imagesPerSubject: number;
@@ -104,7 +109,9 @@ export interface SimWorldManifest {
     classificationVal: number;
     cueConflict: number;
   };
+  /** The functional grid shared by every volume. */
   grid: { dims: [number, number, number]; voxelMm: number; affine: number[][] };
+  /** Per subject: in-brain voxels, method-ROI voxel counts (label ∈ ROI and nsdgeneral == 1), noise ceilings. */
   subjects: {
     subject: string;
     brainVoxels: number;
@@ -112,6 +119,7 @@ export interface SimWorldManifest {
     /** Per ROI: target mean NC (%) of the generative model and the NC measured on the written betas. */
     noiseCeiling: Record<RoiName, { target: number; mean: number; sd: number }>;
   }[];
+  /** Generative-model parameters: receptive fields, stages, noise-ceiling targets, noise model. */
   generative: Record<string, unknown>;
   /** Paths relative to the root. */
   paths: Record<string, string>;
