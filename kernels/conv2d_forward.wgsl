@@ -65,7 +65,7 @@ fn gather(off: vec4i, add: u32) -> vec4f {
   return select(vec4f(0.0), vec4f(x[i.x], x[i.y], x[i.z], x[i.w]), off >= vec4i(0));
 }
 
-fn load_b(seg: u32, k: u32, len: u32) -> Cols {
+fn b_row(seg: u32, k: u32, len: u32) -> Cols {
   if (k >= len) {
     return Cols(vec4f(0.0), vec4f(0.0));
   }

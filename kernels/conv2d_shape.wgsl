@@ -20,3 +20,8 @@ fn quad(n: u32) -> vec4u {
 fn weight_index(o: u32, i: u32, tap: u32) -> u32 {
   return (o * conv.cin + i) * conv.k * conv.k + tap;
 }
+
+// B[k..k+3] from the operand file's b_row (one reduction step at the invocation's 8 columns).
+fn load_b(seg: u32, k: u32, len: u32) -> BBlock {
+  return BBlock(b_row(seg, k, len), b_row(seg, k + 1u, len), b_row(seg, k + 2u, len), b_row(seg, k + 3u, len));
+}

@@ -67,7 +67,7 @@ fn gather(row: vec4i, ix: vec4i) -> vec4f {
   return select(vec4f(0.0), vec4f(x[i.x], x[i.y], x[i.z], x[i.w]), ok);
 }
 
-fn load_b(seg: u32, k: u32, len: u32) -> Cols {
+fn b_row(seg: u32, k: u32, len: u32) -> Cols {
   if (k >= len) {
     return Cols(vec4f(0.0), vec4f(0.0));
   }

@@ -1,21 +1,31 @@
 // GEMM operands for a plain row-major matmul: C[M,N] = alpha·op(A)·op(B) + beta·C (+ bias[n]), where op
 // transposes when TRANS_A / TRANS_B is set (A stored [K,M], B stored [N,K]). One segment spans all of K.
-// Composed with gemm_core.wgsl and a driver.
+// A and B are read as vec4s: on llvmpipe every storage load costs a loop over the SIMD lanes, so one vec4 load
+// beats four scalar ones. Composed with gemm_core.wgsl and a driver.
 
 struct Params { m: u32, n: u32, k: u32, has_bias: u32, alpha: f32, beta: f32 }
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(0) var<storage, read> a: array<vec4f>;
+@group(0) @binding(1) var<storage, read> b: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-// M and N are multiples of 8 and K of 4: no bounds masks needed.
-override ALIGNED: bool = false;
+// Stored rows of A / B are whole vec4s (their length is a multiple of 4), so quads can be loaded at once.
+override VEC_A: bool = false;
+override VEC_B: bool = false;
 
-var<private> col: vec4u; // first column of each column quad: (n0, n0 + 4, -, -)
+var<private> col: u32; // first of this invocation's 8 columns
+
+fn a_at(i: u32) -> f32 {
+  return a[i >> 2u][i & 3u];
+}
+
+fn b_at(i: u32) -> f32 {
+  return b[i >> 2u][i & 3u];
+}
 
 fn segments(z: u32) -> vec2u {
   return vec2u(0u, 1u);
@@ -26,7 +36,7 @@ fn seg_len(seg: u32) -> u32 {
 }
 
 fn begin_columns(n0: u32) {
-  col = vec4u(n0, n0 + 4u, 0u, 0u);
+  col = n0;
 }
 
 fn begin_segment(seg: u32) -> bool {
@@ -37,35 +47,51 @@ fn load_a(m: u32, seg: u32, k: u32, len: u32) -> vec4f {
   let ks = vec4u(k) + vec4u(0u, 1u, 2u, 3u);
   var v: vec4f;
   if (TRANS_A) {
-    v = vec4f(a[ks.x * params.m + m], a[ks.y * params.m + m], a[ks.z * params.m + m], a[ks.w * params.m + m]);
+    let i = ks * params.m + m;
+    v = vec4f(a_at(i.x), a_at(i.y), a_at(i.z), a_at(i.w));
+  } else if (VEC_A) {
+    v = a[(m * params.k + k) >> 2u];
   } else {
     let i = m * params.k + k;
-    v = vec4f(a[i], a[i + 1u], a[i + 2u], a[i + 3u]);
-  }
-  if (ALIGNED) {
-    return v;
+    v = vec4f(a_at(i), a_at(i + 1u), a_at(i + 2u), a_at(i + 3u));
   }
   return select(vec4f(0.0), v, (ks < vec4u(len)) & vec4<bool>(m < params.m));
 }
 
-// B[k, n..n+3]: zero past N or K.
-fn load_b4(k: u32, n: u32) -> vec4f {
+// op(B)[k, n..n+3], zero past N or K.
+fn b_quad(k: u32, n: u32) -> vec4f {
   let ns = vec4u(n) + vec4u(0u, 1u, 2u, 3u);
   var v: vec4f;
   if (TRANS_B) {
-    v = vec4f(b[ns.x * params.k + k], b[ns.y * params.k + k], b[ns.z * params.k + k], b[ns.w * params.k + k]);
+    let i = ns * params.k + k;
+    v = vec4f(b_at(i.x), b_at(i.y), b_at(i.z), b_at(i.w));
+  } else if (VEC_B) {
+    v = b[(k * params.n + n) >> 2u];
   } else {
     let i = k * params.n + n;
-    v = vec4f(b[i], b[i + 1u], b[i + 2u], b[i + 3u]);
-  }
-  if (ALIGNED) {
-    return v;
+    v = vec4f(b_at(i), b_at(i + 1u), b_at(i + 2u), b_at(i + 3u));
   }
   return select(vec4f(0.0), v, (ns < vec4u(params.n)) & vec4<bool>(k < params.k));
 }
 
-fn load_b(seg: u32, k: u32, len: u32) -> Cols {
-  return Cols(load_b4(k, col.x), load_b4(k, col.y));
+fn b_row(k: u32) -> Cols {
+  return Cols(b_quad(k, col), b_quad(k, col + 4u));
+}
+
+// Transposed B with whole-vec4 rows: each stored row holds op(B)[k..k+3, n] for one column n.
+fn b_column(k: u32, n: u32) -> vec4f {
+  return select(vec4f(0.0), b[(n * params.k + k) >> 2u], n < params.n);
+}
+
+fn load_b(seg: u32, k: u32, len: u32) -> BBlock {
+  if (TRANS_B && VEC_B) {
+    let lo = transpose(mat4x4f(b_column(k, col), b_column(k, col + 1u), b_column(k, col + 2u), b_column(k, col + 3u)));
+    let hi = transpose(
+      mat4x4f(b_column(k, col + 4u), b_column(k, col + 5u), b_column(k, col + 6u), b_column(k, col + 7u)),
+    );
+    return BBlock(Cols(lo[0], hi[0]), Cols(lo[1], hi[1]), Cols(lo[2], hi[2]), Cols(lo[3], hi[3]));
+  }
+  return BBlock(b_row(k), b_row(k + 1u), b_row(k + 2u), b_row(k + 3u));
 }
 
 fn store4(m: u32, n: u32, v: vec4f) {

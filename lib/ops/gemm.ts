@@ -8,8 +8,8 @@ import type { AdapterKind, Gpu } from "../gpu/device.ts";
 import { loadKernelSource } from "../gpu/shader.ts";
 import { ShapeError } from "./shape.ts";
 
-/** Outputs per invocation along M and along N (the 8×8 register tile of `gemm_core.wgsl`). */
-export const TILE = 8;
+/** Outputs per invocation along M and along N (the 16×8 register tile of `gemm_core.wgsl`). */
+export const TILE = { m: 16, n: 8 } as const;
 
 /**
  * Workgroup shape of the barrier-free CPU driver, in invocations (x along N, y along M). One row of tiles per
@@ -47,7 +47,7 @@ export async function gemmKernel(
 /** Workgroup grid covering an M×N output in `splits` reduction slices. */
 export function gemmGrid(kernel: GemmKernel, m: number, n: number, splits = 1): [number, number, number] {
   const wg = kernel.variant === "cpu" ? CPU_WORKGROUP : GPU_WORKGROUP;
-  return [Math.ceil(n / (TILE * wg.x)), Math.ceil(m / (TILE * wg.y)), splits];
+  return [Math.ceil(n / (TILE.n * wg.x)), Math.ceil(m / (TILE.m * wg.y)), splits];
 }
 
 /** Formats a shape as `[a, b, c]` for error messages. */

@@ -4,7 +4,7 @@
  * @module
  */
 import type { AdapterKind, Dispatch, Gpu } from "../gpu/device.ts";
-import { checkBuffer, checkFits, gemmGrid, type GemmKernel, gemmKernel, TILE } from "./gemm.ts";
+import { checkBuffer, checkFits, gemmGrid, type GemmKernel, gemmKernel } from "./gemm.ts";
 import { checkDims } from "./shape.ts";
 
 /** Shape and options of a {@link Matmul}. */
@@ -72,7 +72,9 @@ export class Matmul {
     const kernel = await gemmKernel(gpu, ["matmul"], options.variant ?? gpu.kind, {
       TRANS_A: Number(transA),
       TRANS_B: Number(transB),
-      ALIGNED: Number(m % TILE === 0 && n % TILE === 0 && k % 4 === 0),
+      // rows of stored A are [M] when transposed, else [K]; rows of stored B are [K] when transposed, else [N]
+      VEC_A: Number(!transA && k % 4 === 0),
+      VEC_B: Number((transB ? k : n) % 4 === 0),
     });
     const params = gpu.uniform([m, n, k, Number(bias), { f32: alpha }, { f32: accumulate ? 1 : 0 }]);
     return new Matmul(gpu, options, kernel, params);
