@@ -6,7 +6,7 @@
  * @module
  */
 import { CHANNELS, type ImageFeatures, RF_GRIDS, SHAPE_GRID } from "./features.ts";
-import type { Rng } from "./random.ts";
+import type { Random } from "../../random.ts";
 
 /** Kastner2015 label names by code (0 = unlabelled), as in the atlas's `.ctab`. */
 export const KASTNER_NAMES: readonly string[] = (
@@ -131,7 +131,7 @@ const CORTEX_INNER = 0.45;
  * Builds the label volumes on a `dims` grid. The layout is fixed by `dims`; only the nsdgeneral border (a few
  * visual voxels left out, some unlabelled ones let in) depends on `rng`, as it differs between subjects.
  */
-export function buildAtlas(dims: [number, number, number], rng: Rng): Atlas {
+export function buildAtlas(dims: [number, number, number], rng: Random): Atlas {
   const [X, Y, Z] = dims, n = X * Y * Z;
   const brain = new Uint8Array(n), nsdgeneral = new Float32Array(n);
   const kastner = new Int16Array(n), prf = new Int16Array(n), streams = new Int16Array(n);
@@ -229,7 +229,7 @@ export interface SubjectModel {
  * Draws each in-brain voxel's tuning and signal-to-noise and evaluates its response to `images` (features of
  * the subject's images, in subject order).
  */
-export function buildSubjectModel(atlas: Atlas, images: ImageFeatures[], rng: Rng): SubjectModel {
+export function buildSubjectModel(atlas: Atlas, images: ImageFeatures[], rng: Random): SubjectModel {
   const [X, Y] = atlas.dims;
   const voxels = Int32Array.from(Array.from(atlas.brain).flatMap((b, i) => (b ? [i] : [])));
   const V = voxels.length, N = images.length;
@@ -302,7 +302,7 @@ export function sessionBetas(
   model: SubjectModel,
   gridSize: number,
   trialImages: ArrayLike<number>,
-  rng: Rng,
+  rng: Random,
 ): Int16Array {
   const V = model.voxels.length, T = trialImages.length;
   const out = new Int16Array(T * gridSize);
@@ -405,7 +405,7 @@ function zscoreInto(response: Float64Array, signal: Float32Array, v: number, V: 
   for (let n = 0; n < N; n++) signal[n * V + v] = sd > 1e-9 ? (response[n] - m) / sd : 0;
 }
 
-function gaussianWeights(rng: Rng, n: number, norm: number): Float64Array {
+function gaussianWeights(rng: Random, n: number, norm: number): Float64Array {
   return Float64Array.from({ length: n }, () => (rng.normal() * norm) / Math.sqrt(n));
 }
 
@@ -421,7 +421,7 @@ function softplus(x: number): number {
 }
 
 /** Beta deviate with mean m and SD s (method of moments). */
-function betaWithMoments(rng: Rng, m: number, s: number): number {
+function betaWithMoments(rng: Random, m: number, s: number): number {
   const k = (m * (1 - m)) / (s * s) - 1;
   return rng.beta(m * k, (1 - m) * k);
 }
@@ -452,7 +452,7 @@ function retinotopicPosition(
   { min, max }: { min: number[]; max: number[] },
   n: number,
   X: number,
-  rng: Rng,
+  rng: Random,
 ): number {
   const rank = (v: number, d: number) => (v - min[d]) / (max[d] - min[d] + 1);
   const half = n / 2;

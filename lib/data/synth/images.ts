@@ -5,7 +5,7 @@
  * background vary freely and carry no class information.
  * @module
  */
-import type { Rng } from "./random.ts";
+import type { Random } from "../../random.ts";
 
 /** A silhouette test in the object frame: (u, v) ∈ [-1, 1]², `j` ∈ [0, 1] is a per-exemplar shape jitter. */
 export type Inside = (u: number, v: number, j: number) => boolean;
@@ -176,7 +176,7 @@ function hsv(h: number, s: number, v: number): Rgb {
  * Draws a random scene: silhouette `shapeId` filled with texture `textureId`. `rng` should be a stream dedicated
  * to this image (e.g. `root.fork("train", k)`), which makes each image independent of generation order.
  */
-export function sampleScene(rng: Rng, shapeId: number, textureId: number): SceneSpec {
+export function sampleScene(rng: Random, shapeId: number, textureId: number): SceneSpec {
   const radius = rng.uniform(0.26, 0.4);
   const margin = radius + 0.03;
   const hue = rng.next();

@@ -22,7 +22,7 @@ export {
   type SimWorldManifest,
   type SimWorldOptions,
 } from "./world.ts";
-export { Rng } from "./random.ts";
+export { Random } from "../../random.ts";
 export {
   KASTNER_NAMES,
   NC_TARGETS,

@@ -28,7 +28,7 @@ import { FEATURE_GRID, type ImageFeatures, imageFeatures, RF_GRIDS, SHAPE_GRID }
 import { renderScene, sampleScene, type SceneSpec, SHAPES, textureName } from "./images.ts";
 import { encodeMatV5 } from "./mat_write.ts";
 import { type NiftiImage, writeNiftiGz } from "./nifti_write.ts";
-import { Rng } from "./random.ts";
+import { Random } from "../../random.ts";
 
 /** Bumped whenever the same options would produce different files. */
 export const SIM_WORLD_VERSION = 1;
@@ -334,7 +334,7 @@ async function replaceDir(temp: string, dir: string, force: boolean): Promise<vo
 interface Context {
   root: string;
   c: SimWorldConfig;
-  rng: Rng;
+  rng: Random;
   /** Class names (class-index order) and the catalogue shape of each class. */
   names: string[];
   shapeIds: number[];
@@ -356,7 +356,7 @@ interface Design {
 
 async function writeWorld(root: string, c: SimWorldConfig, quiet: boolean): Promise<SimWorldManifest> {
   await h5wasm.ready;
-  const rng = new Rng(`neuroguide-sim/v${SIM_WORLD_VERSION}/seed:${c.seed}`);
+  const rng = new Random(`neuroguide-sim/v${SIM_WORLD_VERSION}/seed:${c.seed}`);
   const names = SHAPES.slice(0, c.classes).map((s) => s.name).sort();
   const C = c.classes, N = c.images, shared = Math.max(1, Math.round(N / 10));
   const stimuli = shared + c.subjects * (N - shared);
@@ -446,7 +446,7 @@ async function writeWorld(root: string, c: SimWorldConfig, quiet: boolean): Prom
 }
 
 /** Texture for an image of class k: its own with probability `match`, else one of the other classes'. */
-function drawTexture(rng: Rng, k: number, classes: number, match: number): number {
+function drawTexture(rng: Random, k: number, classes: number, match: number): number {
   if (rng.chance(match)) return k;
   const other = rng.int(classes - 1);
   return other >= k ? other + 1 : other;
