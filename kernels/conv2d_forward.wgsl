@@ -3,7 +3,7 @@
 // tap's bounds checks are done once per segment. Needs conv2d_shape.wgsl.
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<vec4f>; // [tap][cout][cin padded], see conv2d_weight_layout
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 
@@ -54,10 +54,8 @@ fn begin_segment(seg: u32) -> bool {
 }
 
 fn load_a(m: u32, seg: u32, k: u32, len: u32) -> vec4f {
-  let i = weight_index(m, k, seg);
-  let step = conv.k * conv.k;
-  let v = vec4f(weight[i], weight[i + step], weight[i + 2u * step], weight[i + 3u * step]);
-  return select(vec4f(0.0), v, (quad(k) < vec4u(len)) & vec4<bool>(m < conv.cout));
+  // ci past cin reads the zero padding
+  return select(vec4f(0.0), weight[((seg * conv.cout + m) * padded4(conv.cin) + k) >> 2u], m < conv.cout);
 }
 
 fn gather(off: vec4i, add: u32) -> vec4f {

@@ -3,7 +3,7 @@
 // reduction over co inside it. Needs conv2d_shape.wgsl.
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<vec4f>; // [tap][cin][cout padded], see conv2d_weight_layout
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 // Four input pixels: dY image offset (-1 past N) and padded position (iy + pad, ix + pad).
@@ -56,10 +56,8 @@ fn begin_segment(seg: u32) -> bool {
 }
 
 fn load_a(m: u32, seg: u32, k: u32, len: u32) -> vec4f {
-  let i = weight_index(k, m, seg);
-  let step = conv.cin * conv.k * conv.k;
-  let v = vec4f(weight[i], weight[i + step], weight[i + 2u * step], weight[i + 3u * step]);
-  return select(vec4f(0.0), v, (quad(k) < vec4u(len)) & vec4<bool>(m < conv.cin));
+  // co past cout reads the zero padding
+  return select(vec4f(0.0), weight[((seg * conv.cin + m) * padded4(conv.cout) + k) >> 2u], m < conv.cin);
 }
 
 fn gather(off: vec4i, add: u32) -> vec4f {

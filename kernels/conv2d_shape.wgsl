@@ -16,9 +16,9 @@ fn quad(n: u32) -> vec4u {
   return vec4u(n) + vec4u(0u, 1u, 2u, 3u);
 }
 
-// Flat index of weight[o, i, tap].
-fn weight_index(o: u32, i: u32, tap: u32) -> u32 {
-  return (o * conv.cin + i) * conv.k * conv.k + tap;
+// `n` rounded up to a multiple of 4: the row length of a weight re-laid by conv2d_weight_layout.wgsl.
+fn padded4(n: u32) -> u32 {
+  return (n + 3u) & ~3u;
 }
 
 // B[k..k+3] from the operand file's b_row (one reduction step at the invocation's 8 columns).

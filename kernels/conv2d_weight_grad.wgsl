@@ -4,7 +4,7 @@
 // Needs conv2d_shape.wgsl.
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // Four weight columns: channel offset ci·h·w (-1 past N) and tap position relative to the padded corner.
@@ -55,9 +55,24 @@ fn begin_segment(seg: u32) -> bool {
   return any(row_lo >= vec4i(0)) || any(row_hi >= vec4i(0));
 }
 
+// Every dy row starts on a vec4 boundary (ow is a multiple of 4).
+override ALIGNED_ROWS: bool = false;
+
+// dy[i..i+3] from the one or two vec4s that hold it; branch-free, since llvmpipe runs every switch arm.
+fn dy_quad(i: u32) -> vec4f {
+  let lo = dy[i >> 2u];
+  if (ALIGNED_ROWS) {
+    return lo;
+  }
+  let hi = dy[(i >> 2u) + 1u];
+  let r = i & 3u;
+  let odd = select(vec4f(lo.yzw, hi.x), vec4f(lo.w, hi.xyz), r == 3u);
+  let even = select(lo, vec4f(lo.zw, hi.xy), r == 2u);
+  return select(even, odd, (r & 1u) == 1u);
+}
+
 fn load_a(m: u32, seg: u32, k: u32, len: u32) -> vec4f {
-  let i = dy_row + m * conv.oh * conv.ow + k;
-  let v = vec4f(dy[i], dy[i + 1u], dy[i + 2u], dy[i + 3u]);
+  let v = dy_quad(dy_row + m * conv.oh * conv.ow + k);
   return select(vec4f(0.0), v, (quad(k) < vec4u(len)) & vec4<bool>(m < conv.cout));
 }
 

@@ -7,6 +7,7 @@ import type { AdapterKind, Dispatch, Gpu } from "../gpu/device.ts";
 import { checkBuffer, checkFits, gemmGrid, type GemmKernel, gemmKernel, showShape } from "./gemm.ts";
 import { unusedBinding } from "./matmul.ts";
 import { biasGrad, splitSum } from "./reduce.ts";
+import { grid1d } from "../gpu/grid.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /** Shape of a {@link Conv2d} layer. */
@@ -50,6 +51,8 @@ export class Conv2d {
   readonly #scratch: GPUBuffer | null;
   readonly #splitSum: ((partial: GPUBuffer, out: GPUBuffer) => Dispatch) | null;
   readonly #biasGrad: ((g: GPUBuffer, out: GPUBuffer) => Dispatch) | null;
+  /** Re-lays the weight for the forward and input-gradient GEMMs (see conv2d_weight_layout.wgsl). */
+  readonly #layout: { fwd: WeightLayout; dx: WeightLayout };
 
   private constructor(
     gpu: Gpu,
@@ -59,6 +62,7 @@ export class Conv2d {
     splits: number,
     splitSumBinder: ((partial: GPUBuffer, out: GPUBuffer) => Dispatch) | null,
     biasGradBinder: ((g: GPUBuffer, out: GPUBuffer) => Dispatch) | null,
+    layout: { fwd: WeightLayout; dx: WeightLayout },
   ) {
     this.#gpu = gpu;
     this.#o = o;
@@ -83,6 +87,7 @@ export class Conv2d {
     this.#scratch = splits > 1 ? gpu.buffer(splits * this.#weightSize() * 4, "conv2d-dw-split") : null;
     this.#splitSum = splitSumBinder;
     this.#biasGrad = biasGradBinder;
+    this.#layout = layout;
   }
 
   /** Validates the shapes (ShapeError, naming them) and compiles or reuses the pipelines. */
@@ -114,16 +119,23 @@ export class Conv2d {
     checkFits(gpu, "conv2d", "weight", weight);
 
     const variant = o.variant ?? gpu.kind;
-    const [fwd, dx, dw, db] = await Promise.all([
+    const [fwd, dx, dw, db, layoutFwd, layoutDx] = await Promise.all([
       gemmKernel(gpu, ["conv2d_shape", "conv2d_forward"], variant),
       gemmKernel(gpu, ["conv2d_shape", "conv2d_input_grad"], variant),
-      gemmKernel(gpu, ["conv2d_shape", "conv2d_weight_grad"], variant),
+      gemmKernel(gpu, ["conv2d_shape", "conv2d_weight_grad"], variant, {
+        ALIGNED_ROWS: Number(outW % 4 === 0),
+      }),
       o.bias ? biasGrad(gpu, { outer: batch, channels: outChannels, inner: outH * outW }) : null,
+      weightLayout(gpu, o, false),
+      weightLayout(gpu, o, true),
     ]);
     const weightFloats = weight.reduce((a, b) => a * b);
     const splits = weightGradSplits(dw, outChannels, weightFloats, batch * outH);
     const sum = splits > 1 ? await splitSum(gpu, weightFloats, splits) : null;
-    return new Conv2d(gpu, { ...o }, [outH, outW], { fwd, dx, dw }, splits, sum, db);
+    return new Conv2d(gpu, { ...o }, [outH, outW], { fwd, dx, dw }, splits, sum, db, {
+      fwd: layoutFwd,
+      dx: layoutDx,
+    });
   }
 
   /** `y = conv(x, weight) (+ bias)`. */
@@ -139,7 +151,8 @@ export class Conv2d {
     }
     const k = this.#kernels.fwd;
     const grid = gemmGrid(k, this.#o.outChannels, this.#o.batch * this.outHeight * this.outWidth);
-    return [this.#gpu.bind(k.pipeline, [this.#params.fwd, x, weight, y, biasBuffer], grid)];
+    const w = this.#layout.fwd;
+    return [w.bind(weight), this.#gpu.bind(k.pipeline, [this.#params.fwd, x, w.buffer, y, biasBuffer], grid)];
   }
 
   /** `dx = ∂(y·dy)/∂x`, or `dx += …` with `accumulate` (for skip connections). */
@@ -151,7 +164,8 @@ export class Conv2d {
     const k = this.#kernels.dx;
     const params = accumulate ? this.#params.dxAdd : this.#params.dxSet;
     const grid = gemmGrid(k, this.#o.inChannels, this.#o.batch * this.#o.height * this.#o.width);
-    return [this.#gpu.bind(k.pipeline, [params, dy, weight, dx], grid)];
+    const w = this.#layout.dx;
+    return [w.bind(weight), this.#gpu.bind(k.pipeline, [params, dy, w.buffer, dx], grid)];
   }
 
   /** `dWeight` and `dBias` (both overwrite). */
@@ -182,6 +196,23 @@ export class Conv2d {
     checkBuffer("conv2d", "weight", weight, [outChannels, inChannels, kernel, kernel]);
     checkBuffer("conv2d", "output", y, [batch, outChannels, this.outHeight, this.outWidth]);
   }
+}
+
+/** A weight re-laid as [tap][row][col padded to 4] in a buffer of its own, and the dispatch that fills it. */
+interface WeightLayout {
+  buffer: GPUBuffer;
+  bind(weight: GPUBuffer): Dispatch;
+}
+
+/** Rows are output channels for the forward GEMM, input channels for the input gradient (`transposed`). */
+async function weightLayout(gpu: Gpu, o: Conv2dOptions, transposed: boolean): Promise<WeightLayout> {
+  const taps = o.kernel ** 2;
+  const [rows, cols] = transposed ? [o.inChannels, o.outChannels] : [o.outChannels, o.inChannels];
+  const count = taps * rows * Math.ceil(cols / 4) * 4;
+  const buffer = gpu.buffer(count * 4, `conv2d-weight-${transposed ? "dx" : "fwd"}`);
+  const pipeline = await gpu.pipeline({ file: "conv2d_weight_layout", entry: "main" });
+  const params = gpu.uniform([o.outChannels, o.inChannels, taps, Number(transposed)]);
+  return { buffer, bind: (weight) => gpu.bind(pipeline, [weight, buffer, params], grid1d(count)) };
 }
 
 /**
