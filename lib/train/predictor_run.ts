@@ -1,0 +1,117 @@
+/**
+ * A whole neural-predictor run into a run folder: data, model, the epoch loop, `summary.json`.
+ * @module
+ */
+import type { Gpu } from "../gpu/device.ts";
+import type { RunOptions } from "../cli/run_flags.ts";
+import { RunDir } from "./run_dir.ts";
+import { trainLoop } from "./loop.ts";
+import { createPredictorTrainer } from "./predictor.ts";
+import { loadPredictorData } from "./predictor_data.ts";
+
+/** Options of {@link trainPredictorRun}. */
+export interface PredictorRunOptions extends RunOptions {
+  prepared: string;
+  /** Path of `nsd_stimuli.hdf5` for a subject. */
+  stimuli: (subject: number) => string;
+  /** Shuffled-pairing control seed. */
+  shuffle?: number;
+}
+
+/** Summary written to `summary.json`. */
+export interface PredictorSummary {
+  kind: "predictor";
+  roi: string;
+  subject: number;
+  k: number;
+  prepared: string;
+  shuffle: number | null;
+  epochs: number;
+  final: Record<string, number | string | null>;
+  componentR: number[];
+  seconds: number;
+  trainImagesPerSecond: number;
+}
+
+/**
+ * Trains (or resumes) a predictor and writes `predictor.safetensors`, `metrics.jsonl`, `summary.json`.
+ *
+ * @example
+ * ```ts
+ * await trainPredictorRun(gpu, { ...runOptions, prepared: "data/sim/prepared/subj01_TO.h5",
+ *   stimuli: (s) => nsdPaths("data/sim", s).stimuli });
+ * ```
+ */
+export async function trainPredictorRun(
+  gpu: Gpu,
+  o: PredictorRunOptions,
+): Promise<{ summary: PredictorSummary; seconds: number }> {
+  const run = new RunDir(o.out);
+  const { stimuli: _stimuli, ...recorded } = o;
+  await run.prepare({ kind: "predictor", ...recorded, quiet: undefined }, {
+    resume: o.resume,
+    overwrite: o.force,
+  });
+  const data = await loadPredictorData(o.prepared, o.stimuli, o.size, o.shuffle);
+  const { prepared } = data;
+  const trainer = await createPredictorTrainer(gpu, {
+    arch: o.arch,
+    imageSize: o.size,
+    batch: o.batch,
+    k: prepared.k,
+    optimizer: { kind: "adam", weightDecay: o.wd },
+  });
+  let components: number[] = [];
+  const steps = Math.floor(data.train.length / o.batch);
+  if (steps === 0) {
+    throw new Error(
+      `--batch ${o.batch} is larger than the ${data.train.length} training images of ${o.prepared}`,
+    );
+  }
+  const result = await trainLoop({
+    run,
+    config: trainer.config,
+    step: trainer.step,
+    epochs: o.epochs,
+    schedule: () => o.lr,
+    checkpointEvery: o.checkpointEvery,
+    resume: o.resume,
+    seed: o.seed,
+    stepsPerEpoch: steps,
+    label: `predictor ${prepared.roi}`,
+    quiet: o.quiet,
+    finalName: "predictor.safetensors",
+    metadata: { roi: prepared.roi, subject: String(prepared.subject), prepared: o.prepared },
+    batches: async function* (epoch) {
+      for await (const batch of data.train.batches(o.batch, { train: true, seed: o.seed, epoch })) {
+        trainer.load(batch);
+        yield;
+      }
+    },
+    evaluate: async () => {
+      const { metrics, components: perComponent } = await trainer.evaluate(
+        data.val.batches(o.batch, { train: false }),
+      );
+      components = perComponent;
+      return metrics;
+    },
+  });
+  if (components.length === 0) {
+    components = (await trainer.evaluate(data.val.batches(o.batch, { train: false }))).components;
+  }
+  const summary: PredictorSummary = {
+    kind: "predictor",
+    roi: prepared.roi,
+    subject: prepared.subject,
+    k: prepared.k,
+    prepared: o.prepared,
+    shuffle: o.shuffle ?? null,
+    epochs: o.epochs,
+    final: result.last,
+    componentR: components,
+    seconds: result.seconds,
+    trainImagesPerSecond: result.trainImagesPerSecond,
+  };
+  await run.writeSummary(summary);
+  return { summary, seconds: result.seconds };
+}
