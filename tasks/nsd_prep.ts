@@ -132,9 +132,11 @@ async function main(args: string[]): Promise<void> {
     onSession: (done, total, session) => {
       bar ??= new Progress("betas", total, { unit: "sessions", quiet });
       bar.tick(1, `session ${String(session).padStart(2, "0")}`);
-      if (done === total) {
-        bar.done();
-        if (!quiet) console.error("nsd-prep: averaging, z-scoring, PCA …");
+      if (done === total) bar.done();
+    },
+    onStage: (stage) => {
+      if (!quiet) {
+        console.error(`nsd-prep: ${stage} … (${formatSeconds((performance.now() - started) / 1000)})`);
       }
     },
   });

@@ -3,8 +3,15 @@
  * must leave no output (or temp) file behind.
  */
 import h5wasm from "h5wasm/node";
-import { deepStrictEqual, equal, ok, rejects } from "../lib/testing/assert.ts";
-import { NsdFormatError, parseMat5, type PrepareOptions, prepareRoi } from "../lib/data/nsd/mod.ts";
+import { deepStrictEqual, equal, ok, rejects, throws } from "../lib/testing/assert.ts";
+import {
+  assertSameGrid,
+  NSD_FUNC_GRIDS,
+  NsdFormatError,
+  parseMat5,
+  type PrepareOptions,
+  prepareRoi,
+} from "../lib/data/nsd/mod.ts";
 import { buildTinyNsd, TINY_PATHS, writeH5, writeNifti } from "./reference/nsd_fixtures.ts";
 
 /** Builds a fresh tiny download, lets `corrupt` damage it, and expects `prepareRoi` to fail naming `file`. */
@@ -74,6 +81,23 @@ Deno.test("mask/beta grid mismatch names the mask file; reversed axes are pointe
     {},
     "nsdgeneral.nii.gz",
     /axes look reversed/,
+  );
+});
+
+Deno.test("grid mismatch blames the file that differs from the subject's documented grid", () => {
+  const mask = { file: "roi/Kastner2015.nii.gz", dims: [...NSD_FUNC_GRIDS[1]] };
+  const betas = {
+    file: "betas_session01.hdf5",
+    dims: [83, 104, 81],
+    hint: "/betas is read as [trials, Z, Y, X]",
+  };
+  throws(
+    () => assertSameGrid(mask, betas, NSD_FUNC_GRIDS[1]),
+    /^NsdFormatError: betas_session01\.hdf5: grid 83×104×81 .* of roi\/Kastner2015\.nii\.gz \(axes look reversed.*\(\/betas is read as \[trials, Z, Y, X\]\)/,
+  );
+  throws(
+    () => assertSameGrid({ ...mask, dims: [80, 104, 83] }, betas, NSD_FUNC_GRIDS[1]),
+    /^NsdFormatError: roi\/Kastner/,
   );
 });
 

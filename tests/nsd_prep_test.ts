@@ -9,6 +9,7 @@ import {
   noiseCeilingPerVoxel,
   pcaTransform,
   prepareRoi,
+  productABt,
   shufflePairing,
   splitRows,
   symmetricEigen,
@@ -82,6 +83,37 @@ Deno.test("symmetricEigen: agrees with Jacobi on random symmetric matrices, incl
       ok(Math.abs(d - (i === j ? 1 : 0)) < 1e-12, `orthonormal ${i},${j}`);
     }
   }
+});
+
+Deno.test("productABt: tiled A·Bᵀ equals the naive triple loop on ragged shapes, symmetric and not", () => {
+  const naive = (a: number[], m: number, b: number[], n: number, len: number) =>
+    Array.from({ length: m * n }, (_, ij) => {
+      let s = 0;
+      for (let t = 0; t < len; t++) s += a[Math.floor(ij / n) * len + t] * b[(ij % n) * len + t];
+      return 2 * s;
+    });
+  for (const [m, n, len] of [[7, 5, 3], [1, 9, 40000], [6, 6, 1]]) {
+    const a = noise(m * len, m), b = noise(n * len, n + 1);
+    assertClose(
+      productABt(Float64Array.from(a), m, Float64Array.from(b), n, len, 2),
+      naive(a, m, b, n, len),
+      {
+        rtol: 1e-12,
+        atol: 1e-12,
+        label: `${m}x${n}x${len}`,
+      },
+    );
+  }
+  const a = noise(11 * 13, 5);
+  assertClose(
+    productABt(Float64Array.from(a), 11, Float64Array.from(a), 11, 13, 2, true),
+    naive(a, 11, a, 11, 13),
+    {
+      rtol: 1e-12,
+      atol: 1e-12,
+      label: "symmetric",
+    },
+  );
 });
 
 /** Rows a·s1·u1 + b·s2·u2 (+ c·s3·u3) for sign patterns that sum to zero and are mutually orthogonal. */

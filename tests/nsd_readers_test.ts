@@ -143,11 +143,26 @@ Deno.test({
     for (let t = 0; t < TINY_TRIALS_PER_SESSION; t++) {
       for (const v of voxels) expected.push(Math.fround(tinyBeta(TINY_TRIALS_PER_SESSION + t, v) / 300));
     }
-    const h5 = await readSessionBetas(sessions[1], voxels, grid);
+    const h5 = await readSessionBetas(sessions[1], voxels, grid); // NSD chunking [T,1,1,1]: row reads
     const nii = await readSessionBetas(nifti[1], voxels, grid);
     equal(h5.trials, TINY_TRIALS_PER_SESSION);
     deepStrictEqual(Array.from(h5.data), expected);
     deepStrictEqual(Array.from(nii.data), expected);
+    // The same values stored contiguously take the bounding-box slab path.
+    const values = new Int16Array(TINY_TRIALS_PER_SESSION * TINY_VOXELS);
+    for (let t = 0; t < TINY_TRIALS_PER_SESSION; t++) {
+      for (let i = 0; i < TINY_VOXELS; i++) {
+        values[t * TINY_VOXELS + i] = tinyBeta(TINY_TRIALS_PER_SESSION + t, i);
+      }
+    }
+    const [X, Y, Z] = TINY_GRID;
+    await writeH5(`${dir}/contiguous.hdf5`, "betas", values, [TINY_TRIALS_PER_SESSION, Z, Y, X]);
+    const contiguous = await readSessionBetas(
+      { session: 2, file: `${dir}/contiguous.hdf5`, format: "hdf5" },
+      voxels,
+      grid,
+    );
+    deepStrictEqual(Array.from(contiguous.data), expected);
   },
 });
 

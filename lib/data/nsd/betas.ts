@@ -1,7 +1,7 @@
 /**
  * Single-trial betas, one session at a time, restricted to ROI voxels. Values are int16 % signal change × 300
  * on disk; readers return float32 % signal change (÷ 300, after NIfTI `scl_slope`/`scl_inter`).
- * HDF5 (`/betas`, row-major [trials, Z, Y, X]) is read in z-slabs of the ROI's bounding box; NIfTI
+ * HDF5 (`/betas`, row-major [trials, Z, Y, X]) is read row by row or in bounding-box slabs (see `planReads`); NIfTI
  * (`.nii.gz`, X×Y×Z×trials) is streamed one trial volume at a time. Neither ever holds a whole session.
  * @module
  */
@@ -12,6 +12,8 @@ import { betaSessionName, type NsdPaths } from "./paths.ts";
 
 /** NSD stores betas as % signal change × 300 (`nsd-formats.md` §3). */
 export const BETA_SCALE = 300;
+/** How NSD's HDF5 betas are laid out, for mismatch messages. */
+const HDF5_AXES = "/betas is read as [trials, Z, Y, X]";
 /** Bytes of int16 data one HDF5 read may fetch; bounds memory for large ROIs. */
 const SLAB_BYTES = 64 * 1024 * 1024;
 
@@ -108,7 +110,7 @@ export async function betaSessionInfo(session: BetaSession, root?: string): Prom
         shape: [null, null, null, null],
         describe: "[trials, Z, Y, X], the row-major view of MATLAB's X×Y×Z×trials",
       });
-      return { file: session.file, dims: [shape[3], shape[2], shape[1]], trials: shape[0] };
+      return { file: session.file, dims: [shape[3], shape[2], shape[1]], trials: shape[0], hint: HDF5_AXES };
     });
   }
   let info: BetaSessionInfo | undefined;
@@ -127,7 +129,8 @@ export async function betaSessionInfo(session: BetaSession, root?: string): Prom
 
 /**
  * Reads one session's betas for the given voxels: a trials × voxels float32 matrix (row-major) of % signal
- * change. `grid` (from the ROI masks) is checked against the file first.
+ * change. `grid` (another session's, or the masks') is checked against the file first; `documented` (the
+ * subject's grid from `NSD_FUNC_GRIDS`) decides which file a mismatch blames.
  *
  * @example
  * ```ts
@@ -139,13 +142,72 @@ export async function readSessionBetas(
   voxels: Int32Array,
   grid: GridInfo,
   root?: string,
+  documented?: readonly number[],
 ): Promise<{ trials: number; data: Float32Array }> {
   return session.format === "hdf5"
-    ? await readHdf5Betas(session.file, voxels, grid, root)
-    : await readNiftiBetas(session.file, voxels, grid, root);
+    ? await readHdf5Betas(session.file, voxels, grid, root, documented)
+    : await readNiftiBetas(session.file, voxels, grid, root, documented);
 }
 
-async function readHdf5Betas(file: string, voxels: Int32Array, grid: GridInfo, root?: string) {
+/** One hyperslab read: the box [z0,z1)×[y0,y1)×[x0,x1) over all trials, and the ROI voxels inside it. */
+interface BoxRead {
+  z: [number, number];
+  y: [number, number];
+  x: [number, number];
+  members: number[];
+}
+
+/**
+ * Plans the reads of an ROI. NSD's files are chunked one voxel's trial series per chunk ([T,1,1,1]): then a
+ * read per (z, y) row spanning the row's ROI voxels touches few chunks beyond the ROI (measured on a
+ * full-size synthetic session: 0.1 s per session for a 314-voxel ROI, against 2.5 s for its bounding box and
+ * 0.2 s voxel by voxel). Otherwise (contiguous or trial-major layouts, where a strided per-voxel read is slow)
+ * the bounding box is read in z-slabs of at most SLAB_BYTES.
+ */
+function planReads(
+  xs: Int32Array,
+  ys: Int32Array,
+  zs: Int32Array,
+  T: number,
+  voxelChunks: boolean,
+): BoxRead[] {
+  const V = xs.length;
+  if (voxelChunks) {
+    const rows = new Map<number, BoxRead>();
+    for (let v = 0; v < V; v++) {
+      const key = zs[v] * 1e6 + ys[v];
+      const row = rows.get(key);
+      if (row) {
+        row.x = [Math.min(row.x[0], xs[v]), Math.max(row.x[1], xs[v] + 1)];
+        row.members.push(v);
+      } else {rows.set(key, {
+          z: [zs[v], zs[v] + 1],
+          y: [ys[v], ys[v] + 1],
+          x: [xs[v], xs[v] + 1],
+          members: [v],
+        });}
+    }
+    return [...rows.values()];
+  }
+  const x = extent(xs), y = extent(ys), [z0, z1] = extent(zs);
+  const planesPerSlab = Math.max(1, Math.floor(SLAB_BYTES / (2 * T * (x[1] - x[0]) * (y[1] - y[0]))));
+  const reads: BoxRead[] = [];
+  for (let za = z0; za < z1; za += planesPerSlab) {
+    const zb = Math.min(z1, za + planesPerSlab);
+    const members: number[] = [];
+    for (let v = 0; v < V; v++) if (zs[v] >= za && zs[v] < zb) members.push(v);
+    if (members.length > 0) reads.push({ z: [za, zb], y, x, members });
+  }
+  return reads;
+}
+
+async function readHdf5Betas(
+  file: string,
+  voxels: Int32Array,
+  grid: GridInfo,
+  root?: string,
+  documented?: readonly number[],
+) {
   return await withH5(file, root, (f) => {
     const { ds, shape } = getDataset(f, "betas", {
       dtype: "<h",
@@ -153,7 +215,7 @@ async function readHdf5Betas(file: string, voxels: Int32Array, grid: GridInfo, r
       describe: "[trials, Z, Y, X], the row-major view of MATLAB's X×Y×Z×trials",
     });
     const [T, Z, Y, X] = shape;
-    assertSameGrid({ file, dims: [X, Y, Z] }, grid);
+    assertSameGrid({ file, dims: [X, Y, Z], hint: HDF5_AXES }, grid, documented);
     const V = voxels.length;
     const xs = new Int32Array(V), ys = new Int32Array(V), zs = new Int32Array(V);
     for (let v = 0; v < V; v++) {
@@ -161,22 +223,21 @@ async function readHdf5Betas(file: string, voxels: Int32Array, grid: GridInfo, r
       ys[v] = Math.floor(voxels[v] / X) % Y;
       zs[v] = Math.floor(voxels[v] / (X * Y));
     }
-    // Bounding box in x and y; z is walked in slabs so one read stays under SLAB_BYTES.
-    const [x0, x1] = extent(xs), [y0, y1] = extent(ys), [z0, z1] = extent(zs);
-    const plane = (x1 - x0) * (y1 - y0);
-    const planesPerSlab = Math.max(1, Math.floor(SLAB_BYTES / (2 * T * plane)));
+    const chunks = ds.metadata.chunks;
+    const voxelChunks = !!chunks && chunks[0] === T && chunks[1] * chunks[2] * chunks[3] <= 64;
     const out = new Float32Array(T * V);
-    for (let zs0 = z0; zs0 < z1; zs0 += planesPerSlab) {
-      const zs1 = Math.min(z1, zs0 + planesPerSlab);
-      const members: number[] = [];
-      for (let v = 0; v < V; v++) if (zs[v] >= zs0 && zs[v] < zs1) members.push(v);
-      if (members.length === 0) continue;
-      const slab = readSlice(ds, shape, [[0, T], [zs0, zs1], [y0, y1], [x0, x1]], file);
-      const slabSize = (zs1 - zs0) * plane;
-      const offsets = members.map((v) => ((zs[v] - zs0) * (y1 - y0) + ys[v] - y0) * (x1 - x0) + xs[v] - x0);
+    for (const read of planReads(xs, ys, zs, T, voxelChunks)) {
+      const [z0, z1] = read.z, [y0, y1] = read.y, [x0, x1] = read.x;
+      const data = readSlice(ds, shape, [[0, T], read.z, read.y, read.x], file);
+      const boxSize = (z1 - z0) * (y1 - y0) * (x1 - x0);
+      const offsets = read.members.map((v) =>
+        ((zs[v] - z0) * (y1 - y0) + ys[v] - y0) * (x1 - x0) + xs[v] - x0
+      );
       for (let t = 0; t < T; t++) {
-        const base = t * slabSize, row = t * V;
-        for (let m = 0; m < members.length; m++) out[row + members[m]] = slab[base + offsets[m]] / BETA_SCALE;
+        const base = t * boxSize, row = t * V;
+        for (let m = 0; m < offsets.length; m++) {
+          out[row + read.members[m]] = data[base + offsets[m]] / BETA_SCALE;
+        }
       }
     }
     return { trials: T, data: out };
@@ -190,7 +251,13 @@ function extent(values: Int32Array): [number, number] {
   return [lo, hi + 1];
 }
 
-async function readNiftiBetas(file: string, voxels: Int32Array, grid: GridInfo, root?: string) {
+async function readNiftiBetas(
+  file: string,
+  voxels: Int32Array,
+  grid: GridInfo,
+  root?: string,
+  documented?: readonly number[],
+) {
   let out = new Float32Array(0), trials = 0;
   const V = voxels.length;
   await streamNiftiVolumes(file, root, (h) => {
@@ -203,7 +270,7 @@ async function readNiftiBetas(file: string, voxels: Int32Array, grid: GridInfo, 
         `betas have NIfTI datatype ${h.datatype}, expected 4 (int16); re-download it`,
       );
     }
-    assertSameGrid({ file, dims: h.dims.slice(0, 3), affine: h.affine }, grid);
+    assertSameGrid({ file, dims: h.dims.slice(0, 3), affine: h.affine }, grid, documented);
     trials = h.dims[3];
     out = new Float32Array(trials * V);
   }, (view, t, h) => {

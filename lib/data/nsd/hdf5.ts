@@ -4,7 +4,7 @@
  * against the expected element count.
  * @module
  */
-import h5wasm from "h5wasm/node";
+import h5wasm from "../../deps/h5wasm.ts";
 import { NsdFormatError } from "./errors.ts";
 import { requireFile } from "./paths.ts";
 

@@ -222,7 +222,7 @@ export function fitPca(x: Float64Array, n: number, v: number, size: PcaSize): Pc
       else rows[c * n + r] = value;
     }
   }
-  const product = crossProduct(rows, m, len, 1 / (n - 1));
+  const product = productABt(rows, m, rows, m, len, 1 / (n - 1), true);
   let total = 0;
   for (let i = 0; i < m; i++) total += product[i * m + i];
   const eig = symmetricEigen(product, m);
@@ -283,59 +283,66 @@ export function fixSigns(components: Float64Array, k: number, v: number): void {
   }
 }
 
+/** Rows of `x` centred and projected per block, so the centred copy stays small. */
+const PROJECT_BLOCK_ROWS = 256;
+
 /** Projects the n×v rows of `x` onto the fit: n×K float32 scores. */
 export function pcaTransform(x: Float64Array, n: number, fit: PcaFit): Float32Array {
   const v = fit.mean.length, k = fit.k;
   const out = new Float32Array(n * k);
-  const centred = new Float64Array(v);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < v; c++) centred[c] = x[r * v + c] - fit.mean[c];
-    for (let j = 0; j < k; j++) out[r * k + j] = dot(centred, fit.components, j * v, v);
+  const block = new Float64Array(Math.min(n, PROJECT_BLOCK_ROWS) * v);
+  for (let r0 = 0; r0 < n; r0 += PROJECT_BLOCK_ROWS) {
+    const rows = Math.min(PROJECT_BLOCK_ROWS, n - r0);
+    for (let i = 0; i < rows * v; i++) block[i] = x[r0 * v + i] - fit.mean[i % v];
+    out.set(productABt(block, rows, fit.components, k, v), r0 * k);
   }
   return out;
 }
 
-function dot(a: Float64Array, b: Float64Array, offset: number, len: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
-  for (; i + 3 < len; i += 4) {
-    s0 += a[i] * b[offset + i];
-    s1 += a[i + 1] * b[offset + i + 1];
-    s2 += a[i + 2] * b[offset + i + 2];
-    s3 += a[i + 3] * b[offset + i + 3];
-  }
-  for (; i < len; i++) s0 += a[i] * b[offset + i];
-  return s0 + s1 + s2 + s3;
-}
+/** Target bytes of one tile of `b` rows in {@link productABt}: small enough to stay in a core's L2. */
+const TILE_BYTES = 256 * 1024;
 
 /**
- * `scale · R Rᵀ` for the m×len row-major R (symmetric m×m). Rows are taken four at a time so each row j
- * streamed from memory serves four dot products.
+ * `scale · A Bᵀ` for row-major A (m×len) and B (n×len): an m×n float64 matrix. Loop order keeps memory
+ * traffic low without SIMD: a tile of B rows (≈256 KB) stays in cache while A passes over it four rows at a
+ * time, and each B element loaded serves four dot products. With `symmetric` (B is A) only the upper
+ * triangle is computed, then mirrored.
  */
-export function crossProduct(r: Float64Array, m: number, len: number, scale: number): Float64Array {
-  const out = new Float64Array(m * m);
-  let i = 0;
-  for (; i + 3 < m; i += 4) {
-    const a0 = i * len, a1 = a0 + len, a2 = a1 + len, a3 = a2 + len;
-    for (let j = i; j < m; j++) {
-      const b = j * len;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let t = 0; t < len; t++) {
-        const bt = r[b + t];
-        s0 += r[a0 + t] * bt;
-        s1 += r[a1 + t] * bt;
-        s2 += r[a2 + t] * bt;
-        s3 += r[a3 + t] * bt;
+export function productABt(
+  a: Float64Array,
+  m: number,
+  b: Float64Array,
+  n: number,
+  len: number,
+  scale = 1,
+  symmetric = false,
+): Float64Array {
+  const out = new Float64Array(m * n);
+  const tile = Math.max(4, Math.floor(TILE_BYTES / (8 * len)));
+  for (let j0 = 0; j0 < n; j0 += tile) {
+    const j1 = Math.min(n, j0 + tile);
+    for (let i = 0; i < (symmetric ? Math.min(m, j1) : m); i += 4) {
+      // A ragged last group repeats its final row; the duplicate sums are discarded below.
+      const last = Math.min(m, i + 4) - 1;
+      const a0 = i * len, a1 = Math.min(i + 1, last) * len, a2 = Math.min(i + 2, last) * len;
+      const a3 = Math.min(i + 3, last) * len;
+      for (let j = symmetric ? Math.max(j0, i) : j0; j < j1; j++) {
+        const bj = j * len;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let t = 0; t < len; t++) {
+          const bt = b[bj + t];
+          s0 += a[a0 + t] * bt;
+          s1 += a[a1 + t] * bt;
+          s2 += a[a2 + t] * bt;
+          s3 += a[a3 + t] * bt;
+        }
+        const sums = [s0, s1, s2, s3];
+        for (let q = 0; i + q <= last; q++) {
+          if (symmetric && j < i + q) continue; // lower triangle: filled by the mirror of (j, i + q)
+          out[(i + q) * n + j] = sums[q] * scale;
+          if (symmetric) out[j * n + i + q] = sums[q] * scale;
+        }
       }
-      const sums = [s0, s1, s2, s3];
-      for (let q = 0; q < 4; q++) {
-        if (j < i + q) continue; // upper triangle only; mirrored below
-        out[(i + q) * m + j] = out[j * m + i + q] = sums[q] * scale;
-      }
-    }
-  }
-  for (; i < m; i++) {
-    for (let j = i; j < m; j++) {
-      out[i * m + j] = out[j * m + i] = dot(r.subarray(i * len, i * len + len), r, j * len, len) * scale;
     }
   }
   return out;

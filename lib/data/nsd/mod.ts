@@ -33,6 +33,7 @@ export {
   NIFTI1_OFFSETS,
   NIFTI_DATATYPES,
   type NiftiInfo,
+  NSD_FUNC_GRIDS,
   parseNiftiHeader,
   readNiftiVolume,
   streamNiftiVolumes,
@@ -72,6 +73,7 @@ export {
   type PcaFit,
   type PcaSize,
   pcaTransform,
+  productABt,
   type SymmetricEigen,
   symmetricEigen,
 } from "./linalg.ts";

@@ -4,7 +4,7 @@
  * The header constants are exported for the simulated-world writer.
  * @module
  */
-import * as nifti from "nifti-reader-js";
+import * as nifti from "../../deps/nifti_reader.ts";
 import { NsdFormatError } from "./errors.ts";
 import { requireFile } from "./paths.ts";
 
@@ -62,6 +62,8 @@ export interface GridInfo {
   /** [X, Y, Z] in NIfTI order (x fastest in memory). */
   dims: number[];
   affine?: number[][];
+  /** Added to a mismatch message that blames this file (e.g. the expected axis order). */
+  hint?: string;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -245,21 +247,37 @@ export async function readNiftiVolume(
   return { info, data };
 }
 
+/** func1pt8mm grid [X, Y, Z] per subject 1..8 (NSD "Technical notes"; `nsd-formats.md` §2). */
+export const NSD_FUNC_GRIDS: Readonly<Record<number, readonly number[]>> = {
+  1: [81, 104, 83],
+  2: [82, 106, 84],
+  3: [81, 106, 82],
+  4: [85, 99, 80],
+  5: [79, 97, 78],
+  6: [85, 113, 83],
+  7: [78, 95, 81],
+  8: [80, 103, 78],
+};
+
+const sameDims = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
 /**
  * Throws unless `item` lies on the same grid as `ref` (equal dims, affines within 1e-3 mm when both are known).
- * The message names `item.file` as the file to replace.
+ * The message blames `item.file`, unless `documented` (the subject's grid from {@link NSD_FUNC_GRIDS}) shows
+ * that `item` is right and `ref` is the odd one out.
  */
-export function assertSameGrid(item: GridInfo, ref: GridInfo): void {
-  const fmt = (d: number[]) => d.join("×");
-  const same = item.dims.length === ref.dims.length && item.dims.every((d, i) => d === ref.dims[i]);
-  if (!same) {
-    const reversed = item.dims.length === ref.dims.length &&
-      item.dims.every((d, i) => d === ref.dims[ref.dims.length - 1 - i]);
+export function assertSameGrid(item: GridInfo, ref: GridInfo, documented?: readonly number[]): void {
+  const fmt = (d: readonly number[]) => d.join("×");
+  if (!sameDims(item.dims, ref.dims)) {
+    const refWrong = !!documented && sameDims(item.dims, documented) && !sameDims(ref.dims, documented);
+    const [bad, good] = refWrong ? [ref, item] : [item, ref];
+    const reversed = sameDims([...bad.dims].reverse(), good.dims);
     throw new NsdFormatError(
-      item.file,
-      `grid ${fmt(item.dims)} (x×y×z) does not match ${fmt(ref.dims)} of ${ref.file}${
+      bad.file,
+      `grid ${fmt(bad.dims)} (x×y×z) does not match ${fmt(good.dims)} of ${good.file}${
         reversed ? " (axes look reversed: check the axis order)" : ""
-      }; use the subject's func1pt8mm version of this file`,
+      }${bad.hint ? ` (${bad.hint})` : ""}; use the subject's func1pt8mm version of this file`,
     );
   }
   if (item.affine && ref.affine) {

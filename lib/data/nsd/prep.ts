@@ -5,12 +5,20 @@
  * int16/300, so nothing is lost).
  * @module
  */
-import h5wasm from "h5wasm/node";
+import h5wasm from "../../deps/h5wasm.ts";
 import { withAtomicPath } from "../../io/atomic.ts";
-import { betaSessionInfo, listBetaSessions, readSessionBetas, selectSessions } from "./betas.ts";
+import {
+  type BetaSession,
+  type BetaSessionInfo,
+  betaSessionInfo,
+  listBetaSessions,
+  readSessionBetas,
+  selectSessions,
+} from "./betas.ts";
 import { NsdFormatError } from "./errors.ts";
-import { readExpDesign } from "./expdesign.ts";
+import { type ExpDesign, readExpDesign } from "./expdesign.ts";
 import { fitPca, type PcaFit, pcaTransform } from "./linalg.ts";
+import { NSD_FUNC_GRIDS } from "./nifti.ts";
 import { DEFAULT_BETAS_VERSION, nsdPaths } from "./paths.ts";
 import { loadRoi, referenceVoxelOrder, roiDefinition, type RoiSpec } from "./roi.ts";
 
@@ -39,6 +47,8 @@ export interface PrepareOptions {
   betasVersion?: string;
   /** Called after each session is read. */
   onSession?: (done: number, total: number, session: number) => void;
+  /** Called when a slow stage after reading starts (for progress messages). */
+  onStage?: (stage: string) => void;
 }
 
 /** The prepared targets of one subject and ROI. Ids are 0-based 73k ids. */
@@ -96,56 +106,26 @@ export async function prepareRoi(options: PrepareOptions): Promise<PreparedRoi> 
   const roi = await loadRoi(paths, options.roi, first);
   const voxelOrder = options.voxelOrder ?? "native";
   const voxels = voxelOrder === "reference" ? referenceVoxelOrder(roi.voxels, roi.grid) : roi.voxels;
-  const V = voxels.length, perSession = first.trials;
+  const V = voxels.length;
 
-  const betas = new Float32Array(sessions.length * perSession * V);
-  const imageOfTrial = new Int32Array(sessions.length * perSession);
-  const sharedOfTrial = new Uint8Array(sessions.length * perSession);
-  for (const [index, session] of sessions.entries()) {
-    const { trials, data } = await readSessionBetas(session, voxels, first, paths.root);
-    if (trials !== perSession) {
-      throw new NsdFormatError(
-        session.file,
-        `has ${trials} trials but ${
-          sessions[0].file
-        } has ${perSession}; every session must hold the same number (re-download it)`,
-      );
-    }
-    // Sessions map onto the design by number, so a subset such as 3-5 still finds its own trials.
-    const offset = (session.session - 1) * perSession;
-    if (offset + perSession > design.trialImages.length) {
-      throw new NsdFormatError(
-        design.file,
-        `lists ${design.trialImages.length} trials, but session ${session.session} needs trials ${
-          offset + 1
-        }..${offset + perSession}; use the design file that matches these betas`,
-      );
-    }
-    betas.set(data, index * perSession * V);
-    imageOfTrial.set(design.trialImages.subarray(offset, offset + perSession), index * perSession);
-    sharedOfTrial.set(design.trialShared.subarray(offset, offset + perSession), index * perSession);
-    options.onSession?.(index + 1, sessions.length, session.session);
-  }
-
-  const nTrials = imageOfTrial.length;
-  const sessionStarts = sessions.map((_, i) => i * perSession);
-  const noiseCeiling = noiseCeilingPerVoxel(betas, nTrials, V, sessionStarts, imageOfTrial);
-  const averaged = averageRepeats(betas, nTrials, V, imageOfTrial);
-  const firstTrial = new Map<number, number>();
-  imageOfTrial.forEach((id, t) => firstTrial.has(id) || firstTrial.set(id, t));
-  const isVal = averaged.ids.map((id) => sharedOfTrial[firstTrial.get(id)!]);
-  const split = splitRows(averaged, V, isVal);
+  // The trials × voxels matrix only lives inside this expression, so it is freed before the PCA allocates.
+  const { noiseCeiling, split } = reduceTrials(
+    await readRoiTrials(sessions, voxels, first, design, paths.root, options.onSession),
+    V,
+  );
   if (split.trainIds.length < 2) {
     throw new NsdFormatError(
       paths.betasDir,
       `only ${split.trainIds.length} training images in the chosen sessions; use more sessions`,
     );
   }
+  options.onStage?.("z-scoring and PCA");
   const { mean: zscoreMean, std: zscoreStd } = zscoreWithTrainStats(split.train, split.val, V);
 
   const size = options.pca === undefined ? { variance: 0.95 } : options.pca;
   const nTrain = split.trainIds.length, nVal = split.valIds.length;
   const pca = size ? fitPca(split.train, nTrain, V, size) : null;
+  options.onStage?.("projecting");
   const train = pca ? pcaTransform(split.train, nTrain, pca) : Float32Array.from(split.train);
   const val = pca ? pcaTransform(split.val, nVal, pca) : Float32Array.from(split.val);
 
@@ -175,6 +155,73 @@ export async function prepareRoi(options: PrepareOptions): Promise<PreparedRoi> 
     noiseCeiling,
     shuffleSeed: options.shuffleSeed,
   };
+}
+
+/** The chosen sessions' ROI betas, concatenated in session order, with each trial's image. */
+interface RoiTrials {
+  betas: Float32Array;
+  imageOfTrial: Int32Array;
+  sharedOfTrial: Uint8Array;
+  sessionStarts: number[];
+}
+
+async function readRoiTrials(
+  sessions: BetaSession[],
+  voxels: Int32Array,
+  first: BetaSessionInfo,
+  design: ExpDesign,
+  root: string,
+  onSession: PrepareOptions["onSession"],
+): Promise<RoiTrials> {
+  const V = voxels.length, perSession = first.trials;
+  const betas = new Float32Array(sessions.length * perSession * V);
+  const imageOfTrial = new Int32Array(sessions.length * perSession);
+  const sharedOfTrial = new Uint8Array(sessions.length * perSession);
+  for (const [index, session] of sessions.entries()) {
+    const { trials, data } = await readSessionBetas(
+      session,
+      voxels,
+      first,
+      root,
+      NSD_FUNC_GRIDS[design.subject],
+    );
+    if (trials !== perSession) {
+      throw new NsdFormatError(
+        session.file,
+        `has ${trials} trials but ${
+          sessions[0].file
+        } has ${perSession}; every session must hold the same number (re-download it)`,
+      );
+    }
+    // Sessions map onto the design by number, so a subset such as 3-5 still finds its own trials.
+    const offset = (session.session - 1) * perSession;
+    if (offset + perSession > design.trialImages.length) {
+      throw new NsdFormatError(
+        design.file,
+        `lists ${design.trialImages.length} trials, but session ${session.session} needs trials ${
+          offset + 1
+        }..${offset + perSession}; use the design file that matches these betas`,
+      );
+    }
+    betas.set(data, index * perSession * V);
+    imageOfTrial.set(design.trialImages.subarray(offset, offset + perSession), index * perSession);
+    sharedOfTrial.set(design.trialShared.subarray(offset, offset + perSession), index * perSession);
+    onSession?.(index + 1, sessions.length, session.session);
+  }
+  return { betas, imageOfTrial, sharedOfTrial, sessionStarts: sessions.map((_, i) => i * perSession) };
+}
+
+/** Noise ceiling from the single trials, then repeat averages split into training and validation. */
+function reduceTrials(trials: RoiTrials, V: number) {
+  const { betas, imageOfTrial, sharedOfTrial, sessionStarts } = trials;
+  const nTrials = imageOfTrial.length;
+  const noiseCeiling = noiseCeilingPerVoxel(betas, nTrials, V, sessionStarts, imageOfTrial);
+  const averaged = averageRepeats(betas, nTrials, V, imageOfTrial);
+  // An image's split follows its first trial (all its trials agree: the flag is a property of the image).
+  const firstTrial = new Map<number, number>();
+  imageOfTrial.forEach((id, t) => firstTrial.has(id) || firstTrial.set(id, t));
+  const isVal = averaged.ids.map((id) => sharedOfTrial[firstTrial.get(id)!]);
+  return { noiseCeiling, split: splitRows(averaged, V, isVal) };
 }
 
 /** Per-image means of a trials×voxels matrix; rows follow each image's first appearance. */

@@ -7,7 +7,7 @@
  */
 import { basename, join } from "node:path";
 import { NsdFormatError } from "./errors.ts";
-import { assertSameGrid, type GridInfo, readNiftiVolume } from "./nifti.ts";
+import { assertSameGrid, type GridInfo, NSD_FUNC_GRIDS, readNiftiVolume } from "./nifti.ts";
 import type { NsdPaths } from "./paths.ts";
 
 /** One named ROI: the atlas file (in the subject's `roi/` folder), the labels it takes, and whether it is
@@ -125,7 +125,7 @@ export async function loadRoi(paths: NsdPaths, spec: RoiSpec, grid?: GridInfo): 
   for (const part of parts) {
     const { info, data } = await readNiftiVolume(part.file, paths.root);
     const here: GridInfo = { file: part.file, dims: info.dims.slice(0, 3), affine: info.affine };
-    if (reference) assertSameGrid(here, reference);
+    if (reference) assertSameGrid(here, reference, NSD_FUNC_GRIDS[paths.subject]);
     reference ??= here;
     const labels = new Set(part.labels);
     const inside = member ?? new Uint8Array(data.length).fill(1);
