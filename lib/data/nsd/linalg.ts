@@ -222,7 +222,7 @@ export function fitPca(x: Float64Array, n: number, v: number, size: PcaSize): Pc
       else rows[c * n + r] = value;
     }
   }
-  const product = productABt(rows, m, rows, m, len, 1 / (n - 1), true);
+  const product = crossProduct(rows, m, len, 1 / (n - 1));
   let total = 0;
   for (let i = 0; i < m; i++) total += product[i * m + i];
   const eig = symmetricEigen(product, m);
@@ -297,6 +297,11 @@ export function pcaTransform(x: Float64Array, n: number, fit: PcaFit): Float32Ar
     out.set(productABt(block, rows, fit.components, k, v), r0 * k);
   }
   return out;
+}
+
+/** `scale · R Rᵀ` for the m×len row-major R: a symmetric m×m matrix (Gram or covariance). */
+export function crossProduct(r: Float64Array, m: number, len: number, scale: number): Float64Array {
+  return productABt(r, m, r, m, len, scale, true);
 }
 
 /** Target bytes of one tile of `b` rows in {@link productABt}: small enough to stay in a core's L2. */

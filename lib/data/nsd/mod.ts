@@ -68,6 +68,7 @@ export {
 } from "./betas.ts";
 export { NSD_STIMULUS_SIZE, readStimuli, resizeBilinearPil, type StimulusOptions } from "./stimuli.ts";
 export {
+  crossProduct,
   fitPca,
   fixSigns,
   type PcaFit,
