@@ -24,6 +24,7 @@ export interface BenchResult {
   gflops?: number;
   medianMs?: number;
   iterations?: number;
+  reps?: number;
   error?: string;
 }
 
@@ -42,26 +43,34 @@ export function rows(): readonly BenchRow[] {
 /**
  * Times one contender: a warm-up call (compiles pipelines), then `reps` timed calls of enough iterations to
  * take about `targetMs` each, so the one readback per call (≈12 ms on llvmpipe) stays small. Reports the median.
+ * Contenders slower than `budgetMs / reps` per iteration get fewer timed calls (at least one), so one slow
+ * peer cannot stretch the run to many minutes.
  */
 export async function measure(
   body: Timed,
   flops: number,
-  { reps = 3, targetMs = 600 } = {},
-): Promise<{ gflops: number; medianMs: number; iterations: number }> {
+  { reps = 3, targetMs = 600, budgetMs = 20_000 } = {},
+): Promise<{ gflops: number; medianMs: number; iterations: number; reps: number }> {
   let t0 = performance.now();
   await body(1);
-  await body(1); // the first call also compiled; time the second
-  const once = performance.now() - t0;
-  const iterations = Math.max(1, Math.round(targetMs / Math.max(1, once / 2)));
+  let once = performance.now() - t0;
+  if (once < 4 * targetMs) {
+    // the first call also compiled: time a second one for the estimate
+    t0 = performance.now();
+    await body(1);
+    once = performance.now() - t0;
+  }
+  const iterations = Math.max(1, Math.round(targetMs / Math.max(1, once)));
+  const timedReps = Math.max(1, Math.min(reps, Math.floor(budgetMs / (once * iterations))));
   const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
+  for (let r = 0; r < timedReps; r++) {
     t0 = performance.now();
     await body(iterations);
     times.push((performance.now() - t0) / iterations);
   }
   times.sort((a, b) => a - b);
   const medianMs = times[Math.floor(times.length / 2)];
-  return { gflops: flops / (medianMs * 1e6), medianMs, iterations };
+  return { gflops: flops / (medianMs * 1e6), medianMs, iterations, reps: timedReps };
 }
 
 /** Runs every contender of every row, one after another, and collects the results (errors become entries). */

@@ -25,3 +25,11 @@ fn padded4(n: u32) -> u32 {
 fn load_b(seg: u32, k: u32, len: u32) -> BBlock {
   return BBlock(b_row(seg, k, len), b_row(seg, k + 1u, len), b_row(seg, k + 2u, len), b_row(seg, k + 3u, len));
 }
+
+// Elements r..r+3 of the eight values (a, b), for r in 0..3: an unaligned quad from two aligned vec4 loads.
+// Branch-free, since llvmpipe would run every arm of a switch.
+fn window4(a: vec4f, b: vec4f, r: u32) -> vec4f {
+  let odd = select(vec4f(a.yzw, b.x), vec4f(a.w, b.xyz), r == 3u);
+  let even = select(a, vec4f(a.zw, b.xy), r == 2u);
+  return select(even, odd, (r & 1u) == 1u);
+}

@@ -58,17 +58,13 @@ fn begin_segment(seg: u32) -> bool {
 // Every dy row starts on a vec4 boundary (ow is a multiple of 4).
 override ALIGNED_ROWS: bool = false;
 
-// dy[i..i+3] from the one or two vec4s that hold it; branch-free, since llvmpipe runs every switch arm.
+// dy[i..i+3] from the one or two vec4s that hold it.
 fn dy_quad(i: u32) -> vec4f {
   let lo = dy[i >> 2u];
   if (ALIGNED_ROWS) {
     return lo;
   }
-  let hi = dy[(i >> 2u) + 1u];
-  let r = i & 3u;
-  let odd = select(vec4f(lo.yzw, hi.x), vec4f(lo.w, hi.xyz), r == 3u);
-  let even = select(lo, vec4f(lo.zw, hi.xy), r == 2u);
-  return select(even, odd, (r & 1u) == 1u);
+  return window4(lo, dy[(i >> 2u) + 1u], i & 3u);
 }
 
 fn load_a(m: u32, seg: u32, k: u32, len: u32) -> vec4f {
