@@ -38,7 +38,7 @@ export class Progress {
     const due = this.#tty
       ? now - this.#lastDraw > 100
       : now - this.#lastDraw > (this.options.logEveryMs ?? 5000);
-    if (due || this.#done >= this.total) this.#draw(now, note);
+    if (due) this.#draw(now, note);
   }
 
   /** Finishes the bar with a final line. */

@@ -17,6 +17,7 @@ import {
 } from "./betas.ts";
 import { NsdFormatError } from "./errors.ts";
 import { type ExpDesign, readExpDesign } from "./expdesign.ts";
+import { Random } from "../../random.ts";
 import { fitPca, type PcaFit, pcaTransform } from "./linalg.ts";
 import { NSD_FUNC_GRIDS } from "./nifti.ts";
 import { DEFAULT_BETAS_VERSION, nsdPaths } from "./paths.ts";
@@ -376,7 +377,7 @@ export function finiteMeanSd(values: ArrayLike<number>): { mean: number; sd: num
 
 /**
  * The shuffled-pairing control (`method.md` §3): training then validation ids are concatenated, permuted
- * with a seeded Fisher–Yates shuffle (mulberry32 generator), and cut back into the two splits, while the
+ * with a seeded Fisher–Yates shuffle (`Random`, lib/random.ts), and cut back into the two splits, while the
  * targets stay in order; images therefore cross the split. numpy's permutation cannot be reproduced, so the
  * seed is recorded instead.
  */
@@ -384,24 +385,9 @@ export function shufflePairing(trainIds: Int32Array, valIds: Int32Array, seed: n
   const all = new Int32Array(trainIds.length + valIds.length);
   all.set(trainIds);
   all.set(valIds, trainIds.length);
-  const random = mulberry32(seed);
-  for (let i = all.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [all[i], all[j]] = [all[j], all[i]];
-  }
-  return { trainIds: all.slice(0, trainIds.length), valIds: all.slice(trainIds.length) };
-}
-
-/** mulberry32: a small, well-known 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const order = new Random(`shuffle-pairing/${seed}`).permutation(all.length);
+  const permuted = Int32Array.from(order, (i) => all[i]);
+  return { trainIds: permuted.slice(0, trainIds.length), valIds: permuted.slice(trainIds.length) };
 }
 
 /**
