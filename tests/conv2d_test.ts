@@ -2,7 +2,7 @@ import { getGpu } from "../lib/gpu/device.ts";
 import { Conv2d } from "../lib/ops/conv2d.ts";
 import { ShapeError } from "../lib/ops/shape.ts";
 import { Random } from "../lib/random.ts";
-import { assertClose, equal, rejects, throws } from "../lib/testing/assert.ts";
+import { assertClose, equal, ok, rejects, throws } from "../lib/testing/assert.ts";
 import { checkFiniteDifferences, randomTensor, runAndRead, sumTolerance } from "./harness.ts";
 import { conv2dGradRef, conv2dRef, convOut, type ConvShape } from "./reference/conv.ts";
 
@@ -183,6 +183,81 @@ Deno.test("conv2d reference: gradients agree with central finite differences", (
     checkFiniteDifferences((p) => loss(x, p, b), w, grad.dw, { label: "dW" });
     checkFiniteDifferences((p) => loss(x, w, p), b, grad.dBias, { label: "dBias" });
   }
+});
+
+/** ResNet-18's distinct conv layers at input size `size`: [in, out, kernel, stride, padding, input height]. */
+function resnet18Layers(size: number): [number, number, number, number, number, number][] {
+  const s = size / 4; // after the stem and max-pool
+  return [
+    [3, 64, 7, 2, 3, size],
+    [64, 64, 3, 1, 1, s],
+    [64, 128, 3, 2, 1, s],
+    [128, 128, 3, 1, 1, s / 2],
+    [64, 128, 1, 2, 0, s],
+    [128, 256, 3, 2, 1, s / 2],
+    [256, 256, 3, 1, 1, s / 4],
+    [128, 256, 1, 2, 0, s / 2],
+    [256, 512, 3, 2, 1, s / 4],
+    [512, 512, 3, 1, 1, s / 8],
+    [256, 512, 1, 2, 0, s / 4],
+  ];
+}
+
+Deno.test("conv2d: every ResNet-18 layer builds at batch 1 and 256 (32 px) and 32 (224 px); too big is a ShapeError", async () => {
+  const gpu = await getGpu();
+  // the largest activation: the stem's output at 224 px, batch 32 (98 MiB)
+  const big = gpu.buffer(32 * 64 * 112 * 112 * 4, "resnet-big-in");
+  const bigOut = gpu.buffer(big.size, "resnet-big-out");
+  const weightBuffers = new Map<number, GPUBuffer>();
+  const weights = (count: number) => {
+    if (!weightBuffers.has(count)) weightBuffers.set(count, gpu.buffer(count * 4));
+    return weightBuffers.get(count)!;
+  };
+  for (const [size, batches] of [[32, [1, 256]], [224, [32]]] as const) {
+    for (const batch of batches) {
+      for (const [inChannels, outChannels, kernel, stride, padding, height] of resnet18Layers(size)) {
+        const conv = await Conv2d.create(gpu, {
+          batch,
+          inChannels,
+          outChannels,
+          kernel,
+          stride,
+          padding,
+          height,
+          width: height,
+          bias: false,
+        });
+        equal(conv.outHeight, Math.floor((height + 2 * padding - kernel) / stride) + 1);
+        // binding checks the grids against the 65535-per-dimension limit (nothing is dispatched)
+        const [inMap, outMap] = [inChannels * height ** 2, outChannels * conv.outHeight ** 2].map((n) =>
+          batch * n
+        );
+        ok(inMap * 4 <= big.size && outMap * 4 <= big.size);
+        const w = weights(outChannels * inChannels * kernel ** 2);
+        conv.forward({ x: big, weight: w, y: bigOut });
+        conv.backwardInput({ dy: big, weight: w, dx: bigOut }, true);
+        conv.backwardParams({ x: big, dy: bigOut, dWeight: w });
+      }
+    }
+  }
+  // the stem's output at 224 px and batch 64 is 64·64·112·112 floats = 196 MiB, over llvmpipe's 128 MiB
+  await rejects(
+    Conv2d.create(gpu, {
+      batch: 64,
+      inChannels: 3,
+      outChannels: 64,
+      kernel: 7,
+      stride: 2,
+      padding: 3,
+      height: 224,
+      width: 224,
+      bias: false,
+    }),
+    (e: Error) => e instanceof ShapeError && /output \[64, 64, 112, 112\].*split the batch/.test(e.message),
+  );
+  big.destroy();
+  bigOut.destroy();
+  await gpu.sync();
 });
 
 Deno.test("conv2d: shape mismatches are ShapeErrors naming both shapes", async () => {
