@@ -1,0 +1,89 @@
+/**
+ * Attack names accepted by `deno task attack --attack`, each resolved to an {@link AttackUnit}: the attacks to
+ * run in order on the points still robust (one for most names, several for APGD-T's targets and AutoAttack).
+ * @module
+ */
+import { UsageError } from "../cli/args.ts";
+import type { Attack } from "./attack.ts";
+import { apgd } from "./apgd.ts";
+import { apgdTargeted, autoAttackStandard } from "./autoattack.ts";
+import { deepfool } from "./deepfool.ts";
+import type { Norm } from "./ops.ts";
+import { fgm, fgsm, pgd } from "./pgd.ts";
+import { square } from "./square.ts";
+
+/** How an attack uses the model; the sanity checks compare kinds. */
+export type AttackKind = "single-step" | "iterative" | "minimal" | "black-box" | "ensemble";
+
+/** A named evaluation: attacks run in order, each on the points all earlier ones failed on. */
+export interface AttackUnit {
+  readonly name: string;
+  readonly norm: Norm;
+  readonly kind: AttackKind;
+  readonly components: Attack[];
+  /** Parts of the named attack left out, with the reason (reported, never silently dropped). */
+  readonly omitted: string[];
+}
+
+/** Every accepted `--attack` name. */
+export const ATTACK_NAMES = [
+  "fgsm",
+  "fgm",
+  "pgd",
+  "deepfool",
+  "apgd-ce",
+  "apgd-t",
+  "square",
+  "autoattack",
+] as const;
+
+/**
+ * Resolves `name` under the threat model `norm` for a classifier with `classes` outputs; a one-line
+ * {@link UsageError} naming `--attack` for unknown names or unsupported combinations.
+ */
+export function attackUnit(name: string, norm: Norm, classes: number): AttackUnit {
+  const unit = (kind: AttackKind, components: Attack[], omitted: string[] = []): AttackUnit => ({
+    name,
+    norm,
+    kind,
+    components,
+    omitted,
+  });
+  const only = (required: Norm) => {
+    if (norm !== required) {
+      throw new UsageError(
+        `--attack ${name}: an ${required === "linf" ? "L∞" : "L2"} attack; use --norm ${required}`,
+      );
+    }
+  };
+  switch (name) {
+    case "fgsm":
+      only("linf");
+      return unit("single-step", [fgsm()]);
+    case "fgm":
+      only("l2");
+      return unit("single-step", [fgm()]);
+    case "pgd":
+      return unit("iterative", [pgd({ norm })]);
+    case "deepfool":
+      return unit("minimal", [deepfool({ norm })]);
+    case "apgd-ce":
+      return unit("iterative", [apgd({ norm, loss: "ce" })]);
+    case "apgd-t":
+      if (classes < 4) {
+        throw new UsageError(
+          `--attack apgd-t: targeted DLR needs at least 4 classes, the model has ${classes}`,
+        );
+      }
+      return unit("iterative", apgdTargeted(norm, classes));
+    case "square":
+      only("linf");
+      return unit("black-box", [square()]);
+    case "autoattack": {
+      const plan = autoAttackStandard(norm, classes);
+      return unit("ensemble", plan.components, plan.omitted);
+    }
+    default:
+      throw new UsageError(`--attack: unknown attack '${name}'; choose from ${ATTACK_NAMES.join(", ")}`);
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * `deno task attack`: adversarial robustness of a trained model over an ε grid, per attack, with built-in
+ * sanity checks (gradient masking) and an optional transfer matrix. Writes a JSON report and a CSV beside it,
+ * atomically. See `--help`.
+ * @module
+ */
+import { numberFlag, parseFlags, UsageError } from "../lib/cli/args.ts";
+import { runMain, UserError } from "../lib/cli/main.ts";
+import { computeChecks, failureBanner } from "../lib/attacks/checks.ts";
+import {
+  cleanCorrect,
+  type Dataset,
+  probe,
+  sweep,
+  type SweepRow,
+  type TransferTarget,
+} from "../lib/attacks/evaluate.ts";
+import { type AttackModel, createAttackModel } from "../lib/attacks/model.ts";
+import { AttackOps, type Norm } from "../lib/attacks/ops.ts";
+import { ATTACK_NAMES, type AttackKind, attackUnit } from "../lib/attacks/registry.ts";
+import { getGpu, type Gpu } from "../lib/gpu/device.ts";
+import { writeFileAtomic } from "../lib/io/atomic.ts";
+import { readSafetensors, type Tensor } from "../lib/io/safetensors.ts";
+import { loadCheckpoint } from "../lib/nn/checkpoint.ts";
+import { IMAGENET_STD, type ModelConfig } from "../lib/nn/models.ts";
+
+const HELP =
+  `deno task attack --model RUN_OR_CKPT --data DATA --attack NAME[,NAME…] --eps GRID --out FILE.json
+
+Adversarial robustness over an ε grid. Each attack sweeps ε upwards, attacking only the points still robust
+and carrying fooled points forward (worst case per point, AutoAttack's bookkeeping). A point counts as
+fooled only if the model misclassifies the returned image and it lies within ε and the [0, 1] box. Robust
+accuracy is over all points (points wrong when clean count as fooled). Writes FILE.json and FILE.csv.
+
+  --model PATH      checkpoint (.safetensors with the model config in its metadata) or a run folder holding
+                    model.safetensors
+  --data DATA       FILE.safetensors with 'images' (uint8 0–255 or float32 in [0, 1], N×C×H×W) and 'labels'
+                    (integer, N). 'sim-val' and 'imagefolder:DIR' are not available yet.
+  --attack LIST     comma-separated, from: ${ATTACK_NAMES.join(", ")} (default pgd)
+                      fgsm (L∞) / fgm (L2): one gradient step (Foolbox)
+                      pgd: Foolbox defaults (L∞ 40 steps of ε/30, L2 50 of 0.025ε, random start)
+                      deepfool: Foolbox (50 steps, top-10 classes, overshoot 0.02 on the total), clipped to ε
+                      apgd-ce, apgd-t (9 targets): AutoAttack's APGD, 100 iterations
+                      square: Square L∞, 5000 queries
+                      autoattack: standard version (APGD-CE → APGD-T → Square; FAB-T not implemented,
+                      and for L2 Square is not either: the report lists what was left out)
+  --norm N          linf | l2 (default linf; fgsm implies linf, fgm l2)
+  --eps GRID        START:STOP:STEP (inclusive) or a comma list, ascending, each ≥ 0
+                    (default 0.001:0.019:0.002; with --norm l2 that grid × √(3·224·224), the paper's)
+  --eps-units U     pixel (images in [0, 1]) | normalized (the paper's units: ε_pixel = ε · mean of the
+                    model's std, 0.226 for ImageNet; the reference's ≈ 0.225). Default pixel
+  --n N             evaluate the first N points (default all)
+  --batch B         points per GPU batch (default 32)
+  --seed S          random starts and Square's draws (default 0)
+  --transfer LIST   comma-separated checkpoints/run folders: score each ε's adversarial images (crafted on
+                    --model) on these models too, giving the transfer matrix
+  --check-n N       points for the extra masking probes (PGD with doubled steps; a very large ε). 0 skips
+                    them (default 32)
+  --out FILE.json   report (required); the CSV goes to FILE.csv
+  --quiet           no progress bars
+  -h, --help        this text`;
+
+const FLAGS = {
+  model: { type: "string" },
+  data: { type: "string" },
+  attack: { type: "string", default: "pgd" },
+  norm: { type: "string", default: "linf" },
+  eps: { type: "string" },
+  "eps-units": { type: "string", default: "pixel" },
+  n: { type: "string" },
+  batch: { type: "string", default: "32" },
+  seed: { type: "string", default: "0" },
+  transfer: { type: "string" },
+  "check-n": { type: "string", default: "32" },
+  out: { type: "string" },
+  quiet: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/** The paper's L∞ grid (method.md §6); its L2 grid is this × √(3·224·224). */
+const DEFAULT_GRID = "0.001:0.019:0.002";
+const PAPER_L2_SCALE = Math.sqrt(3 * 224 * 224);
+
+/**
+ * Parses `START:STOP:STEP` (inclusive, tolerant of float steps) or `a,b,c`; names `--eps` in errors.
+ *
+ * @example
+ * ```ts
+ * parseEpsGrid("0.001:0.019:0.002"); // [0.001, 0.003, …, 0.019]
+ * ```
+ */
+export function parseEpsGrid(text: string): number[] {
+  let values: number[];
+  const range = text.split(":");
+  if (range.length === 3) {
+    const [start, stop, step] = range.map((v) => numberFlag("eps", v));
+    if (!(step > 0)) throw new UsageError(`--eps: step must be > 0 in '${text}'`);
+    const count = Math.floor((stop - start) / step + 1e-9) + 1;
+    if (count < 1) throw new UsageError(`--eps: '${text}' is empty (STOP < START)`);
+    // rounding to 12 digits keeps 0.001 + 9·0.002 printing as 0.019
+    values = Array.from({ length: count }, (_, i) => Number((start + i * step).toPrecision(12)));
+  } else if (range.length === 1) {
+    values = text.split(",").map((v) => numberFlag("eps", v));
+  } else {
+    throw new UsageError(`--eps: expected START:STOP:STEP or a comma list, got '${text}'`);
+  }
+  if (values.some((v) => v < 0)) throw new UsageError(`--eps: ε must be ≥ 0, got '${text}'`);
+  if (values.some((v, i) => i > 0 && v <= values[i - 1])) {
+    throw new UsageError(`--eps: values must be strictly ascending, got '${text}'`);
+  }
+  return values;
+}
+
+/** A checkpoint path from a checkpoint file or a run folder. */
+async function checkpointPath(path: string, flag: string): Promise<string> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    throw new UsageError(`--${flag} ${path}: no such file or run folder`);
+  }
+  if (!info.isDirectory) return path;
+  const inside = `${path.replace(/\/+$/, "")}/model.safetensors`;
+  try {
+    await Deno.stat(inside);
+  } catch {
+    throw new UsageError(`--${flag} ${path}: the run folder has no model.safetensors`);
+  }
+  return inside;
+}
+
+async function loadModel(gpu: Gpu, path: string, flag: string, batch: number) {
+  const file = await checkpointPath(path, flag);
+  const checkpoint = await loadCheckpoint(file);
+  const model = await createAttackModel(gpu, checkpoint.config, checkpoint.weights, batch);
+  return { file, config: checkpoint.config, ops: await AttackOps.create(model) };
+}
+
+function integerLabels(tensor: Tensor, file: string): Uint32Array {
+  const { data } = tensor;
+  if (data instanceof Float32Array) {
+    throw new UserError(`--data ${file}: 'labels' must be integer, not ${tensor.dtype}`);
+  }
+  return Uint32Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+/** Reads a safetensors data file and checks it against the model. */
+async function loadData(spec: string, model: AttackModel, limit: number | undefined): Promise<Dataset> {
+  if (spec === "sim-val" || spec.startsWith("imagefolder:")) {
+    throw new UserError(
+      `--data ${spec}: this data source is not available yet; pass a .safetensors file with 'images' and 'labels'`,
+    );
+  }
+  let file;
+  try {
+    file = await readSafetensors(spec);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UsageError(`--data ${spec}: no such file`);
+    throw e;
+  }
+  const images = file.tensors.get("images"), labels = file.tensors.get("labels");
+  if (!images || !labels) throw new UserError(`--data ${spec}: needs tensors 'images' and 'labels'`);
+  const [, c, h, w] = model.inputShape;
+  const [n, ...chw] = images.shape;
+  if (images.shape.length !== 4 || chw[0] !== c || chw[1] !== h || chw[2] !== w) {
+    throw new UserError(
+      `--data ${spec}: images are [${images.shape}], the model takes N×${c}×${h}×${w} (check --model or the data)`,
+    );
+  }
+  if (labels.shape.length !== 1 || labels.shape[0] !== n) {
+    throw new UserError(`--data ${spec}: labels are [${labels.shape}], expected [${n}]`);
+  }
+  const count = Math.min(n, limit ?? n), dim = c * h * w;
+  let pixels: Float32Array;
+  if (images.dtype === "U8") {
+    pixels = Float32Array.from(images.data.subarray(0, count * dim) as Uint8Array, (v) => v / 255);
+  } else if (images.data instanceof Float32Array) pixels = images.data.slice(0, count * dim);
+  else throw new UserError(`--data ${spec}: images must be uint8 or float, not ${images.dtype}`);
+  if (pixels.some((v) => !(v >= 0 && v <= 1))) {
+    throw new UserError(`--data ${spec}: float images must lie in [0, 1] (found values outside)`);
+  }
+  const classes = integerLabels(labels, spec).slice(0, count);
+  const bad = classes.findIndex((v) => v >= model.classes);
+  if (bad >= 0) {
+    throw new UserError(
+      `--data ${spec}: label ${classes[bad]} at index ${bad} is outside the model's ${model.classes} classes`,
+    );
+  }
+  return { images: pixels, labels: classes, count, dim };
+}
+
+const CSV_COLUMNS = [
+  "attack",
+  "norm",
+  "eps",
+  "eps_pixel",
+  "n",
+  "clean_accuracy",
+  "robust_accuracy",
+  "attacked",
+  "max_norm",
+  "median_norm",
+  "evaluations",
+  "seconds",
+  "out_of_bounds",
+] as const;
+
+/** The report's rows as CSV (one line per attack × ε; transfer accuracies as extra columns). */
+export function toCsv(rows: readonly SweepRow[], targets: readonly string[]): string {
+  const header = [...CSV_COLUMNS, ...targets.map((t) => `transfer:${t}`)];
+  const quote = (v: unknown) => {
+    const text = v === null || v === undefined ? "" : String(v);
+    return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  const lines = rows.map((r) =>
+    [...CSV_COLUMNS.map((c) => r[c]), ...targets.map((t) => r.transfer?.[t])].map(quote).join(",")
+  );
+  return [header.map(quote).join(","), ...lines].join("\n") + "\n";
+}
+
+async function main(): Promise<void> {
+  const { values } = parseFlags(Deno.args, FLAGS);
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const required = (name: "model" | "data" | "out") => {
+    const value = values[name];
+    if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required (see --help)`);
+    return value;
+  };
+  const modelPath = required("model"), dataSpec = required("data"), out = required("out");
+  const norm = values.norm as string;
+  if (norm !== "linf" && norm !== "l2") throw new UsageError(`--norm: expected linf or l2, got '${norm}'`);
+  const units = values["eps-units"] as string;
+  if (units !== "pixel" && units !== "normalized") {
+    throw new UsageError(`--eps-units: expected pixel or normalized, got '${units}'`);
+  }
+  const names = (values.attack as string).split(",").map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError("--attack: no attack given");
+  const batch = numberFlag("batch", values.batch, { min: 1, integer: true });
+  const seed = numberFlag("seed", values.seed, { integer: true });
+  const checkN = numberFlag("check-n", values["check-n"], { min: 0, integer: true });
+  const limit = values.n === undefined ? undefined : numberFlag("n", values.n, { min: 1, integer: true });
+  const grid = parseEpsGrid(
+    (values.eps as string | undefined) ??
+      (norm === "l2"
+        ? parseEpsGrid(DEFAULT_GRID).map((e) => Number((e * PAPER_L2_SCALE).toPrecision(6))).join(",")
+        : DEFAULT_GRID),
+  );
+  // Resolve attack names before any loading so that a typo fails fast (classes are checked again below).
+  for (const name of names) attackUnit(name, name === "fgsm" ? "linf" : name === "fgm" ? "l2" : norm, 1000);
+
+  const gpu = await getGpu();
+  const source = await loadModel(gpu, modelPath, "model", batch);
+  const model = source.ops.model;
+  const data = await loadData(dataSpec, model, limit);
+  const std = (source.config as ModelConfig).std ?? IMAGENET_STD;
+  const scale = units === "normalized" ? std.reduce((a, b) => a + b, 0) / std.length : 1;
+  const transfer: TransferTarget[] = [];
+  for (const path of (values.transfer as string | undefined)?.split(",").filter(Boolean) ?? []) {
+    const target = await loadModel(gpu, path, "transfer", batch);
+    const [, c, h, w] = target.ops.model.inputShape;
+    if (c * h * w !== data.dim || target.ops.model.classes !== model.classes) {
+      throw new UserError(
+        `--transfer ${path}: takes ${c}×${h}×${w} images and ${target.ops.model.classes} classes, unlike --model`,
+      );
+    }
+    transfer.push({ name: path, ops: target.ops });
+  }
+
+  const correct = await cleanCorrect(source.ops, data);
+  const rows: SweepRow[] = [];
+  const kinds: Record<string, AttackKind> = {};
+  const omitted: Record<string, string[]> = {};
+  for (const name of names) {
+    const unitNorm: Norm = name === "fgsm" ? "linf" : name === "fgm" ? "l2" : norm;
+    const unit = attackUnit(name, unitNorm, model.classes);
+    kinds[unit.name] = unit.kind;
+    if (unit.omitted.length) {
+      omitted[unit.name] = unit.omitted;
+      console.error(`attack: ${unit.name} runs without ${unit.omitted.join("; ")}`);
+    }
+    rows.push(
+      ...await sweep(source.ops, data, correct, unit, {
+        eps: grid.map((e) => e * scale),
+        epsReported: grid,
+        seed,
+        quiet: values.quiet as boolean,
+        transfer,
+      }),
+    );
+  }
+  const probeNorm: Norm = names.every((n) => n === "fgm")
+    ? "l2"
+    : names.every((n) => n === "fgsm")
+    ? "linf"
+    : norm;
+  const probes = checkN > 0
+    ? await probe(source.ops, data, correct, probeNorm, grid[grid.length - 1] * scale, checkN, seed)
+    : null;
+  const checks = computeChecks(rows, kinds, probes);
+  const targets = transfer.map((t) => t.name);
+  const transferClean: Record<string, number> = {};
+  for (const target of transfer) {
+    transferClean[target.name] = (await cleanCorrect(target.ops, data)).reduce((a, b) => a + b, 0) /
+      data.count;
+  }
+  const report = {
+    model: source.file,
+    data: dataSpec,
+    n: data.count,
+    norm,
+    eps_units: units,
+    eps_scale: scale,
+    box: source.ops.box,
+    seed,
+    batch,
+    adapter: gpu.description,
+    attacks: names,
+    omitted,
+    rows,
+    ...(transfer.length
+      ? {
+        transfer: {
+          source: source.file,
+          targets,
+          clean_accuracy: transferClean,
+          matrix: rows.map((r) => ({
+            attack: r.attack,
+            eps: r.eps,
+            source: r.robust_accuracy,
+            ...r.transfer,
+          })),
+        },
+      }
+      : {}),
+    probes,
+    checks,
+  };
+  const csvPath = out.replace(/\.json$/i, "") + ".csv";
+  await writeFileAtomic(out, JSON.stringify(report, null, 2) + "\n");
+  await writeFileAtomic(csvPath, toCsv(rows, targets));
+  for (const r of rows) {
+    console.log(
+      `${r.attack.padEnd(10)} ε=${String(r.eps).padEnd(8)} clean ${(100 * r.clean_accuracy).toFixed(2)}%  ` +
+        `robust ${(100 * r.robust_accuracy).toFixed(2)}%  ${r.seconds.toFixed(1)}s`,
+    );
+  }
+  console.log(`attack: wrote ${out} and ${csvPath}`);
+  const banner = failureBanner(checks);
+  if (banner) console.error(banner);
+}
+
+if (import.meta.main) await runMain("attack", main);
