@@ -1,6 +1,10 @@
 // Input gradient of conv2d as implicit GEMM: dX[ci, (b, iy, ix)] (+)= Σ Wᵀ[ci, (tap, co)] · dY[(tap, co), (b, oy, ox)]
 // where oy = (iy + pad - ky) / stride when that divides exactly. M = cin, N = batch·h·w, one segment per tap,
 // reduction over co inside it. Needs conv2d_shape.wgsl.
+//
+// With stride s only one tap in s² reaches a given pixel, depending on (iy mod s, ix mod s). The columns are
+// therefore ordered phase by phase (all pixels with iy ≡ py, ix ≡ px, then the next phase), so neighbouring
+// invocations share their phase and skip the taps that cannot reach them instead of multiplying zeros.
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<vec4f>; // [tap][cin][cout padded], see conv2d_weight_layout
@@ -22,13 +26,36 @@ fn seg_len(seg: u32) -> u32 {
   return conv.cout;
 }
 
+// Four input pixels (b, iy, ix) for GEMM columns n, in the phase order above; b ≥ batch past N.
+struct Pixels { b: vec4u, y: vec4u, x: vec4u }
+
+fn pixels(n: vec4u) -> Pixels {
+  let s = conv.stride;
+  var py = vec4u(0u);
+  var px = vec4u(0u);
+  var local = n;
+  var start = 0u;
+  // phases are consecutive ranges of columns: the last one starting at or before n holds it
+  for (var phase = 0u; phase < s * s; phase++) {
+    let here = n >= vec4u(start);
+    py = select(py, vec4u(phase / s), here);
+    px = select(px, vec4u(phase % s), here);
+    local = select(local, n - start, here);
+    start += conv.batch * ((conv.h - phase / s + s - 1u) / s) * ((conv.w - phase % s + s - 1u) / s);
+  }
+  let rows = (vec4u(conv.h) - py + s - 1u) / s;
+  let cols = (vec4u(conv.w) - px + s - 1u) / s;
+  let per_image = rows * cols;
+  let r = local % per_image;
+  let b = select(local / per_image, vec4u(conv.batch), n >= vec4u(start));
+  return Pixels(b, py + s * (r / cols), px + s * (r % cols));
+}
+
 fn origin(n: vec4u) -> Origin {
-  let pixels = conv.h * conv.w;
-  let b = n / pixels;
-  let r = n % pixels;
-  let base = select(vec4i(-1), vec4i(b * conv.cout * conv.oh * conv.ow), b < vec4u(conv.batch));
+  let p = pixels(n);
+  let base = select(vec4i(-1), vec4i(p.b * conv.cout * conv.oh * conv.ow), p.b < vec4u(conv.batch));
   let pad = vec4i(i32(conv.pad));
-  return Origin(base, vec4i(r / conv.w) + pad, vec4i(r % conv.w) + pad);
+  return Origin(base, vec4i(p.y) + pad, vec4i(p.x) + pad);
 }
 
 fn begin_columns(n0: u32) {
@@ -73,17 +100,20 @@ fn b_row(seg: u32, k: u32, len: u32) -> Cols {
   return Cols(gather(off_lo, add), gather(off_hi, add));
 }
 
-fn store(m: u32, n0: u32, v: Cols, z: u32) {
-  let pixels = conv.h * conv.w;
-  for (var j = 0u; j < 8u; j++) {
-    let n = n0 + j;
-    if (m < conv.cin && n < conv.batch * pixels) {
-      let i = ((n / pixels) * conv.cin + m) * pixels + n % pixels;
-      var r = select(v.hi[j % 4u], v.lo[j % 4u], j < 4u);
+fn store4(m: u32, p: Pixels, v: vec4f) {
+  for (var j = 0u; j < 4u; j++) {
+    if (m < conv.cin && p.b[j] < conv.batch) {
+      let i = ((p.b[j] * conv.cin + m) * conv.h + p.y[j]) * conv.w + p.x[j];
+      var r = v[j];
       if (conv.beta != 0.0) {
         r += conv.beta * dx[i];
       }
       dx[i] = r;
     }
   }
+}
+
+fn store(m: u32, n0: u32, v: Cols, z: u32) {
+  store4(m, pixels(quad(n0)), v.lo);
+  store4(m, pixels(quad(n0 + 4u)), v.hi);
 }
