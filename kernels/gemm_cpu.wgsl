@@ -1,5 +1,6 @@
 // GEMM driver for software adapters (llvmpipe/lavapipe): no workgroup memory and no barriers, which are very
-// expensive there; each invocation streams its own A rows and B columns. Needs gemm_core.wgsl and an operand file.
+// expensive there; each invocation streams its own A rows and B columns. A workgroup is one row of tiles (its
+// invocations share A rows). Needs gemm_core.wgsl and an operand file.
 
 override WG_X: u32 = 64u;
 

@@ -4,10 +4,17 @@
  * @module
  */
 import type { AdapterKind, Dispatch, Gpu } from "../gpu/device.ts";
-import { checkBuffer, checkFits, gemmGrid, type GemmKernel, gemmKernel, showShape } from "./gemm.ts";
-import { unusedBinding } from "./matmul.ts";
-import { biasGrad, splitSum } from "./reduce.ts";
 import { grid1d } from "../gpu/grid.ts";
+import {
+  checkBuffer,
+  checkFits,
+  gemmGrid,
+  type GemmKernel,
+  gemmKernel,
+  showShape,
+  unusedBinding,
+} from "./gemm.ts";
+import { biasGrad, splitSum } from "./reduce.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /** Shape of a {@link Conv2d} layer. */

@@ -12,15 +12,16 @@ import { ShapeError } from "./shape.ts";
 export const TILE = { m: 16, n: 8 } as const;
 
 /**
- * Workgroup shape of the barrier-free CPU driver, in invocations (x along N, y along M). One row of tiles per
- * workgroup: on llvmpipe the shape barely matters (measured 16×8 ≈ 64×1), loads dominate.
+ * Workgroup shape of the barrier-free CPU driver, in invocations (x along N, y along M): one row of tiles, so
+ * a workgroup's invocations share their A rows. On llvmpipe the shape barely mattered (16×8 ≈ 64×1 measured);
+ * the number of storage loads per multiply-add does.
  */
 export const CPU_WORKGROUP = { x: 64, y: 1 } as const;
 
 /** Workgroup shape of the tiled GPU driver (fixed: its workgroup tiles are sized for it). */
 const GPU_WORKGROUP = { x: 16, y: 8 } as const;
 
-/** A compiled GEMM kernel and the workgroup shape its grid must be computed with. */
+/** A compiled GEMM kernel and the driver it runs on (which sets the workgroup shape of its grid). */
 export interface GemmKernel {
   readonly pipeline: GPUComputePipeline;
   readonly variant: AdapterKind;
@@ -50,6 +51,18 @@ export function gemmGrid(kernel: GemmKernel, m: number, n: number, splits = 1): 
   return [Math.ceil(n / (TILE.n * wg.x)), Math.ceil(m / (TILE.m * wg.y)), splits];
 }
 
+const spare = new WeakMap<Gpu, GPUBuffer>();
+
+/** A placeholder for unused bindings: the kernels always declare them, branches skip the reads. */
+export function unusedBinding(gpu: Gpu): GPUBuffer {
+  let buffer = spare.get(gpu);
+  if (!buffer) {
+    buffer = gpu.buffer(16, "unused-binding");
+    spare.set(gpu, buffer);
+  }
+  return buffer;
+}
+
 /** Formats a shape as `[a, b, c]` for error messages. */
 export function showShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
@@ -60,12 +73,8 @@ export function checkFits(gpu: Gpu, op: string, name: string, shape: readonly nu
   const bytes = shape.reduce((a, b) => a * b, 4);
   const limit = gpu.device.limits.maxStorageBufferBindingSize;
   if (bytes > limit) {
-    throw new ShapeError(
-      `${op}: ${name} ${
-        showShape(shape)
-      } needs ${bytes} bytes, over this adapter's storage binding limit of ` +
-        `${limit}; split the batch`,
-    );
+    const what = `${op}: ${name} ${showShape(shape)} needs ${bytes} bytes`;
+    throw new ShapeError(`${what}, over this adapter's storage binding limit of ${limit}; split the batch`);
   }
 }
 

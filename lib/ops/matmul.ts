@@ -4,7 +4,7 @@
  * @module
  */
 import type { AdapterKind, Dispatch, Gpu } from "../gpu/device.ts";
-import { checkBuffer, checkFits, gemmGrid, type GemmKernel, gemmKernel } from "./gemm.ts";
+import { checkBuffer, checkFits, gemmGrid, type GemmKernel, gemmKernel, unusedBinding } from "./gemm.ts";
 import { checkDims } from "./shape.ts";
 
 /** Shape and options of a {@link Matmul}. */
@@ -33,18 +33,6 @@ export interface MatmulBuffers {
   c: GPUBuffer;
   /** Required when created with `bias: true`. */
   bias?: GPUBuffer;
-}
-
-const spare = new WeakMap<Gpu, GPUBuffer>();
-
-/** A placeholder for unused bindings: the kernels always declare them, branches skip the reads. */
-export function unusedBinding(gpu: Gpu): GPUBuffer {
-  let buffer = spare.get(gpu);
-  if (!buffer) {
-    buffer = gpu.buffer(16, "unused-binding");
-    spare.set(gpu, buffer);
-  }
-  return buffer;
 }
 
 /**
