@@ -9,6 +9,7 @@
  */
 import { getGpu } from "../lib/gpu/device.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { addAttackRows } from "./attack.ts";
 import { addOpRows } from "./ops.ts";
 import { formatTable, rows, runRows } from "./suite.ts";
 
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const gpu = await getGpu();
   const backend = Deno.env.get("DENO_WEBGPU_BACKEND") ?? (await guessBackend());
   addOpRows(gpu);
+  addAttackRows(gpu);
   const only = Deno.env.get("BENCH_ONLY");
   const selected = rows().filter((r) => !only || r.task.includes(only));
   console.error(`bench: ${gpu.kind} adapter "${gpu.description}" (${backend}), ${selected.length} rows`);
