@@ -1,5 +1,6 @@
 // GEMM core shared by every matmul and convolution kernel: one invocation owns a 16×8 tile of C (16 rows, 8
-// columns) in 32 named vec4 accumulators (named, not an indexed array, so llvmpipe keeps them in registers).
+// columns) in 32 named vec4 accumulators (named: an indexed array would become stack memory, and llvmpipe
+// compiles big indexed arrays very slowly).
 //
 // A driver (gemm_cpu.wgsl or gemm_gpu.wgsl) walks the reduction; an operand file (matmul.wgsl, conv2d_*.wgsl)
 // says what A, B and C are. The reduction is cut into segments (a convolution tap, an output row, …) so that

@@ -58,7 +58,10 @@ export class Conv2d {
   readonly #scratch: GPUBuffer | null;
   readonly #splitSum: ((partial: GPUBuffer, out: GPUBuffer) => Dispatch) | null;
   readonly #biasGrad: ((g: GPUBuffer, out: GPUBuffer) => Dispatch) | null;
-  /** Re-lays the weight for the forward and input-gradient GEMMs (see conv2d_weight_layout.wgsl). */
+  /**
+   * Re-lays the weight for the forward and input-gradient GEMMs (see conv2d_weight_layout.wgsl). Each pass
+   * re-lays right before its GEMM, so one Conv2d can serve several layers of the same shape in one submit.
+   */
   readonly #layout: { fwd: WeightLayout; dx: WeightLayout };
 
   private constructor(
