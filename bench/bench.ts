@@ -39,10 +39,12 @@ async function main(): Promise<void> {
   console.error(`bench: wrote ${file.pathname}`);
 }
 
-/** Vulkan (lavapipe) offers shader-f16 on this Mesa; GL (llvmpipe) does not. */
+/** Vulkan (lavapipe) offers shader-f16 on this Mesa; GL (llvmpipe) does not (platform.md §11). */
 async function guessBackend(): Promise<string> {
   const adapter = await navigator.gpu.requestAdapter();
-  return adapter?.features.has("shader-f16") ? "vulkan?" : "gl?";
+  return adapter?.features.has("shader-f16")
+    ? "vulkan (inferred: shader-f16)"
+    : "gl (inferred: no shader-f16)";
 }
 
 if (import.meta.main) await runMain("bench", main);
