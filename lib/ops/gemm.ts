@@ -78,8 +78,16 @@ export function checkFits(gpu: Gpu, op: string, name: string, shape: readonly nu
   }
 }
 
-/** Throws a ShapeError unless `buffer` can hold a tensor of `shape` (checked when binding). */
+/**
+ * Throws a ShapeError unless `buffer` can hold a tensor of `shape` (checked when binding). Sizes must be whole
+ * vec4s, as `gpu.buffer` makes them: the kernels read operands in vec4s and could not reach a partial tail.
+ */
 export function checkBuffer(op: string, name: string, buffer: GPUBuffer, shape: readonly number[]): void {
+  if (buffer.size % 16 !== 0) {
+    throw new ShapeError(
+      `${op}: ${name} buffer is ${buffer.size} bytes, not a multiple of 16 (use gpu.buffer)`,
+    );
+  }
   const floats = shape.reduce((a, b) => a * b, 1);
   if (buffer.size < floats * 4) {
     throw new ShapeError(
