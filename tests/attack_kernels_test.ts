@@ -150,6 +150,7 @@ Deno.test("registry: unknown attacks and wrong norms are one-line errors naming 
     [
       "apgd-ce",
       ...Array.from({ length: 9 }, (_, i) => `apgd-t@${i + 2}`),
+      ...Array.from({ length: 9 }, (_, i) => `fab-t@${i + 2}`),
       "square",
     ].join(","),
   );

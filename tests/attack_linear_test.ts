@@ -119,6 +119,7 @@ Deno.test("linear L∞, 4 classes: no attack overstates fooling; APGD-T and Auto
     attackUnit("apgd-ce", "linf", 4),
     attackUnit("apgd-t", "linf", 4),
     attackUnit("deepfool", "linf", 4),
+    attackUnit("fab-t", "linf", 4),
     unit("square", "linf", "black-box", square({ queries: 300 })),
   ];
   for (const u of units) {
@@ -159,7 +160,7 @@ Deno.test("linear L∞, 2 classes: FGSM, PGD (100 steps) and APGD-CE are exact",
   (await robustness(setup, attackUnit("pgd", "linf", 2), LINF_EPS)).forEach((r, i) => ok(r >= exact[i]));
 });
 
-Deno.test("linear L2 (ball inside the box), 2 classes: FGM, APGD-CE and DeepFool are exact, PGD never overstates", async () => {
+Deno.test("linear L2 (ball inside the box), 2 classes: FGM, APGD-CE and DeepFool are exact, PGD and FAB-T never overstate", async () => {
   const setup = await linear(2, 7, 0.4, 0.6);
   const eps = [0, 0.05, 0.15, 0.3];
   const exact = eps.map((e) => oracle(setup, "l2", e));
@@ -171,7 +172,11 @@ Deno.test("linear L2 (ball inside the box), 2 classes: FGM, APGD-CE and DeepFool
       `${name} must equal the oracle`,
     );
   }
-  (await robustness(setup, attackUnit("pgd", "l2", 2), eps)).forEach((r, i) => ok(r >= exact[i]));
+  for (const name of ["pgd", "fab-t"]) {
+    (await robustness(setup, attackUnit(name, "l2", 2), eps)).forEach((r, i) =>
+      ok(r >= exact[i], `${name} ε=${eps[i]}`)
+    );
+  }
 });
 
 Deno.test("every attack returns images inside the ε-ball and the box (checked on the raw output)", async () => {

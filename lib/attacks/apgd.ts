@@ -8,7 +8,7 @@
  */
 import type { Dispatch } from "../gpu/device.ts";
 import type { Attack } from "./attack.ts";
-import { sphereStart, topClasses } from "./attack.ts";
+import { cleanTargets, sphereStart } from "./attack.ts";
 import type { AttackOps, LossKind, Norm } from "./ops.ts";
 
 /** Settings of {@link apgd}. */
@@ -131,16 +131,6 @@ export function apgd(options: ApgdOptions): Attack {
       return { adv: best, evaluations: iterations + 1 };
     },
   };
-}
-
-/** The APGD-T target per example (the class with the `rank`-th largest clean logit), written to `out`. */
-async function cleanTargets(ops: AttackOps, rank: number, out: GPUBuffer): Promise<GPUBuffer> {
-  const { gpu, model } = ops;
-  gpu.submit([ops.copy(model.input, ops.x0), ...model.forward()]);
-  const logits = await gpu.readF32(model.logits, ops.batch * model.classes);
-  const top = topClasses(logits, model.classes, rank);
-  gpu.write(out, Uint32Array.from({ length: ops.batch }, (_, row) => top[row * rank + rank - 1]));
-  return out;
 }
 
 /** APGD's buffers and row kernels; the buffers are made once per {@link AttackOps} (cached by label). */

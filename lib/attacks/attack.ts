@@ -22,10 +22,11 @@ export interface Attack {
   readonly name: string;
   readonly norm: Norm;
   /**
-   * Minimal-perturbation attacks (DeepFool) ignore ε: the evaluator runs them once per example and clips
-   * their result to each ε (Foolbox's fixed-ε call).
+   * Minimal-perturbation attacks ignore ε: the evaluator runs them once per example and, at each ε, either
+   * clips the result to the ball (`clip`: Foolbox's fixed-ε call, for DeepFool) or keeps it only if it is
+   * already inside (`filter`: AutoAttack's rule for FAB).
    */
-  readonly minimal?: boolean;
+  readonly minimal?: "clip" | "filter";
   run(ops: AttackOps, eps: number, random: Random): Promise<AttackOutput>;
 }
 
@@ -107,5 +108,18 @@ export function topClasses(logits: Float32Array, classes: number, count: number)
     order.sort((a, b) => logits[row * classes + b] - logits[row * classes + a] || a - b);
     out.set(order.slice(0, count), row * count);
   }
+  return out;
+}
+
+/**
+ * Targets of the targeted attacks (APGD-T, FAB-T): per example the class with the `rank`-th largest clean
+ * logit (rank 2 = the runner-up), written to `out` (u32 per example). Leaves the clean batch in the model input.
+ */
+export async function cleanTargets(ops: AttackOps, rank: number, out: GPUBuffer): Promise<GPUBuffer> {
+  const { gpu, model } = ops;
+  gpu.submit([ops.copy(model.input, ops.x0), ...model.forward()]);
+  const logits = await gpu.readF32(model.logits, ops.batch * model.classes);
+  const top = topClasses(logits, model.classes, rank);
+  gpu.write(out, Uint32Array.from({ length: ops.batch }, (_, row) => top[row * rank + rank - 1]));
   return out;
 }

@@ -1,11 +1,13 @@
 /**
  * AutoAttack `standard` (Croce & Hein 2020): APGD-CE → APGD-T (9 targets) → FAB-T → Square, each run only on
  * the points every earlier attack failed on, the worst case kept per point (the evaluator's carry-forward
- * does this bookkeeping). Parts this toolkit does not implement are listed in `omitted`, never run as stubs.
+ * does this bookkeeping). Parts this toolkit does not implement (Square L2) are listed in `omitted`, never
+ * run as stubs.
  * @module
  */
 import type { Attack } from "./attack.ts";
 import { apgd } from "./apgd.ts";
+import { fabTargeted } from "./fab.ts";
 import type { Norm } from "./ops.ts";
 import { square } from "./square.ts";
 
@@ -18,10 +20,13 @@ export interface AutoAttackPlan {
 /** APGD-T: one targeted run per target rank 2 … targets + 1 (targeted DLR needs ≥ 4 classes). */
 export function apgdTargeted(norm: Norm, classes: number, targets = 9): Attack[] {
   const count = Math.min(targets, classes - 1);
-  return Array.from(
-    { length: count },
-    (_, i) => apgd({ norm, loss: "dlr-targeted", targetRank: i + 2 }),
-  );
+  return Array.from({ length: count }, (_, i) => apgd({ norm, loss: "dlr-targeted", targetRank: i + 2 }));
+}
+
+/** FAB-T: one run per target rank 2 … targets + 1. */
+export function fabTargets(norm: Norm, classes: number, targets = 9): Attack[] {
+  const count = Math.min(targets, classes - 1);
+  return Array.from({ length: count }, (_, i) => fabTargeted({ norm, targetRank: i + 2 }));
 }
 
 /**
@@ -37,7 +42,7 @@ export function autoAttackStandard(norm: Norm, classes: number): AutoAttackPlan 
   const omitted: string[] = [];
   if (classes >= 4) components.push(...apgdTargeted(norm, classes));
   else omitted.push("apgd-t (targeted DLR needs at least 4 classes)");
-  omitted.push("fab-t (not implemented)");
+  components.push(...fabTargets(norm, classes));
   if (norm === "linf") components.push(square());
   else omitted.push("square-l2 (not implemented)");
   return { components, omitted };

@@ -39,7 +39,7 @@ export function deepfool(options: DeepFoolOptions): Attack {
   return {
     name: norm === "l2" ? "deepfool" : "deepfool-linf",
     norm,
-    minimal: true,
+    minimal: "clip",
     async run(ops) {
       const { gpu, model } = ops;
       const k = Math.min(options.candidates ?? 10, model.classes);

@@ -175,7 +175,7 @@ export async function cleanCorrect(ops: AttackOps, data: Dataset): Promise<Uint8
 
 /**
  * Runs `attack` at `eps` on the given points, batch by batch, and scores each returned image. Minimal
- * attacks are run once per point (results kept in `cache`) and clipped to `eps`.
+ * attacks are run once per point (results kept in `cache`) and clipped or filtered to `eps`.
  */
 async function attackPoints(
   ops: AttackOps,
@@ -208,9 +208,14 @@ async function attackPoints(
           cache.set(index, { adv: images!.slice(r * data.dim, (r + 1) * data.dim), evaluations });
         });
       }
-      const clipped = chunk.map((i) =>
-        clipToBall(cache.get(i)!.adv, data.images, i * data.dim, attack.norm, eps, ops.box)
-      );
+      const clipped = chunk.map((i) => {
+        const raw = cache.get(i)!.adv, clean = data.images.subarray(i * data.dim, (i + 1) * data.dim);
+        if (attack.minimal === "clip") {
+          return clipToBall(raw, data.images, i * data.dim, attack.norm, eps, ops.box);
+        }
+        // filter: a result outside the ball is no adversarial at this ε (the clean image stands in)
+        return perturbationNorm(raw, clean, 0, 0, data.dim, attack.norm) <= bound ? raw : clean.slice();
+      });
       const batch = new Float32Array(ops.batch * data.dim);
       clipped.forEach((adv, r) => batch.set(adv, r * data.dim));
       ops.gpu.write(ops.model.input, batch);

@@ -6,7 +6,7 @@
 import { UsageError } from "../cli/args.ts";
 import type { Attack } from "./attack.ts";
 import { apgd } from "./apgd.ts";
-import { apgdTargeted, autoAttackStandard } from "./autoattack.ts";
+import { apgdTargeted, autoAttackStandard, fabTargets } from "./autoattack.ts";
 import { deepfool } from "./deepfool.ts";
 import type { Norm } from "./ops.ts";
 import { fgm, fgsm, pgd } from "./pgd.ts";
@@ -33,6 +33,7 @@ export const ATTACK_NAMES = [
   "deepfool",
   "apgd-ce",
   "apgd-t",
+  "fab-t",
   "square",
   "autoattack",
 ] as const;
@@ -76,6 +77,8 @@ export function attackUnit(name: string, norm: Norm, classes: number): AttackUni
         );
       }
       return unit("iterative", apgdTargeted(norm, classes));
+    case "fab-t":
+      return unit("minimal", fabTargets(norm, classes));
     case "square":
       only("linf");
       return unit("black-box", [square()]);
