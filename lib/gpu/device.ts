@@ -59,6 +59,7 @@ export class Gpu {
   readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
   readonly #uniforms = new Map<string, GPUBuffer>();
   readonly #pool = new Map<number, GPUBuffer[]>();
+  #encode: SubmitEncoder | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -199,14 +200,22 @@ export class Gpu {
   submit(dispatches: readonly Dispatch[]): void {
     this.checkErrors(dispatches[0]?.label ?? "submit");
     const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    for (const d of dispatches) {
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.bindGroup);
-      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    if (this.#encode) this.#encode(encoder, dispatches);
+    else {
+      const pass = encoder.beginComputePass();
+      for (const d of dispatches) encodeDispatch(pass, d);
+      pass.end();
     }
-    pass.end();
     this.device.queue.submit([encoder.finish()]);
+  }
+
+  /**
+   * Profiling hook: while set, {@link submit} lets `encode` record each dispatch list into the command encoder
+   * instead of into one shared compute pass (`lib/gpu/profile.ts` gives every dispatch its own timed pass).
+   * `null` restores the normal path, which then costs one null check.
+   */
+  setSubmitEncoder(encode: SubmitEncoder | null): void {
+    this.#encode = encode;
   }
 
   /** Copies `buffer` (or its first `bytes`) back to the CPU; waits for all submitted work. */
@@ -241,6 +250,16 @@ export class Gpu {
     await this.device.queue.onSubmittedWorkDone();
     this.checkErrors(context);
   }
+}
+
+/** Records a list of dispatches into a command encoder; see {@link Gpu.setSubmitEncoder}. */
+export type SubmitEncoder = (encoder: GPUCommandEncoder, dispatches: readonly Dispatch[]) => void;
+
+/** Records one dispatch into an open compute pass. */
+export function encodeDispatch(pass: GPUComputePassEncoder, d: Dispatch): void {
+  pass.setPipeline(d.pipeline);
+  pass.setBindGroup(0, d.bindGroup);
+  pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
 }
 
 function poolSize(bytes: number): number {
@@ -280,11 +299,17 @@ export function getGpu(): Promise<Gpu> {
 
 async function createGpu(): Promise<Gpu> {
   if (!("gpu" in navigator) || !navigator.gpu) throw new GpuError(NO_ADAPTER_HELP);
+  // Mesa's lavapipe prints an error on every adapter request unless XDG_RUNTIME_DIR names a private folder.
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+    Deno.env.set("XDG_RUNTIME_DIR", await Deno.makeTempDir({ prefix: "neuroguide-xdg-" }));
+  }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) throw new GpuError(NO_ADAPTER_HELP);
   const requiredLimits: Record<string, number> = {};
   for (const name of REQUIRED_LIMITS) requiredLimits[name] = adapter.limits[name];
-  const device = await adapter.requestDevice({ requiredLimits, label: "neuroguide" });
+  // Timestamp queries cost nothing until used; they let lib/gpu/profile.ts time single dispatches.
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: "neuroguide" });
   // deno-lint-ignore no-explicit-any
   const fallback = Boolean((adapter as any).isFallbackAdapter ?? (adapter.info as any).isFallbackAdapter);
   const forced = Deno.env.get("NEUROGUIDE_ADAPTER");
