@@ -42,9 +42,8 @@ accuracy is over all points (points wrong when clean count as fooled). Writes FI
                       deepfool: Foolbox (50 steps, top-10 classes, overshoot 0.02 on the total), clipped to ε
                       apgd-ce, apgd-t (9 targets): AutoAttack's APGD, 100 iterations
                       fab-t: AutoAttack's FAB-T (9 targets, 100 iterations), kept only where ‖δ‖ ≤ ε
-                      square: Square L∞, 5000 queries
-                      autoattack: standard version, APGD-CE → APGD-T → FAB-T → Square (for L2, Square
-                      is not implemented and is left out; the report lists what was left out)
+                      square: Square (L∞ or L2), 5000 queries
+                      autoattack: standard version, APGD-CE → APGD-T → FAB-T → Square
   --norm N          linf | l2 (default linf; fgsm implies linf, fgm l2)
   --eps GRID        START:STOP:STEP (inclusive) or a comma list, ascending, each ≥ 0
                     (default 0.001:0.019:0.002; with --norm l2 that grid × √(3·224·224), the paper's)

@@ -4,7 +4,7 @@ import { UsageError } from "../lib/cli/args.ts";
 import { checkpointSchedule } from "../lib/attacks/apgd.ts";
 import { logitRowsPipeline } from "../lib/attacks/ops.ts";
 import { attackUnit } from "../lib/attacks/registry.ts";
-import { roundHalfEven, squareP, squareSide } from "../lib/attacks/square.ts";
+import { etaRectangles, roundHalfEven, squareP, squareSide, squareSideL2 } from "../lib/attacks/square.ts";
 import { getGpu } from "../lib/gpu/device.ts";
 import { assertClose, deepStrictEqual, equal, throws } from "../lib/testing/assert.ts";
 import { parseEpsGrid } from "../tasks/attack.ts";
@@ -117,6 +117,11 @@ Deno.test("square: p schedule and window side on 32×32 (p_init 0.8)", () => {
   equal(squareP(8000, 0.8), 0.8 / 256);
   equal(squareP(8001, 0.8), 0.8 / 512);
   deepStrictEqual([0.5, 1.5, 2.5, 2.4, 2.6].map(roundHalfEven), [0, 2, 2, 2, 3]);
+  // L2 windows: at least 3, odd
+  deepStrictEqual([0, 201, 2001, 8001].map((it) => squareSideL2(squareP(it, 0.8), 32, 32)), [29, 11, 5, 3]);
+  // eta_rectangles(3, 3): centre 1 + 1/4, ring 1/4, then normalised
+  const eta = etaRectangles(3, 3), ring = 0.25 / Math.sqrt(1.25 ** 2 + 8 * 0.25 ** 2);
+  assertClose(eta, [ring, ring, ring, ring, 1.25 * ring / 0.25, ring, ring, ring, ring], { rtol: 1e-12 });
 });
 
 Deno.test("eps grid: ranges, lists and one-line errors naming --eps", () => {

@@ -160,7 +160,7 @@ Deno.test("linear L∞, 2 classes: FGSM, PGD (100 steps) and APGD-CE are exact",
   (await robustness(setup, attackUnit("pgd", "linf", 2), LINF_EPS)).forEach((r, i) => ok(r >= exact[i]));
 });
 
-Deno.test("linear L2 (ball inside the box), 2 classes: FGM, APGD-CE and DeepFool are exact, PGD and FAB-T never overstate", async () => {
+Deno.test("linear L2 (ball inside the box), 2 classes: FGM, APGD-CE and DeepFool are exact; PGD, FAB-T and Square never overstate", async () => {
   const setup = await linear(2, 7, 0.4, 0.6);
   const eps = [0, 0.05, 0.15, 0.3];
   const exact = eps.map((e) => oracle(setup, "l2", e));
@@ -172,6 +172,8 @@ Deno.test("linear L2 (ball inside the box), 2 classes: FGM, APGD-CE and DeepFool
       `${name} must equal the oracle`,
     );
   }
+  const squareL2 = unit("square-l2", "l2", "black-box", square({ norm: "l2", queries: 300 }));
+  (await robustness(setup, squareL2, eps)).forEach((r, i) => ok(r >= exact[i], `square-l2 ε=${eps[i]}`));
   for (const name of ["pgd", "fab-t"]) {
     (await robustness(setup, attackUnit(name, "l2", 2), eps)).forEach((r, i) =>
       ok(r >= exact[i], `${name} ε=${eps[i]}`)
@@ -187,6 +189,7 @@ Deno.test("every attack returns images inside the ε-ball and the box (checked o
     ...["fgsm", "pgd", "apgd-ce", "apgd-t"].flatMap((n) => attackUnit(n, "linf", 4).components.slice(0, 1)),
     ...["fgm", "pgd", "apgd-ce"].map((n) => attackUnit(n, "l2", 4).components[0]),
     square({ queries: 100 }),
+    square({ norm: "l2", queries: 100 }),
   ];
   ops.setBatch(data.images.slice(0, BATCH * DIM), data.labels.slice(0, BATCH));
   for (const attack of attacks) {

@@ -1,8 +1,7 @@
 /**
  * AutoAttack `standard` (Croce & Hein 2020): APGD-CE → APGD-T (9 targets) → FAB-T → Square, each run only on
  * the points every earlier attack failed on, the worst case kept per point (the evaluator's carry-forward
- * does this bookkeeping). Parts this toolkit does not implement (Square L2) are listed in `omitted`, never
- * run as stubs.
+ * does this bookkeeping). Parts that cannot run (APGD-T below 4 classes) are listed in `omitted`.
  * @module
  */
 import type { Attack } from "./attack.ts";
@@ -43,7 +42,6 @@ export function autoAttackStandard(norm: Norm, classes: number): AutoAttackPlan 
   if (classes >= 4) components.push(...apgdTargeted(norm, classes));
   else omitted.push("apgd-t (targeted DLR needs at least 4 classes)");
   components.push(...fabTargets(norm, classes));
-  if (norm === "linf") components.push(square());
-  else omitted.push("square-l2 (not implemented)");
+  components.push(square({ norm }));
   return { components, omitted };
 }

@@ -80,8 +80,7 @@ export function attackUnit(name: string, norm: Norm, classes: number): AttackUni
     case "fab-t":
       return unit("minimal", fabTargets(norm, classes));
     case "square":
-      only("linf");
-      return unit("black-box", [square()]);
+      return unit("black-box", [square({ norm })]);
     case "autoattack": {
       const plan = autoAttackStandard(norm, classes);
       return unit("ensemble", plan.components, plan.omitted);
