@@ -1,0 +1,109 @@
+import { join } from "node:path";
+import { loadCheckpoint } from "../lib/nn/checkpoint.ts";
+import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
+import { tinyPrepared, tinyWorld } from "./fixtures/world.ts";
+
+const decoder = new TextDecoder();
+
+/** Runs a task as a child process; returns exit code and output. */
+export async function runTask(
+  task: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `tasks/${task}.ts`, ...args],
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+const predictorArgs = async (out: string, epochs: number) => [
+  "--prepared",
+  await tinyPrepared(),
+  "--nsd",
+  await tinyWorld(),
+  "--arch",
+  "resnet-tiny",
+  "--size",
+  "16",
+  "--batch",
+  "8",
+  "--epochs",
+  String(epochs),
+  "--checkpoint-every",
+  "1",
+  "--out",
+  out,
+  "--quiet",
+];
+
+Deno.test("predictor task: run folder with per-epoch metrics, summary and a checkpoint carrying the ROI", async () => {
+  const out = join(await Deno.makeTempDir(), "np");
+  const { code, stdout, stderr } = await runTask("predictor", await predictorArgs(out, 2));
+  equal(code, 0, stderr);
+  ok(stdout.includes("validation r per image"), stdout);
+  const lines = (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+  deepStrictEqual(lines.map((l) => l.epoch), [1, 2]);
+  ok(lines.every((l) => Number.isFinite(l.val_r_mean) && Number.isFinite(l.train_loss)));
+  const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+  equal(summary.roi, "TO");
+  equal(summary.k, 6);
+  equal(summary.componentR.length, 6);
+  const checkpoint = await loadCheckpoint(join(out, "predictor.safetensors"));
+  equal(checkpoint.metadata.roi, "TO");
+  equal(checkpoint.config.classes, 6);
+});
+
+Deno.test("predictor task: killed mid-run and resumed, it ends with the uninterrupted run's metrics", async () => {
+  const dir = await Deno.makeTempDir();
+  const reference = join(dir, "whole"), resumed = join(dir, "resumed");
+  equal((await runTask("predictor", await predictorArgs(reference, 3))).code, 0);
+
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "tasks/predictor.ts", ...await predictorArgs(resumed, 3)],
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // Kill as soon as the first epoch's checkpoint exists (mid-way through epoch 2).
+  const checkpoint = join(resumed, "checkpoint.safetensors");
+  for (let i = 0; i < 600 && !(await Deno.stat(checkpoint).catch(() => null)); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  ok(
+    !(await Deno.stat(join(resumed, "summary.json")).catch(() => null)),
+    "the killed run must not look finished",
+  );
+
+  const again = await runTask("predictor", [...await predictorArgs(resumed, 3), "--resume"]);
+  equal(again.code, 0, again.stderr);
+  const whole = JSON.parse(await Deno.readTextFile(join(reference, "summary.json")));
+  const after = JSON.parse(await Deno.readTextFile(join(resumed, "summary.json")));
+  deepStrictEqual(after.final, whole.final);
+  deepStrictEqual(after.componentR, whole.componentR);
+  const epochs = (await Deno.readTextFile(join(resumed, "metrics.jsonl"))).trim().split("\n")
+    .map((l) => JSON.parse(l).epoch);
+  deepStrictEqual(epochs, [1, 2, 3]);
+});
+
+Deno.test("predictor task: bad flags and missing files are one-line errors with stable exit codes", async () => {
+  const usage = await runTask("predictor", ["--epochs", "two"]);
+  equal(usage.code, 2);
+  ok(/--epochs: expected a number, got 'two'/.test(usage.stderr), usage.stderr);
+  const missing = await runTask("predictor", ["--prepared", "/nonexistent/x.h5", "--nsd", await tinyWorld()]);
+  equal(missing.code, 1);
+  ok(
+    /\/nonexistent\/x\.h5/.test(missing.stderr) && missing.stderr.trim().split("\n").length === 1,
+    missing.stderr,
+  );
+  const noResume = await runTask("predictor", [
+    ...await predictorArgs(join(await Deno.makeTempDir(), "n"), 1),
+    "--resume",
+  ]);
+  equal(noResume.code, 1);
+  ok(/nothing to resume/.test(noResume.stderr), noResume.stderr);
+});
