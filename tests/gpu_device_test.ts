@@ -43,3 +43,18 @@ Deno.test("gpu: invalid WGSL surfaces as GpuError with the kernel name", async (
     await gpu.sync();
   } catch { /* expected */ }
 });
+
+Deno.test("gpu: the buffer pool hands released buffers back by size class", async () => {
+  const gpu = await getGpu();
+  const a = gpu.acquire(1000, "pool-a");
+  ok(a.size >= 1000);
+  gpu.release(a);
+  const b = gpu.acquire(900, "pool-b"); // same power-of-two class (1024)
+  equal(b, a);
+  const c = gpu.acquire(900, "pool-c"); // pool empty again: a new buffer
+  ok(c !== a);
+  gpu.release(b);
+  gpu.release(c);
+  gpu.write(b, new Float32Array([7]));
+  equal((await gpu.readF32(b, 1))[0], 7);
+});

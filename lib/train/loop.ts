@@ -85,6 +85,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       epoch: epoch + 1,
       lr,
       ...trainMetrics(losses, plan.batch, step.objective.kind),
+      grad_norm_last_step: await step.gradientNorm(),
       ...await o.evaluate(epoch),
     };
     await run.appendMetrics(metrics);
