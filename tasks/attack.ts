@@ -16,8 +16,8 @@ import {
   type TransferTarget,
 } from "../lib/attacks/evaluate.ts";
 import { type AttackModel, createAttackModel } from "../lib/attacks/model.ts";
-import { AttackOps, type Norm } from "../lib/attacks/ops.ts";
-import { ATTACK_NAMES, type AttackKind, attackUnit } from "../lib/attacks/registry.ts";
+import { AttackOps } from "../lib/attacks/ops.ts";
+import { ATTACK_NAMES, type AttackKind, attackNorm, attackUnit } from "../lib/attacks/registry.ts";
 import { getGpu, type Gpu } from "../lib/gpu/device.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { readSafetensors, type Tensor } from "../lib/io/safetensors.ts";
@@ -42,13 +42,17 @@ accuracy is over all points (points wrong when clean count as fooled). Writes FI
                       deepfool: Foolbox (50 steps, top-10 classes, overshoot 0.02 on the total), clipped to ε
                       apgd-ce, apgd-t (9 targets): AutoAttack's APGD, 100 iterations
                       fab-t: AutoAttack's FAB-T (9 targets, 100 iterations), kept only where ‖δ‖ ≤ ε
+                      cw: Carlini–Wagner L2, Foolbox defaults (9 × 10 000 Adam steps: very costly; see
+                      --cw-steps, --cw-search), clipped to ε
                       square: Square (L∞ or L2), 5000 queries
                       autoattack: standard version, APGD-CE → APGD-T → FAB-T → Square
-  --norm N          linf | l2 (default linf; fgsm implies linf, fgm l2)
+  --norm N          linf | l2 (default linf; fgsm implies linf, fgm and cw l2)
   --eps GRID        START:STOP:STEP (inclusive) or a comma list, ascending, each ≥ 0
                     (default 0.001:0.019:0.002; with --norm l2 that grid × √(3·224·224), the paper's)
   --eps-units U     pixel (images in [0, 1]) | normalized (the paper's units: ε_pixel = ε · mean of the
                     model's std, 0.226 for ImageNet; the reference's ≈ 0.225). Default pixel
+  --cw-steps N      Adam steps per CW binary-search step (default 10000)
+  --cw-search N     CW binary-search steps (default 9)
   --n N             evaluate the first N points (default all)
   --batch B         points per GPU batch (default 32)
   --seed S          random starts and Square's draws (default 0)
@@ -72,6 +76,8 @@ const FLAGS = {
   seed: { type: "string", default: "0" },
   transfer: { type: "string" },
   "check-n": { type: "string", default: "32" },
+  "cw-steps": { type: "string", default: "10000" },
+  "cw-search": { type: "string", default: "9" },
   out: { type: "string" },
   quiet: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -241,6 +247,10 @@ async function main(): Promise<void> {
   const batch = numberFlag("batch", values.batch, { min: 1, integer: true });
   const seed = numberFlag("seed", values.seed, { integer: true });
   const checkN = numberFlag("check-n", values["check-n"], { min: 0, integer: true });
+  const cw = {
+    steps: numberFlag("cw-steps", values["cw-steps"], { min: 1, integer: true }),
+    binarySearchSteps: numberFlag("cw-search", values["cw-search"], { min: 1, integer: true }),
+  };
   const limit = values.n === undefined ? undefined : numberFlag("n", values.n, { min: 1, integer: true });
   const grid = parseEpsGrid(
     (values.eps as string | undefined) ??
@@ -249,7 +259,7 @@ async function main(): Promise<void> {
         : DEFAULT_GRID),
   );
   // Resolve attack names before any loading so that a typo fails fast (classes are checked again below).
-  for (const name of names) attackUnit(name, name === "fgsm" ? "linf" : name === "fgm" ? "l2" : norm, 1000);
+  for (const name of names) attackUnit(name, attackNorm(name, norm), 1000);
 
   const gpu = await getGpu();
   const source = await loadModel(gpu, modelPath, "model", batch);
@@ -274,8 +284,7 @@ async function main(): Promise<void> {
   const kinds: Record<string, AttackKind> = {};
   const omitted: Record<string, string[]> = {};
   for (const name of names) {
-    const unitNorm: Norm = name === "fgsm" ? "linf" : name === "fgm" ? "l2" : norm;
-    const unit = attackUnit(name, unitNorm, model.classes);
+    const unit = attackUnit(name, attackNorm(name, norm), model.classes, cw);
     kinds[unit.name] = unit.kind;
     if (unit.omitted.length) {
       omitted[unit.name] = unit.omitted;
@@ -291,11 +300,8 @@ async function main(): Promise<void> {
       }),
     );
   }
-  const probeNorm: Norm = names.every((n) => n === "fgm")
-    ? "l2"
-    : names.every((n) => n === "fgsm")
-    ? "linf"
-    : norm;
+  // the probes attack under the first attack's threat model
+  const probeNorm = attackNorm(names[0], norm);
   const probes = checkN > 0
     ? await probe(source.ops, data, correct, probeNorm, grid[grid.length - 1] * scale, checkN, seed)
     : null;

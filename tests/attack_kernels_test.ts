@@ -149,6 +149,7 @@ Deno.test("eps grid: ranges, lists and one-line errors naming --eps", () => {
 Deno.test("registry: unknown attacks and wrong norms are one-line errors naming --attack", () => {
   throws(() => attackUnit("pgdd", "linf", 10), /^UsageError: --attack: unknown attack 'pgdd'/);
   throws(() => attackUnit("fgsm", "l2", 10), /--attack fgsm: .* use --norm linf/);
+  throws(() => attackUnit("cw", "linf", 10), /--attack cw: .* use --norm l2/);
   throws(() => attackUnit("apgd-t", "linf", 3), /--attack apgd-t: targeted DLR needs at least 4 classes/);
   equal(
     attackUnit("autoattack", "linf", 10).components.map((a) => a.name).join(","),

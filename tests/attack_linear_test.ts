@@ -3,6 +3,7 @@
 // returned image lies in the ε-ball and the box, ε = 0 gives clean accuracy. Plus the reference's DeepFool
 // 2-D example. Small shapes (16 or 2 inputs) so the software adapter runs the lot in seconds.
 import type { Attack } from "../lib/attacks/attack.ts";
+import { carliniWagner } from "../lib/attacks/cw.ts";
 import { deepfool } from "../lib/attacks/deepfool.ts";
 import { cleanCorrect, type Dataset, normBound, perturbationNorm, sweep } from "../lib/attacks/evaluate.ts";
 import { createAttackModel } from "../lib/attacks/model.ts";
@@ -160,7 +161,7 @@ Deno.test("linear L∞, 2 classes: FGSM, PGD (100 steps) and APGD-CE are exact",
   (await robustness(setup, attackUnit("pgd", "linf", 2), LINF_EPS)).forEach((r, i) => ok(r >= exact[i]));
 });
 
-Deno.test("linear L2 (ball inside the box), 2 classes: FGM, APGD-CE and DeepFool are exact; PGD, FAB-T and Square never overstate", async () => {
+Deno.test("linear L2 (ball inside the box), 2 classes: FGM, APGD-CE and DeepFool are exact; CW close; PGD, FAB-T and Square never overstate", async () => {
   const setup = await linear(2, 7, 0.4, 0.6);
   const eps = [0, 0.05, 0.15, 0.3];
   const exact = eps.map((e) => oracle(setup, "l2", e));
@@ -172,6 +173,11 @@ Deno.test("linear L2 (ball inside the box), 2 classes: FGM, APGD-CE and DeepFool
       `${name} must equal the oracle`,
     );
   }
+  const cw = unit("cw", "l2", "minimal", carliniWagner({ binarySearchSteps: 6, steps: 200 }));
+  const cwFound = await robustness(setup, cw, eps);
+  cwFound.forEach((r, i) =>
+    ok(r >= exact[i] && r <= exact[i] + 2 / POINTS, `cw ε=${eps[i]}: ${r} vs ${exact[i]}`)
+  );
   const squareL2 = unit("square-l2", "l2", "black-box", square({ norm: "l2", queries: 300 }));
   (await robustness(setup, squareL2, eps)).forEach((r, i) => ok(r >= exact[i], `square-l2 ε=${eps[i]}`));
   for (const name of ["pgd", "fab-t"]) {

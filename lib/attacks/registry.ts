@@ -7,6 +7,7 @@ import { UsageError } from "../cli/args.ts";
 import type { Attack } from "./attack.ts";
 import { apgd } from "./apgd.ts";
 import { apgdTargeted, autoAttackStandard, fabTargets } from "./autoattack.ts";
+import { carliniWagner, type CwOptions } from "./cw.ts";
 import { deepfool } from "./deepfool.ts";
 import type { Norm } from "./ops.ts";
 import { fgm, fgsm, pgd } from "./pgd.ts";
@@ -34,15 +35,21 @@ export const ATTACK_NAMES = [
   "apgd-ce",
   "apgd-t",
   "fab-t",
+  "cw",
   "square",
   "autoattack",
 ] as const;
 
+/** The threat model an attack runs under: its own for single-norm attacks (fgsm L∞; fgm, cw L2), else `norm`. */
+export function attackNorm(name: string, norm: Norm): Norm {
+  return name === "fgsm" ? "linf" : name === "fgm" || name === "cw" ? "l2" : norm;
+}
+
 /**
- * Resolves `name` under the threat model `norm` for a classifier with `classes` outputs; a one-line
- * {@link UsageError} naming `--attack` for unknown names or unsupported combinations.
+ * Resolves `name` under the threat model `norm` for a classifier with `classes` outputs (`cw` settings from
+ * `cw`); a one-line {@link UsageError} naming `--attack` for unknown names or unsupported combinations.
  */
-export function attackUnit(name: string, norm: Norm, classes: number): AttackUnit {
+export function attackUnit(name: string, norm: Norm, classes: number, cw: CwOptions = {}): AttackUnit {
   const unit = (kind: AttackKind, components: Attack[], omitted: string[] = []): AttackUnit => ({
     name,
     norm,
@@ -79,6 +86,9 @@ export function attackUnit(name: string, norm: Norm, classes: number): AttackUni
       return unit("iterative", apgdTargeted(norm, classes));
     case "fab-t":
       return unit("minimal", fabTargets(norm, classes));
+    case "cw":
+      only("l2");
+      return unit("minimal", [carliniWagner(cw)]);
     case "square":
       return unit("black-box", [square({ norm })]);
     case "autoattack": {
