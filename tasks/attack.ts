@@ -302,8 +302,18 @@ async function main(): Promise<void> {
   }
   // the probes attack under the first attack's threat model
   const probeNorm = attackNorm(names[0], norm);
+  const smallest = grid.find((e) => e > 0);
   const probes = checkN > 0
-    ? await probe(source.ops, data, correct, probeNorm, grid[grid.length - 1] * scale, checkN, seed)
+    ? await probe(
+      source.ops,
+      data,
+      correct,
+      probeNorm,
+      grid[grid.length - 1] * scale,
+      smallest === undefined ? null : smallest * scale,
+      checkN,
+      seed,
+    )
     : null;
   const checks = computeChecks(rows, kinds, probes);
   const targets = transfer.map((t) => t.name);

@@ -152,6 +152,8 @@ Deno.test("checks: pass on a consistent run, flag masking signs with a banner", 
     robustDoubled: 0.5,
     largeEps: 0.5,
     robustLarge: 0,
+    smallEps: 0.01,
+    lostAtLargerEps: 0,
   };
   const good = [
     row("fgsm", 0.01, 0.6),
@@ -170,9 +172,12 @@ Deno.test("checks: pass on a consistent run, flag masking signs with a banner", 
     row("pgd", 0.03, 0.6, { out_of_bounds: 2 }),
     row("square", 0.01, 0.45),
   ];
-  const failed = computeChecks(bad, kinds, { ...probe, robustDoubled: 0.4, robustLarge: 0.3 }).filter((c) =>
-    !c.passed
-  );
+  const failed = computeChecks(bad, kinds, {
+    ...probe,
+    robustDoubled: 0.4,
+    robustLarge: 0.3,
+    lostAtLargerEps: 5,
+  }).filter((c) => !c.passed);
   const names = failed.map((c) => c.name);
   for (
     const expected of [
@@ -182,6 +187,7 @@ Deno.test("checks: pass on a consistent run, flag masking signs with a banner", 
       "black-box (Square) not stronger than white-box",
       "more steps change little",
       "very large ε drives accuracy to ~0",
+      "monotone in ε without carry-over",
     ]
   ) {
     ok(names.includes(expected), `missing failure: ${expected} (got ${names})`);

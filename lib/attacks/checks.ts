@@ -155,6 +155,17 @@ export function computeChecks(
       } on ${probe.points} points`,
     );
     add(
+      "monotone in ε without carry-over",
+      probe.lostAtLargerEps / probe.points > probeTolerance
+        ? [
+          `${probe.lostAtLargerEps} of ${probe.points} points fooled by PGD at ε=${probe.smallEps} (pixel units) survive ε=${probe.eps} when attacked afresh`,
+        ]
+        : [],
+      probe.smallEps === null
+        ? "not tested (one ε in the grid)"
+        : `points fooled at ε=${probe.smallEps} stay fooled at ε=${probe.eps} (pixel units), up to one point`,
+    );
+    add(
       "very large ε drives accuracy to ~0",
       probe.robustLarge > Math.max(0.05, 1 / probe.points)
         ? [

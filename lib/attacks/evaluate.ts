@@ -344,11 +344,16 @@ export interface ProbeResult {
   /** PGD at a very large ε (L∞ 0.5 of the box; L2 0.5·√d). */
   readonly largeEps: number;
   readonly robustLarge: number;
+  /** The grid's smallest positive ε, attacked afresh (no carry-over), when it is below `eps`. */
+  readonly smallEps: number | null;
+  /** Points PGD fooled at `smallEps` but not at `eps` without carry-over (should be none). */
+  readonly lostAtLargerEps: number;
 }
 
 /**
  * The Carlini et al. (2019) probes that need extra attack runs, on the first `points` clean-correct points:
- * more steps should change little, and a very large ε should leave almost nothing robust.
+ * more steps should change little, a very large ε should leave almost nothing robust, and without
+ * carry-over a point fooled at a small ε should stay fooled at the largest.
  */
 export async function probe(
   ops: AttackOps,
@@ -356,6 +361,7 @@ export async function probe(
   correct: Uint8Array,
   norm: Norm,
   eps: number,
+  smallEps: number | null,
   points: number,
   seed = 0,
 ): Promise<ProbeResult | null> {
@@ -363,19 +369,25 @@ export async function probe(
   if (indices.length === 0) return null;
   const base = pgd({ norm });
   const steps = norm === "linf" ? 40 : 50;
-  const robust = async (attack: Attack, radius: number) => {
+  const fooledBy = async (attack: Attack, radius: number) => {
     const results = await attackPoints(ops, data, attack, indices, radius, new Random(seed), new Map());
-    return results.filter((r) => !r.fooled).length / indices.length;
+    return new Set(results.filter((r) => r.fooled).map((r) => r.index));
   };
+  const robust = (fooled: Set<number>) => 1 - fooled.size / indices.length;
   const range = ops.box.hi - ops.box.lo;
   const largeEps = norm === "linf" ? 0.5 * range : 0.5 * range * Math.sqrt(data.dim);
+  const small = smallEps !== null && smallEps < eps ? smallEps : null;
+  const atEps = await fooledBy(base, eps);
+  const atSmall = small === null ? new Set<number>() : await fooledBy(base, small);
   return {
     points: indices.length,
     eps,
     steps,
-    robust: await robust(base, eps),
-    robustDoubled: await robust(pgd({ norm, steps: 2 * steps }), eps),
+    robust: robust(atEps),
+    robustDoubled: robust(await fooledBy(pgd({ norm, steps: 2 * steps }), eps)),
     largeEps,
-    robustLarge: await robust(base, largeEps),
+    robustLarge: robust(await fooledBy(base, largeEps)),
+    smallEps: small,
+    lostAtLargerEps: [...atSmall].filter((i) => !atEps.has(i)).length,
   };
 }

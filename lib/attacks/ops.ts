@@ -104,6 +104,7 @@ export class AttackOps {
     );
   }
 
+  /** The model's GPU context. */
   get gpu(): Gpu {
     return this.model.gpu;
   }
