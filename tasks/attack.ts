@@ -304,16 +304,14 @@ async function main(): Promise<void> {
   const probeNorm = attackNorm(names[0], norm);
   const smallest = grid.find((e) => e > 0);
   const probes = checkN > 0
-    ? await probe(
-      source.ops,
-      data,
-      correct,
-      probeNorm,
-      grid[grid.length - 1] * scale,
-      smallest === undefined ? null : smallest * scale,
-      checkN,
+    ? await probe(source.ops, data, correct, {
+      norm: probeNorm,
+      eps: grid[grid.length - 1] * scale,
+      smallEps: smallest === undefined ? null : smallest * scale,
+      points: checkN,
       seed,
-    )
+      transfer,
+    })
     : null;
   const checks = computeChecks(rows, kinds, probes);
   const targets = transfer.map((t) => t.name);

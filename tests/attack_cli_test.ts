@@ -83,7 +83,9 @@ Deno.test("attack task: report, CSV, checks and transfer matrix", async () => {
     ok(typeof row.transfer[f.b] === "number");
   }
   equal(report.rows[0].robust_accuracy, report.rows[0].clean_accuracy, "ε = 0 gives clean accuracy");
-  ok(report.checks.length >= 7 && report.checks.every((c: { name: string }) => c.name));
+  const checkNames = report.checks.map((c: { name: string }) => c.name);
+  ok(checkNames.includes("transfer not stronger than white-box"), `checks: ${checkNames}`);
+  ok(checkNames.length >= 9, `checks: ${checkNames}`);
   equal(report.transfer.matrix.length, 9);
   const csv = (await Deno.readTextFile(`${f.dir}/report.csv`)).trim().split("\n");
   equal(csv.length, 10);
@@ -154,6 +156,7 @@ Deno.test("checks: pass on a consistent run, flag masking signs with a banner", 
     robustLarge: 0,
     smallEps: 0.01,
     lostAtLargerEps: 0,
+    transfer: [{ target: "b", transferAccuracy: 0.6, whiteBoxAccuracy: 0.5 }],
   };
   const good = [
     row("fgsm", 0.01, 0.6),
@@ -177,6 +180,7 @@ Deno.test("checks: pass on a consistent run, flag masking signs with a banner", 
     robustDoubled: 0.4,
     robustLarge: 0.3,
     lostAtLargerEps: 5,
+    transfer: [{ target: "b", transferAccuracy: 0.3, whiteBoxAccuracy: 0.5 }],
   }).filter((c) => !c.passed);
   const names = failed.map((c) => c.name);
   for (
@@ -188,6 +192,7 @@ Deno.test("checks: pass on a consistent run, flag masking signs with a banner", 
       "more steps change little",
       "very large ε drives accuracy to ~0",
       "monotone in ε without carry-over",
+      "transfer not stronger than white-box",
     ]
   ) {
     ok(names.includes(expected), `missing failure: ${expected} (got ${names})`);

@@ -165,6 +165,17 @@ export function computeChecks(
         ? "not tested (one ε in the grid)"
         : `points fooled at ε=${probe.smallEps} stay fooled at ε=${probe.eps} (pixel units), up to one point`,
     );
+    if (probe.transfer.length) {
+      add(
+        "transfer not stronger than white-box",
+        probe.transfer.filter((t) => t.transferAccuracy < t.whiteBoxAccuracy - probeTolerance).map((t) =>
+          `${t.target}: ${pct(t.transferAccuracy)} under transfer < ${
+            pct(t.whiteBoxAccuracy)
+          } under white-box PGD at ε=${probe.eps}`
+        ),
+        `holds for ${probe.transfer.length} target(s) on ${probe.points} points (PGD at ε=${probe.eps}, pixel units)`,
+      );
+    }
     add(
       "very large ε drives accuracy to ~0",
       probe.robustLarge > Math.max(0.05, 1 / probe.points)

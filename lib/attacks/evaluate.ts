@@ -348,37 +348,71 @@ export interface ProbeResult {
   readonly smallEps: number | null;
   /** Points PGD fooled at `smallEps` but not at `eps` without carry-over (should be none). */
   readonly lostAtLargerEps: number;
+  /**
+   * Per transfer target, over the probe points at `eps`: its accuracy on PGD adversarials crafted on this
+   * model, and under white-box PGD on itself (transfer should not be the stronger).
+   */
+  readonly transfer: { target: string; transferAccuracy: number; whiteBoxAccuracy: number }[];
+}
+
+/** Options of {@link probe}. */
+export interface ProbeOptions {
+  readonly norm: Norm;
+  /** The grid's largest ε (pixel units). */
+  readonly eps: number;
+  /** The grid's smallest positive ε, for the monotonicity probe (null: skip it). */
+  readonly smallEps: number | null;
+  /** Clean-correct points to probe (the first ones). */
+  readonly points: number;
+  readonly seed?: number;
+  readonly transfer?: readonly TransferTarget[];
 }
 
 /**
  * The Carlini et al. (2019) probes that need extra attack runs, on the first `points` clean-correct points:
- * more steps should change little, a very large ε should leave almost nothing robust, and without
- * carry-over a point fooled at a small ε should stay fooled at the largest.
+ * more steps should change little, a very large ε should leave almost nothing robust, without carry-over a
+ * point fooled at a small ε should stay fooled at the largest, and transfer should not beat white-box.
  */
 export async function probe(
   ops: AttackOps,
   data: Dataset,
   correct: Uint8Array,
-  norm: Norm,
-  eps: number,
-  smallEps: number | null,
-  points: number,
-  seed = 0,
+  options: ProbeOptions,
 ): Promise<ProbeResult | null> {
+  const { norm, eps, points, seed = 0 } = options;
   const indices = [...correct.keys()].filter((i) => correct[i]).slice(0, points);
   if (indices.length === 0) return null;
   const base = pgd({ norm });
   const steps = norm === "linf" ? 40 : 50;
-  const fooledBy = async (attack: Attack, radius: number) => {
-    const results = await attackPoints(ops, data, attack, indices, radius, new Random(seed), new Map());
-    return new Set(results.filter((r) => r.fooled).map((r) => r.index));
-  };
+  const run = (target: AttackOps, attack: Attack, radius: number, subset = indices) =>
+    attackPoints(target, data, attack, subset, radius, new Random(seed), new Map());
+  const fooledBy = async (attack: Attack, radius: number) =>
+    new Set((await run(ops, attack, radius)).filter((r) => r.fooled).map((r) => r.index));
   const robust = (fooled: Set<number>) => 1 - fooled.size / indices.length;
   const range = ops.box.hi - ops.box.lo;
   const largeEps = norm === "linf" ? 0.5 * range : 0.5 * range * Math.sqrt(data.dim);
-  const small = smallEps !== null && smallEps < eps ? smallEps : null;
-  const atEps = await fooledBy(base, eps);
+  const small = options.smallEps !== null && options.smallEps < eps ? options.smallEps : null;
+  const sourceRun = await run(ops, base, eps);
+  const atEps = new Set(sourceRun.filter((r) => r.fooled).map((r) => r.index));
   const atSmall = small === null ? new Set<number>() : await fooledBy(base, small);
+  const transfer: ProbeResult["transfer"] = [];
+  for (const target of options.transfer ?? []) {
+    const adversarial = new Float32Array(indices.length * data.dim), clean = adversarial.slice();
+    sourceRun.forEach((r, k) => {
+      adversarial.set(r.adv, k * data.dim);
+      clean.set(data.images.subarray(r.index * data.dim, (r.index + 1) * data.dim), k * data.dim);
+    });
+    const right = (predictions: Uint32Array) =>
+      indices.filter((index, k) => predictions[k] === data.labels[index]);
+    const transferred = right(await predict(target.ops, adversarial, indices.length)).length;
+    const cleanRight = right(await predict(target.ops, clean, indices.length));
+    const whiteFooled = (await run(target.ops, base, eps, cleanRight)).filter((r) => r.fooled).length;
+    transfer.push({
+      target: target.name,
+      transferAccuracy: transferred / indices.length,
+      whiteBoxAccuracy: (cleanRight.length - whiteFooled) / indices.length,
+    });
+  }
   return {
     points: indices.length,
     eps,
@@ -389,5 +423,6 @@ export async function probe(
     robustLarge: robust(await fooledBy(base, largeEps)),
     smallEps: small,
     lostAtLargerEps: [...atSmall].filter((i) => !atEps.has(i)).length,
+    transfer,
   };
 }
