@@ -252,14 +252,22 @@ async function main(): Promise<void> {
     binarySearchSteps: numberFlag("cw-search", values["cw-search"], { min: 1, integer: true }),
   };
   const limit = values.n === undefined ? undefined : numberFlag("n", values.n, { min: 1, integer: true });
+  // One ε grid serves one threat model, so every attack of a run must share it.
+  const threat = attackNorm(names[0], norm);
+  const other = names.find((name) => attackNorm(name, norm) !== threat);
+  if (other) {
+    throw new UsageError(
+      `--attack: ${names[0]} and ${other} use different norms; run L∞ and L2 attacks separately (--norm)`,
+    );
+  }
   const grid = parseEpsGrid(
     (values.eps as string | undefined) ??
-      (norm === "l2"
+      (threat === "l2"
         ? parseEpsGrid(DEFAULT_GRID).map((e) => Number((e * PAPER_L2_SCALE).toPrecision(6))).join(",")
         : DEFAULT_GRID),
   );
   // Resolve attack names before any loading so that a typo fails fast (classes are checked again below).
-  for (const name of names) attackUnit(name, attackNorm(name, norm), 1000);
+  for (const name of names) attackUnit(name, threat, 1000);
 
   const gpu = await getGpu();
   const source = await loadModel(gpu, modelPath, "model", batch);
@@ -284,7 +292,7 @@ async function main(): Promise<void> {
   const kinds: Record<string, AttackKind> = {};
   const omitted: Record<string, string[]> = {};
   for (const name of names) {
-    const unit = attackUnit(name, attackNorm(name, norm), model.classes, cw);
+    const unit = attackUnit(name, threat, model.classes, cw);
     kinds[unit.name] = unit.kind;
     if (unit.omitted.length) {
       omitted[unit.name] = unit.omitted;
@@ -300,12 +308,10 @@ async function main(): Promise<void> {
       }),
     );
   }
-  // the probes attack under the first attack's threat model
-  const probeNorm = attackNorm(names[0], norm);
   const smallest = grid.find((e) => e > 0);
   const probes = checkN > 0
     ? await probe(source.ops, data, correct, {
-      norm: probeNorm,
+      norm: threat,
       eps: grid[grid.length - 1] * scale,
       smallEps: smallest === undefined ? null : smallest * scale,
       points: checkN,
@@ -324,7 +330,7 @@ async function main(): Promise<void> {
     model: source.file,
     data: dataSpec,
     n: data.count,
-    norm,
+    norm: threat,
     eps_units: units,
     eps_scale: scale,
     box: source.ops.box,

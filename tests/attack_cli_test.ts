@@ -99,6 +99,7 @@ Deno.test("attack task: bad input gives one-line errors naming the flag or file"
   const cases: [string[], number, RegExp][] = [
     [[...base, "--attack", "pgdd"], 2, /--attack: unknown attack 'pgdd'/],
     [[...base, "--eps=-0.01,0.01"], 2, /--eps: ε must be ≥ 0/],
+    [[...base, "--attack", "fgsm,fgm"], 2, /--attack: fgsm and fgm use different norms/],
     [
       ["--model", f.a, "--data", f.small, "--out", `${f.dir}/r.json`],
       1,
