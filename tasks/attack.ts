@@ -36,7 +36,8 @@ accuracy is over all points (points wrong when clean count as fooled). Writes FI
                     model.safetensors
   --data DATA       FILE.safetensors with 'images' (uint8 0–255 or float32 in [0, 1], N×C×H×W) and 'labels'
                     (integer, N). 'sim-val' and 'imagefolder:DIR' are not available yet.
-  --attack LIST     comma-separated, from: ${ATTACK_NAMES.join(", ")} (default pgd)
+  --attack LIST     comma-separated (default pgd), all under one threat model, from:
+                    ${ATTACK_NAMES.join(", ")}
                       fgsm (L∞) / fgm (L2): one gradient step (Foolbox)
                       pgd: Foolbox defaults (L∞ 40 steps of ε/30, L2 50 of 0.025ε, random start)
                       deepfool: Foolbox (50 steps, top-10 classes, overshoot 0.02 on the total), clipped to ε
@@ -58,8 +59,10 @@ accuracy is over all points (points wrong when clean count as fooled). Writes FI
   --seed S          random starts and Square's draws (default 0)
   --transfer LIST   comma-separated checkpoints/run folders: score each ε's adversarial images (crafted on
                     --model) on these models too, giving the transfer matrix
-  --check-n N       points for the extra masking probes (PGD with doubled steps; a very large ε). 0 skips
-                    them (default 32)
+  --check-n N       points for the extra masking probes, PGD runs on the first N clean-correct points:
+                    doubled steps, a very large ε, the smallest ε afresh, white-box on each --transfer
+                    model. 0 skips them (default 32). The other checks use the sweep itself; failures are
+                    printed to stderr in a banner and recorded in the report's 'checks'.
   --out FILE.json   report (required); the CSV goes to FILE.csv
   --quiet           no progress bars
   -h, --help        this text`;
