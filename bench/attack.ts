@@ -13,7 +13,7 @@ import { buildModel, modelConfig } from "../lib/nn/models.ts";
 import { addRow } from "./suite.ts";
 
 /** Multiply-add FLOPs of a model's forward pass (convolutions and linear layers). */
-function forwardFlops(model: ReturnType<typeof buildModel>): number {
+export function forwardFlops(model: ReturnType<typeof buildModel>): number {
   let flops = 0;
   for (const layer of model.graph.layers) {
     if (layer.op === "conv") {

@@ -12,7 +12,7 @@ let jax: Promise<Jax> | null = null;
 let tf: Promise<Tf> | null = null;
 
 /** jax-js on its WebGPU device (it opens its own device on the same adapter). */
-function loadJax(): Promise<Jax> {
+export function loadJax(): Promise<Jax> {
   jax ??= (async () => {
     const mod = await import("@jax-js/jax");
     const devices = await mod.init();

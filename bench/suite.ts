@@ -15,6 +15,18 @@ export interface BenchRow {
   flops: number;
   /** Contender name → setup returning the timed body (setup time is not measured). */
   contenders: Record<string, () => Promise<Timed>>;
+  /** Items one iteration processes (e.g. 32 images): results then also give items per second. */
+  items?: { count: number; unit: string };
+  /** Analysis run once after the contenders (e.g. a kernel profile), printed below the table and saved. */
+  report?: () => Promise<{ text: string; data: unknown }>;
+}
+
+/** A row's {@link BenchRow.report} output (or why it failed). */
+export interface BenchReport {
+  task: string;
+  text?: string;
+  data?: unknown;
+  error?: string;
 }
 
 /** One contender's measurement in a row (`error` when it could not run). */
@@ -25,6 +37,9 @@ export interface BenchResult {
   medianMs?: number;
   iterations?: number;
   reps?: number;
+  /** Items per second, for rows that declare {@link BenchRow.items}. */
+  perSecond?: number;
+  unit?: string;
   error?: string;
 }
 
@@ -40,17 +55,22 @@ export function rows(): readonly BenchRow[] {
   return registry;
 }
 
+/** How a contender is timed: `reps` calls of `iterations` iterations each. */
+interface Calibration {
+  iterations: number;
+  reps: number;
+}
+
 /**
- * Times one contender: a warm-up call (compiles pipelines), then `reps` timed calls of enough iterations to
- * take about `targetMs` each, so the one readback per call (≈12 ms on llvmpipe) stays small. Reports the median.
- * Contenders slower than `budgetMs / reps` per iteration get fewer timed calls (at least one), so one slow
- * peer cannot stretch the run to many minutes.
+ * Calibrates one contender: a warm-up call (compiles pipelines), then enough iterations per timed call to take
+ * about `targetMs`, so the one readback per call (≈12 ms on llvmpipe) stays small. Contenders slower than
+ * `budgetMs / reps` per iteration get fewer timed calls (at least one), so one slow peer cannot stretch the
+ * run to many minutes.
  */
-export async function measure(
+async function calibrate(
   body: Timed,
-  flops: number,
   { reps = 3, targetMs = 600, budgetMs = 20_000 } = {},
-): Promise<{ gflops: number; medianMs: number; iterations: number; reps: number }> {
+): Promise<Calibration> {
   let t0 = performance.now();
   await body(1);
   let once = performance.now() - t0;
@@ -61,36 +81,98 @@ export async function measure(
     once = performance.now() - t0;
   }
   const iterations = Math.max(1, Math.round(targetMs / Math.max(1, once)));
-  const timedReps = Math.max(1, Math.min(reps, Math.floor(budgetMs / (once * iterations))));
-  const times: number[] = [];
-  for (let r = 0; r < timedReps; r++) {
-    t0 = performance.now();
-    await body(iterations);
-    times.push((performance.now() - t0) / iterations);
-  }
-  times.sort((a, b) => a - b);
-  const medianMs = times[Math.floor(times.length / 2)];
-  return { gflops: flops / (medianMs * 1e6), medianMs, iterations, reps: timedReps };
+  return { iterations, reps: Math.max(1, Math.min(reps, Math.floor(budgetMs / (once * iterations)))) };
 }
 
-/** Runs every contender of every row, one after another, and collects the results (errors become entries). */
+/**
+ * Runs every row: sets up and calibrates each contender, then times them in turns (one call of each per
+ * round), so that load from other processes on a shared machine falls on all contenders of a row alike;
+ * each contender's median ms per iteration is reported. Then the row's report runs. Errors become entries
+ * and are printed in full.
+ */
 export async function runRows(
   list: readonly BenchRow[],
   options: { reps?: number } = {},
-): Promise<BenchResult[]> {
+): Promise<{ results: BenchResult[]; reports: BenchReport[] }> {
   const results: BenchResult[] = [];
+  const reports: BenchReport[] = [];
+  const failed = (what: string, e: unknown) => {
+    console.error(`  ${what}: FAILED: ${(e as Error).message}`);
+    return (e as Error).message.split("\n")[0];
+  };
   for (const row of list) {
+    const entries: {
+      contender: string;
+      body?: Timed;
+      plan?: Calibration;
+      times: number[];
+      error?: string;
+    }[] = [];
     for (const [contender, setup] of Object.entries(row.contenders)) {
+      const entry: (typeof entries)[number] = { contender, times: [] };
+      entries.push(entry);
       try {
-        const m = await measure(await setup(), row.flops, options);
-        results.push({ task: row.task, contender, ...m });
+        entry.body = await setup();
+        entry.plan = await calibrate(entry.body, options);
       } catch (e) {
-        results.push({ task: row.task, contender, error: (e as Error).message.split("\n")[0] });
+        entry.error = failed(`${row.task} / ${contender}`, e);
       }
-      console.error(`  ${row.task} / ${contender}: done`);
+    }
+    const rounds = Math.max(0, ...entries.map((e) => e.plan?.reps ?? 0));
+    for (let round = 0; round < rounds; round++) {
+      for (const entry of entries) {
+        if (entry.error || !entry.body || !entry.plan || round >= entry.plan.reps) continue;
+        try {
+          const t0 = performance.now();
+          await entry.body(entry.plan.iterations);
+          entry.times.push((performance.now() - t0) / entry.plan.iterations);
+        } catch (e) {
+          entry.error = failed(`${row.task} / ${entry.contender}`, e);
+        }
+      }
+    }
+    for (const { contender, plan, times, error } of entries) {
+      if (error || !plan) {
+        results.push({ task: row.task, contender, error: error ?? "not run" });
+        continue;
+      }
+      const medianMs = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+      const items = row.items && { perSecond: (row.items.count * 1000) / medianMs, unit: row.items.unit };
+      results.push({
+        task: row.task,
+        contender,
+        gflops: row.flops / (medianMs * 1e6),
+        medianMs,
+        iterations: plan.iterations,
+        reps: times.length,
+        ...items,
+      });
+    }
+    console.error(`  ${row.task}: done`);
+    if (row.report) {
+      try {
+        reports.push({ task: row.task, ...await row.report() });
+      } catch (e) {
+        reports.push({ task: row.task, error: failed(`${row.task} / report`, e) });
+      }
     }
   }
-  return results;
+  return { results, reports };
+}
+
+/** One line per row with items per second: each contender's rate and the first contender's ratio to it. */
+export function formatThroughput(results: readonly BenchResult[]): string {
+  const tasks = [...new Set(results.filter((r) => r.perSecond !== undefined).map((r) => r.task))];
+  return tasks.map((task) => {
+    const inRow = results.filter((r) => r.task === task);
+    const base = inRow[0].perSecond;
+    const cells = inRow.map((r) => {
+      if (r.perSecond === undefined) return `${r.contender} error`;
+      const ratio = base && r !== inRow[0] ? ` (${(base / r.perSecond).toFixed(2)}×)` : "";
+      return `${r.contender} ${r.perSecond.toFixed(1)} ${r.unit}/s${ratio}`;
+    });
+    return `${task}: ${cells.join(" | ")}`;
+  }).join("\n");
 }
 
 /** A plain-text table: one line per row, GFLOP/s per contender and each one's ratio to the first contender. */

@@ -308,7 +308,9 @@ async function createGpu(): Promise<Gpu> {
   const requiredLimits: Record<string, number> = {};
   for (const name of REQUIRED_LIMITS) requiredLimits[name] = adapter.limits[name];
   // Timestamp queries cost nothing until used; they let lib/gpu/profile.ts time single dispatches.
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has("timestamp-query")
+    ? ["timestamp-query"]
+    : [];
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: "neuroguide" });
   // deno-lint-ignore no-explicit-any
   const fallback = Boolean((adapter as any).isFallbackAdapter ?? (adapter.info as any).isFallbackAdapter);
