@@ -1,0 +1,117 @@
+/**
+ * Model grids of a sweep: the paper's (method.md §5: None, Random, V1-/TO-shuffle and the seven ROIs, plus
+ * optional weight-decay controls and seeds) or a user grid from JSON.
+ *
+ * User grid schema (JSON):
+ * ```json
+ * { "models": [
+ *     { "name": "None", "roi": "none" },
+ *     { "name": "TO", "roi": "TO", "alpha": 0.9 },
+ *     { "name": "TO_shuffle", "roi": "TO", "shuffle": true },
+ *     { "name": "WD_0.003", "roi": "none", "wd": 0.003, "seed": 1 } ] }
+ * ```
+ * `name` (required, unique; letters, digits, `._-`) names the model's folders; `roi` (required) is
+ * `none`, `random` or an nsd-prep ROI name; `shuffle` (default false) is the shuffle control (the model
+ * trains against that ROI's predictor, which sees another image); `alpha`, `wd`, `seed` override the sweep's
+ * flags for that model.
+ * @module
+ */
+import { UserError } from "../cli/main.ts";
+import { ROI_DEFINITIONS } from "../data/nsd/roi.ts";
+import { BASELINES } from "../train/guided.ts";
+
+/** One model of the grid. */
+export interface ModelSpec {
+  name: string;
+  /** `none`, `random` or an ROI name (then it needs that ROI's predictor). */
+  roi: string;
+  shuffle: boolean;
+  alpha?: number;
+  wd?: number;
+  seed?: number;
+}
+
+/** Models in the paper's figure order: baselines, controls, then the ventral hierarchy. */
+export const PAPER_ORDER = [
+  "None",
+  "random",
+  "V1_shuffle",
+  "TO_shuffle",
+  "V1",
+  "V2",
+  "V4",
+  "VO",
+  "PHC",
+  "LO",
+  "TO",
+] as const;
+
+/** Weight decays of the smoothness-matched controls (method.md §5). */
+export const PAPER_WD = [0.003, 0.004, 0.005, 0.007, 0.01] as const;
+
+/**
+ * The paper's grid; `wd` adds the weight-decay controls, `seeds` > 1 repeats every model with seeds
+ * 0…seeds−1 (suffix `_s<seed>` from seed 1 on, so seed 0 keeps the paper's names).
+ */
+export function paperGrid({ wd = false, seeds = 1 } = {}): ModelSpec[] {
+  const base: ModelSpec[] = PAPER_ORDER.map((name) => {
+    const shuffle = name.endsWith("_shuffle");
+    const roi = name === "None" ? "none" : shuffle ? name.replace("_shuffle", "") : name;
+    return { name, roi, shuffle };
+  });
+  if (wd) base.push(...PAPER_WD.map((w) => ({ name: `WD_${w}`, roi: "none", shuffle: false, wd: w })));
+  const out: ModelSpec[] = [];
+  for (let seed = 0; seed < seeds; seed++) {
+    out.push(...base.map((m) => seed === 0 ? m : { ...m, name: `${m.name}_s${seed}`, seed }));
+  }
+  return out;
+}
+
+/** Parses and validates a user grid (schema in the module doc); `file` names it in errors. */
+export function parseGrid(text: string, file: string): ModelSpec[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file}: not JSON (${(e as Error).message})`);
+  }
+  const models = (json as { models?: unknown })?.models;
+  if (!Array.isArray(models) || models.length === 0) {
+    throw new UserError(`${file}: expected {"models": [{"name": …, "roi": …}, …]} with at least one model`);
+  }
+  const rois = new Set([...BASELINES, ...Object.keys(ROI_DEFINITIONS)]);
+  const seen = new Set<string>();
+  return models.map((raw, i) => {
+    const where = `${file}: models[${i}]`;
+    const m = raw as Record<string, unknown>;
+    if (typeof m?.name !== "string" || !/^[A-Za-z0-9._-]+$/.test(m.name)) {
+      throw new UserError(`${where}: "name" must be a string of letters, digits, '.', '_' or '-'`);
+    }
+    if (seen.has(m.name)) throw new UserError(`${where}: duplicate name '${m.name}'`);
+    seen.add(m.name);
+    if (typeof m.roi !== "string" || !rois.has(m.roi)) {
+      throw new UserError(`${where}: "roi" must be one of ${[...rois].join(", ")}`);
+    }
+    const shuffle = m.shuffle ?? false;
+    if (typeof shuffle !== "boolean") throw new UserError(`${where}: "shuffle" must be true or false`);
+    if (shuffle && (BASELINES as readonly string[]).includes(m.roi)) {
+      throw new UserError(`${where}: "shuffle" needs an ROI predictor, not '${m.roi}'`);
+    }
+    const spec: ModelSpec = { name: m.name, roi: m.roi, shuffle };
+    for (const key of ["alpha", "wd", "seed"] as const) {
+      if (m[key] === undefined) continue;
+      const v = m[key];
+      if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+        throw new UserError(`${where}: "${key}" must be a non-negative number`);
+      }
+      spec[key] = v;
+    }
+    return spec;
+  });
+}
+
+/** ROIs whose predictor (and prepared file) the grid needs, in first-use order. */
+export function predictorRois(models: readonly ModelSpec[]): string[] {
+  const baselines = BASELINES as readonly string[];
+  return [...new Set(models.map((m) => m.roi).filter((r) => !baselines.includes(r)))];
+}

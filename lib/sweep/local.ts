@@ -1,0 +1,90 @@
+/**
+ * The local executor: runs the plan's jobs here, at most `jobs` at a time, each as soon as its dependencies
+ * have finished. Finished steps are skipped, so a second invocation (or one after a kill) only does what is
+ * left. A failed job blocks its dependants; the others still run, and the failures are listed at the end.
+ * @module
+ */
+import { UserError } from "../cli/main.ts";
+import { formatSeconds, Progress } from "../cli/progress.ts";
+import type { Job, SweepPlan } from "./plan.ts";
+import { jobFinished, runJob } from "./run_job.ts";
+
+/** Options of {@link runLocal}. */
+export interface LocalOptions {
+  /** Jobs run in parallel. */
+  jobs: number;
+  quiet: boolean;
+}
+
+/** Counts of a local run. */
+export interface LocalResult {
+  /** Steps run (not skipped). */
+  ran: number;
+  skippedJobs: number;
+  seconds: number;
+}
+
+/**
+ * Runs `plan` to completion; throws a {@link UserError} listing the failed jobs and their logs.
+ *
+ * @example
+ * ```ts
+ * const { ran } = await runLocal(buildPlan("runs/sweep", settings, paperGrid()), { jobs: 1, quiet: false });
+ * ```
+ */
+export async function runLocal(plan: SweepPlan, o: LocalOptions): Promise<LocalResult> {
+  const started = performance.now();
+  const say = (text: string) => o.quiet || console.error(`sweep: ${text}`);
+  const state = new Map<string, "pending" | "running" | "ok" | "failed" | "blocked">();
+  let skippedJobs = 0;
+  for (const job of plan.jobs) {
+    const finished = await jobFinished(job);
+    state.set(job.id, finished ? "ok" : "pending");
+    if (finished) skippedJobs++;
+  }
+  if (skippedJobs) say(`${skippedJobs} of ${plan.jobs.length} jobs already finished, skipped`);
+  const todo = plan.jobs.filter((j) => state.get(j.id) === "pending");
+  const bar = new Progress("sweep", todo.reduce((n, j) => n + j.steps.length, 0), {
+    unit: "steps",
+    quiet: o.quiet,
+    logEveryMs: 0,
+  });
+  const errors: string[] = [];
+  let ran = 0;
+  const running = new Map<string, Promise<void>>();
+  const start = (job: Job) => {
+    state.set(job.id, "running");
+    const begun = performance.now();
+    running.set(
+      job.id,
+      runJob(plan, job, () => bar.tick(1, job.id)).then((outcome) => {
+        ran += outcome.ran;
+        state.set(job.id, outcome.ok ? "ok" : "failed");
+        if (outcome.error) errors.push(outcome.error);
+        else if (outcome.ran) say(`${job.id} done in ${formatSeconds((performance.now() - begun) / 1000)}`);
+        running.delete(job.id);
+      }),
+    );
+  };
+  for (;;) {
+    // a job whose dependency failed (or was blocked) can never run
+    for (const job of todo) {
+      if (state.get(job.id) !== "pending") continue;
+      if (job.deps.some((d) => ["failed", "blocked"].includes(state.get(d) ?? ""))) {
+        state.set(job.id, "blocked");
+        errors.push(`${job.id}: not run (a dependency failed)`);
+      }
+    }
+    for (const job of todo) {
+      if (running.size >= o.jobs) break;
+      if (state.get(job.id) === "pending" && job.deps.every((d) => state.get(d) === "ok")) start(job);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  bar.done();
+  if (errors.length) {
+    throw new UserError(`${errors.length} job(s) did not finish: ${errors.join(" | ")}`);
+  }
+  return { ran, skippedJobs, seconds: (performance.now() - started) / 1000 };
+}

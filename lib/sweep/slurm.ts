@@ -1,0 +1,123 @@
+/**
+ * The Slurm executor: one sbatch job array per stage (predictors: one task per ROI; models: one task per
+ * model), chained with `afterok`, then one aggregation job (the report) `afterok` the model array. Each array
+ * task runs `deno task sweep job --plan OUT/plan.json --stage S --index $SLURM_ARRAY_TASK_ID`, i.e. the same
+ * job runner as the local executor, so finished steps are skipped on resubmission too.
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { UserError } from "../cli/main.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { type Stage, stageJobs, type SweepPlan } from "./plan.ts";
+
+/** sbatch resources, each emitted only when set. */
+export interface SlurmOptions {
+  partition?: string;
+  time?: string;
+  cpus?: number;
+  gpus?: number;
+  mem?: string;
+  /** Array tasks running at once (`%` throttle). */
+  throttle: number;
+}
+
+/** One script to submit, with the stage whose array id its dependency names. */
+export interface SlurmScript {
+  stage: Stage;
+  file: string;
+  text: string;
+  /** The stage this one waits for (`afterok`), if any. */
+  after: Stage | null;
+}
+
+const SWEEP_TASK = fileURLToPath(new URL("../../tasks/sweep.ts", import.meta.url));
+
+/** The scripts for `plan`: `OUT/slurm/<stage>.sbatch`, skipping stages without jobs. */
+export function slurmScripts(plan: SweepPlan, o: SlurmOptions): SlurmScript[] {
+  const scripts: SlurmScript[] = [];
+  let previous: Stage | null = null;
+  for (const stage of ["predictor", "model", "report"] as const) {
+    const count = stageJobs(plan, stage).length;
+    if (count === 0) continue;
+    const array = stage === "report" ? null : `#SBATCH --array=0-${count - 1}%${o.throttle}`;
+    const log = join(plan.out, "logs", "slurm", stage === "report" ? "report_%j.log" : `${stage}_%A_%a.log`);
+    const lines = [
+      "#!/bin/bash",
+      `#SBATCH --job-name=neuroguide-${stage}`,
+      ...(array ? [array] : []),
+      `#SBATCH --output=${log}`,
+      ...(o.partition ? [`#SBATCH --partition=${o.partition}`] : []),
+      ...(o.time ? [`#SBATCH --time=${o.time}`] : []),
+      ...(o.cpus ? [`#SBATCH --cpus-per-task=${o.cpus}`] : []),
+      ...(o.gpus ? [`#SBATCH --gpus=${o.gpus}`] : []),
+      ...(o.mem ? [`#SBATCH --mem=${o.mem}`] : []),
+      "set -euo pipefail",
+      `exec ${shellQuote(Deno.execPath())} run -A ${shellQuote(SWEEP_TASK)} job --plan ${
+        shellQuote(join(plan.out, "plan.json"))
+      } --stage ${stage} --index ${array ? "${SLURM_ARRAY_TASK_ID}" : "0"}`,
+    ];
+    scripts.push({
+      stage,
+      file: join(plan.out, "slurm", `${stage}.sbatch`),
+      text: lines.join("\n") + "\n",
+      after: previous,
+    });
+    previous = stage;
+  }
+  return scripts;
+}
+
+/** Slurm job ids per stage. */
+export type Submitted = Partial<Record<Stage, string>>;
+
+/**
+ * Writes the scripts and submits them in order with `sbatch --parsable`, each `afterok` the previous
+ * stage's id; records the ids in `OUT/slurm/submitted.json`.
+ */
+export async function submitSlurm(plan: SweepPlan, scripts: SlurmScript[]): Promise<Submitted> {
+  const ids: Submitted = {};
+  await Deno.mkdir(join(plan.out, "logs", "slurm"), { recursive: true });
+  for (const script of scripts) {
+    await writeFileAtomic(script.file, script.text);
+    const dependency = script.after ? [`--dependency=afterok:${ids[script.after]}`] : [];
+    const args = ["--parsable", ...dependency, script.file];
+    const output = await new Deno.Command("sbatch", { args, stdout: "piped", stderr: "piped" }).output()
+      .catch((e) => {
+        throw new UserError(`sbatch: cannot run it (${(e as Error).message}); is Slurm installed here?`);
+      });
+    const text = new TextDecoder();
+    if (!output.success) {
+      throw new UserError(`sbatch ${script.file}: ${text.decode(output.stderr).trim().split("\n")[0]}`);
+    }
+    // --parsable prints "id" or "id;cluster"
+    ids[script.stage] = text.decode(output.stdout).trim().split(";")[0];
+  }
+  await writeFileAtomic(join(plan.out, "slurm", "submitted.json"), JSON.stringify(ids, null, 2) + "\n");
+  return ids;
+}
+
+/** The dry-run text: each script, then the sbatch commands that would submit them. */
+export function dryRunText(scripts: SlurmScript[]): string {
+  const parts = scripts.map((s) => `# ${s.file}\n${s.text}`);
+  const commands = scripts.map((s) => {
+    const dependency = s.after ? ` --dependency=afterok:$${s.after.toUpperCase()}_JOB` : "";
+    return `${s.stage.toUpperCase()}_JOB=$(sbatch --parsable${dependency} ${shellQuote(s.file)})`;
+  });
+  return [...parts, `# submission (run by --executor slurm without --dry-run)\n${commands.join("\n")}\n`]
+    .join("\n");
+}
+
+/** Polls `squeue` until none of `ids` is queued or running (Slurm's `--wait` backs off too slowly). */
+export async function waitForJobs(ids: string[], pollMs = 1000): Promise<void> {
+  for (;;) {
+    const output = await new Deno.Command("squeue", { args: ["-h", "-j", ids.join(",")], stdout: "piped" })
+      .output();
+    if (new TextDecoder().decode(output.stdout).trim() === "") return;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

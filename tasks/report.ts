@@ -1,0 +1,50 @@
+/**
+ * `deno task report DIR`: aggregates a sweep's results folder into report.md, CSV tables and figures.
+ * @module
+ */
+import { parseFlags, UsageError } from "../lib/cli/args.ts";
+import { runMain, UserError } from "../lib/cli/main.ts";
+import { writeReport } from "../lib/report/write.ts";
+
+const HELP = `deno task report DIR [--quiet]
+
+Aggregates a results folder of deno task sweep (or any folder with its layout) into DIR/report.md,
+DIR/tables/*.csv and DIR/figures/*.{svg,png}:
+  - per model: clean accuracy, the neural head's r to its predictor, the predictor's r (models/*/summary.json,
+    predictors/<ROI>/summary.json);
+  - per attack: robust accuracy per model × ε (attacks/<model>/<attack>.json), a robust-accuracy-vs-ε figure
+    in ROI-hierarchy order (None, random, V1_shuffle, TO_shuffle, V1, V2, V4, VO, PHC, LO, TO, WD_…), the
+    max gain over None across ε and its trend along V1 → TO (Spearman ρ);
+  - analyses when present: analyses/rsa.json (matrix, MDS), analyses/shape_bias/<model>.json,
+    analyses/manifold.json (deno task analyze outputs).
+Missing parts are reported as "not available", not errors. Every file is written atomically.
+
+  --quiet      print only the final line
+  -h, --help   this text
+
+Exit codes: 0 ok, 1 error (one line), 2 usage error.`;
+
+async function main(args: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(args, {
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  }, true);
+  if (values.help) return console.log(HELP);
+  if (positionals.length !== 1) throw new UsageError("expected one results folder: deno task report DIR");
+  const dir = positionals[0];
+  if (!(await Deno.stat(dir).then((s) => s.isDirectory, () => false))) {
+    throw new UserError(`${dir}: no such folder (pass the --out folder of deno task sweep)`);
+  }
+  const started = performance.now();
+  const { files, results } = await writeReport(
+    dir,
+    values.quiet ? undefined : (file) => console.error(`report: wrote ${file}`),
+  );
+  console.log(
+    `report: ${results.models.length} models, ${files.length} files in ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    }s → ${dir}/report.md`,
+  );
+}
+
+if (import.meta.main) await runMain("report", () => main(Deno.args));

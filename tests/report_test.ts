@@ -1,0 +1,153 @@
+/**
+ * `deno task report` on a results folder fabricated here: the expected table values are written into the
+ * fixture by hand (robust accuracies, and the gains over None computed by hand below), not by the report code.
+ * Also: missing parts are "not available", analyses are included when present, and CLI exit codes.
+ */
+import { join } from "node:path";
+import { writeReport } from "../lib/report/write.ts";
+import { orderModels } from "../lib/report/collect.ts";
+import { equal, ok } from "../lib/testing/assert.ts";
+import { checkWellFormed } from "./fixtures/xml.ts";
+
+const EPS = [0.001, 0.003, 0.005];
+/** Robust accuracy per model at EPS (clean accuracy is the first entry's model summary value). */
+const ROBUST: Record<string, number[]> = {
+  None: [0.5, 0.25, 0.125],
+  V1: [0.5, 0.375, 0.25], // gains 0, 0.125, 0.125 → max 0.125 at 0.003 (first maximum)
+  V4: [0.625, 0.5, 0.25], // gains 0.125, 0.25, 0.125 → max 0.25 at 0.003
+  TO: [0.75, 0.625, 0.5], // gains 0.25, 0.375, 0.375 → max 0.375 at 0.003
+};
+const CLEAN: Record<string, number> = { None: 0.875, V1: 0.8125, V4: 0.75, TO: 0.8125 };
+
+async function fabricate(dir: string, { analyses }: { analyses: boolean }): Promise<void> {
+  const json = async (path: string, value: unknown) => {
+    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(dir, path), JSON.stringify(value));
+  };
+  // written in reverse, so the report must order them itself
+  for (const name of ["TO", "V4", "V1", "None"]) {
+    await json(`models/${name}/summary.json`, {
+      kind: "guided",
+      roi: name === "None" ? "none" : name,
+      alpha: name === "None" ? 0 : 0.9,
+      shuffle: false,
+      weightDecay: 0.0005,
+      final: { val_acc: CLEAN[name], val_neural_r: name === "None" ? null : 0.5 },
+    });
+    await json(`attacks/${name}/pgd.json`, {
+      rows: EPS.map((eps, i) => ({
+        attack: "pgd",
+        norm: "linf",
+        eps,
+        clean_accuracy: CLEAN[name],
+        robust_accuracy: ROBUST[name][i],
+      })),
+    });
+  }
+  await json("predictors/TO/summary.json", { final: { val_r_mean: 0.625 } });
+  await json("plan.json", { skipped: ["analyses: skipped (test)"] });
+  if (analyses) {
+    await json("analyses/rsa.json", {
+      kind: "rsa",
+      compare: "spearman",
+      modelByModel: { rows: ["None", "TO"], columns: ["None", "TO"], values: [[1, 0.25], [0.25, 1]] },
+      mds: {
+        None: { coordinates: [[0, 1], [1, 0], [0.5, 0.5]] },
+        TO: { coordinates: [[1, 1], [0, 0], [1, 0]] },
+      },
+    });
+    await json("analyses/shape_bias/TO.json", { shapeBias: 0.75 });
+  }
+}
+
+async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "report-" });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("orderModels: the paper's hierarchy, then WD controls by value, then others; seeds follow", () => {
+  equal(
+    orderModels(["zeta", "TO", "WD_0.01", "V1_s1", "None", "WD_0.003", "V1", "TO_shuffle", "random", "PHC"])
+      .join(" "),
+    "None random TO_shuffle V1 V1_s1 PHC TO WD_0.003 WD_0.01 zeta",
+  );
+});
+
+Deno.test("report: tables hold the fabricated values; gains over None as computed by hand; not-available parts", async () => {
+  await withDir(async (dir) => {
+    await fabricate(dir, { analyses: false });
+    const { files } = await writeReport(dir);
+    equal(
+      await Deno.readTextFile(join(dir, "tables/robust_pgd.csv")),
+      "model,ε=0.001,ε=0.003,ε=0.005\nNone,0.5,0.25,0.125\nV1,0.5,0.375,0.25\nV4,0.625,0.5,0.25\nTO,0.75,0.625,0.5\n",
+    );
+    equal(
+      await Deno.readTextFile(join(dir, "tables/gain_pgd.csv")),
+      "model,max_gain,at_eps\nNone,0,0.001\nV1,0.125,0.003\nV4,0.25,0.003\nTO,0.375,0.003\n",
+    );
+    const models = await Deno.readTextFile(join(dir, "tables/models.csv"));
+    ok(models.startsWith("model,roi,shuffle,alpha,weight_decay,clean_accuracy,neural_head_r,predictor_r\n"));
+    ok(models.includes("\nNone,none,no,0,0.0005,0.875,,\n"), models);
+    ok(models.includes("\nTO,TO,no,0.9,0.0005,0.8125,0.5,0.625\n"), models);
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    ok(md.includes("| TO | 0.7500 | 0.6250 | 0.5000 |"), "markdown robust row");
+    // V1, V4, TO gains rise strictly with the hierarchy position → ρ = 1
+    ok(md.includes("Spearman ρ = 1.0000"), "hierarchy trend");
+    ok(md.includes("_not available: no analyses/rsa.json_"), "RSA not available");
+    ok(md.includes("_not available: no analyses/shape_bias/<model>.json_"), "shape bias not available");
+    ok(md.includes("- analyses: skipped (test)"), "plan's skipped stages quoted");
+    for (const f of ["figures/robust_pgd.svg", "figures/gain_pgd.svg"]) {
+      ok(files.includes(f), f);
+      checkWellFormed(await Deno.readTextFile(join(dir, f)));
+    }
+    const png = await Deno.readFile(join(dir, "figures/robust_pgd.png"));
+    equal([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(""), "PNG");
+    // nothing half-written is left behind
+    const leftovers = [...Deno.readDirSync(join(dir, "figures"))].filter((e) => e.name.includes(".tmp-"));
+    equal(leftovers.length, 0);
+  });
+});
+
+Deno.test("report: analyses are included when present; an empty folder still reports", async () => {
+  await withDir(async (dir) => {
+    await fabricate(dir, { analyses: true });
+    const { files } = await writeReport(dir);
+    ok(files.includes("figures/rsa.svg") && files.includes("figures/mds.png"), files.join(" "));
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    ok(md.includes("- TO: 0.7500"), "shape bias listed");
+    ok(md.includes("shape_bias"), "shape-bias column in the model table");
+  });
+  await withDir(async (dir) => {
+    await writeReport(dir);
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    ok(
+      md.includes("_not available: no model summaries_") && md.includes("_not available: no attack results"),
+    );
+  });
+});
+
+Deno.test("deno task report: exit 2 without a folder, 1 for a missing one, 0 with one line", async () => {
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", "tasks/report.ts", ...args] })
+      .output();
+    return {
+      code: out.code,
+      stdout: new TextDecoder().decode(out.stdout),
+      stderr: new TextDecoder().decode(out.stderr),
+    };
+  };
+  equal((await run()).code, 2);
+  const missing = await run("/nonexistent/sweep");
+  equal(missing.code, 1);
+  equal(missing.stderr.trim().split("\n").length, 1, missing.stderr);
+  await withDir(async (dir) => {
+    await fabricate(dir, { analyses: false });
+    const ok0 = await run(dir, "--quiet");
+    equal(ok0.code, 0, ok0.stderr);
+    ok(ok0.stdout.startsWith("report: 4 models"), ok0.stdout);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * The local executor end to end on the tiny world (grid: None + TO, so nsd-prep → predictor → two models →
+ * PGD → report): killed with SIGTERM after the predictor job, resumed to completion without redoing the
+ * predictor, then a third invocation that skips every finished job.
+ */
+import { join } from "node:path";
+import { equal, ok } from "../lib/testing/assert.ts";
+import { runSweep, spawnSweep, tinySweepArgs } from "./fixtures/sweep.ts";
+
+const mtime = async (path: string) => (await Deno.stat(path)).mtime?.getTime();
+
+Deno.test("sweep --executor local: kill after the predictor, resume, then skip everything finished", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sweep-local-" });
+  try {
+    const args = await tinySweepArgs(dir, [{ name: "None", roi: "none" }, { name: "TO", roi: "TO" }], [
+      "--attacks",
+      "pgd",
+    ]);
+    const out = join(dir, "out");
+
+    // 1. killed while the first model trains
+    const child = spawnSweep(args);
+    let stderr = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      stderr += decoder.decode(chunk, { stream: true });
+      if (stderr.includes("predictor/TO done")) {
+        child.kill("SIGTERM");
+        break;
+      }
+    }
+    await child.stdout.cancel();
+    const killed = await child.status;
+    equal(killed.code, 1, stderr);
+    ok(!(await Deno.stat(join(out, "models/TO/summary.json")).catch(() => null)), "TO not finished yet");
+    const predictorDone = await mtime(join(out, "predictors/TO/summary.json"));
+
+    // 2. resumed: finishes, without retraining the predictor
+    const resumed = await runSweep(args);
+    equal(resumed.code, 0, resumed.stderr);
+    ok(resumed.stderr.includes("1 of 4 jobs already finished"), resumed.stderr);
+    equal(await mtime(join(out, "predictors/TO/summary.json")), predictorDone);
+    for (const model of ["None", "TO"]) {
+      const summary = JSON.parse(await Deno.readTextFile(join(out, `models/${model}/summary.json`)));
+      equal(summary.roi, model.toLowerCase() === "none" ? "none" : "TO");
+      const attack = JSON.parse(await Deno.readTextFile(join(out, `attacks/${model}/pgd.json`)));
+      equal(attack.rows.length, 2, "one row per ε");
+    }
+    const report = await Deno.readTextFile(join(out, "report.md"));
+    ok(report.includes("| None |") && report.includes("| TO |") && report.includes("### pgd"), report);
+    ok((await Deno.stat(join(out, "figures/robust_pgd.png"))).size > 1000);
+
+    // 3. everything finished: only the report reruns
+    const modelDone = await mtime(join(out, "models/TO/summary.json"));
+    const again = await runSweep(args);
+    equal(again.code, 0, again.stderr);
+    ok(again.stdout.includes("1 steps run, 3 jobs already finished"), again.stdout);
+    equal(await mtime(join(out, "models/TO/summary.json")), modelDone);
+
+    // a different setting in the same folder is refused, not mixed in
+    const changed = await runSweep([...args, "--lr", "0.01"]);
+    equal(changed.code, 1);
+    ok(changed.stderr.includes("other settings (lr)"), changed.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

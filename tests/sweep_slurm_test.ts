@@ -1,0 +1,79 @@
+/**
+ * The Slurm executor: the `--dry-run` scripts (array lines with throttle, per-task logs, resources, afterok
+ * chain), and a real submission to a single-node Slurm brought up by .ci/slurm-up.sh (grid: None + random,
+ * no attacks, so two tiny array tasks and the report). Where Slurm cannot be installed or started, the real
+ * test is ignored with a visible "skipped: no Slurm" line, never passed silently.
+ */
+import { join } from "node:path";
+import { equal, ok } from "../lib/testing/assert.ts";
+import { runSweep, tinySweepArgs } from "./fixtures/sweep.ts";
+
+const slurmUp = await new Deno.Command("bash", {
+  args: [".ci/slurm-up.sh"],
+  stdout: "piped",
+  stderr: "piped",
+})
+  .output().catch(() => null);
+const noSlurm = !slurmUp?.success;
+if (noSlurm) {
+  const why = slurmUp ? new TextDecoder().decode(slurmUp.stderr).trim() : "bash not found";
+  console.log(`skipped: no Slurm (${why})`);
+}
+
+Deno.test("sweep --executor slurm --dry-run: job arrays with throttle and per-task logs, afterok chain", async () => {
+  const { code, stdout, stderr } = await runSweep([
+    ...["--executor", "slurm", "--dry-run", "--out", "/tmp/ng-dry", "--wd", "--throttle", "3"],
+    ...["--partition", "gpu", "--time", "02:00:00", "--cpus", "4", "--gpus", "1", "--mem", "16G"],
+  ]);
+  equal(code, 0, stderr);
+  // 7 ROIs (V1 … TO; the shuffle controls reuse V1's and TO's predictors), 11 + 5 WD models
+  ok(stdout.includes("#SBATCH --array=0-6%3\n"), stdout);
+  ok(stdout.includes("#SBATCH --array=0-15%3\n"), stdout);
+  ok(stdout.includes("#SBATCH --output=/tmp/ng-dry/logs/slurm/model_%A_%a.log"), "per-task logs");
+  for (const line of ["--partition=gpu", "--time=02:00:00", "--cpus-per-task=4", "--gpus=1", "--mem=16G"]) {
+    equal(stdout.split(`#SBATCH ${line}\n`).length - 1, 3, `${line} in every script`);
+  }
+  ok(/--stage model --index \$\{SLURM_ARRAY_TASK_ID\}/.test(stdout), "tasks index the plan");
+  ok(stdout.includes("PREDICTOR_JOB=$(sbatch --parsable /tmp/ng-dry/slurm/predictor.sbatch)"));
+  ok(
+    stdout.includes(
+      "MODEL_JOB=$(sbatch --parsable --dependency=afterok:$PREDICTOR_JOB /tmp/ng-dry/slurm/model.sbatch)",
+    ),
+  );
+  ok(
+    stdout.includes(
+      "REPORT_JOB=$(sbatch --parsable --dependency=afterok:$MODEL_JOB /tmp/ng-dry/slurm/report.sbatch)",
+    ),
+  );
+  ok(!(await Deno.stat("/tmp/ng-dry").catch(() => null)), "a dry run writes nothing");
+});
+
+Deno.test({
+  name: "sweep --executor slurm: a real array + afterok report on single-node Slurm",
+  ignore: noSlurm,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sweep-slurm-" });
+    try {
+      const args = await tinySweepArgs(dir, [{ name: "None", roi: "none" }, {
+        name: "random",
+        roi: "random",
+      }], [
+        ...["--attacks", "none", "--executor", "slurm", "--throttle", "2", "--wait", "--time", "00:10:00"],
+      ]);
+      const { code, stdout, stderr } = await runSweep(args);
+      const out = join(dir, "out");
+      equal(code, 0, `${stdout}\n${stderr}`);
+      const ids = JSON.parse(await Deno.readTextFile(join(out, "slurm/submitted.json")));
+      ok(ids.model && ids.report && !ids.predictor, JSON.stringify(ids));
+      ok((await Deno.readTextFile(join(out, "slurm/model.sbatch"))).includes("#SBATCH --array=0-1%2"));
+      for (const model of ["None", "random"]) {
+        ok(await Deno.stat(join(out, `models/${model}/summary.json`)), model);
+        ok(await Deno.stat(join(out, `logs/slurm/model_${ids.model}_${model === "None" ? 0 : 1}.log`)));
+      }
+      const report = await Deno.readTextFile(join(out, "report.md"));
+      ok(report.includes("| random |") && report.includes("attacks: skipped (--attacks none)"), report);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
