@@ -65,3 +65,19 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sweep --executor local: a failing job blocks its dependants and is named with its log", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sweep-local-fail-" });
+  try {
+    // alpha 2 passes the grid schema but deno task train rejects it at once (exit 2)
+    const args = await tinySweepArgs(dir, [{ name: "bad", roi: "none", alpha: 2 }], ["--attacks", "none"]);
+    const { code, stderr } = await runSweep(args);
+    equal(code, 1, stderr);
+    const last = stderr.trim().split("\n").at(-1)!;
+    ok(last.startsWith("sweep: 2 job(s) did not finish: model/bad: deno task train exited with 2"), last);
+    ok(last.includes("logs/model_bad.log") && last.includes("report: not run (a dependency failed)"), last);
+    ok((await Deno.readTextFile(join(dir, "out/logs/model_bad.log"))).includes("--alpha"), "log kept");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

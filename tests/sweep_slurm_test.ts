@@ -77,3 +77,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "sweep --executor slurm --wait: a failing array task cancels the report and exits 1 with one line",
+  ignore: noSlurm,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sweep-slurm-fail-" });
+    try {
+      // alpha 2 passes the grid schema but deno task train rejects it at once (exit 2)
+      const args = await tinySweepArgs(dir, [{ name: "bad", roi: "none", alpha: 2 }], [
+        ...["--attacks", "none", "--executor", "slurm", "--wait"],
+      ]);
+      const { code, stderr } = await runSweep(args);
+      equal(code, 1, stderr);
+      ok(/sweep: a Slurm stage failed, so its dependants were cancelled/.test(stderr), stderr);
+      ok(!(await Deno.stat(join(dir, "out/report.md")).catch(() => null)), "no report");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

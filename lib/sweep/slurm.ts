@@ -108,12 +108,22 @@ export function dryRunText(scripts: SlurmScript[]): string {
     .join("\n");
 }
 
-/** Polls `squeue` until none of `ids` is queued or running (Slurm's `--wait` backs off too slowly). */
+/**
+ * Polls `squeue` until none of `ids` is queued or running (Slurm's `--wait` backs off too slowly). A job
+ * whose `afterok` can no longer be met would stay pending forever, so that cancels the rest and throws.
+ */
 export async function waitForJobs(ids: string[], pollMs = 1000): Promise<void> {
   for (;;) {
-    const output = await new Deno.Command("squeue", { args: ["-h", "-j", ids.join(",")], stdout: "piped" })
-      .output();
-    if (new TextDecoder().decode(output.stdout).trim() === "") return;
+    const output = await new Deno.Command("squeue", {
+      args: ["-h", "-j", ids.join(","), "-o", "%i %r"],
+      stdout: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(output.stdout).trim();
+    if (lines === "") return;
+    if (lines.includes("DependencyNeverSatisfied")) {
+      await new Deno.Command("scancel", { args: ids }).output();
+      throw new UserError(`a Slurm stage failed, so its dependants were cancelled (jobs ${ids.join(", ")})`);
+    }
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
