@@ -94,7 +94,14 @@ Deno.test("predictor task: bad flags and missing files are one-line errors with 
   const usage = await runTask("predictor", ["--epochs", "two"]);
   equal(usage.code, 2);
   ok(/--epochs: expected a number, got 'two'/.test(usage.stderr), usage.stderr);
-  const missing = await runTask("predictor", ["--prepared", "/nonexistent/x.h5", "--nsd", await tinyWorld()]);
+  const missing = await runTask("predictor", [
+    "--prepared",
+    "/nonexistent/x.h5",
+    "--nsd",
+    await tinyWorld(),
+    "--out",
+    join(await Deno.makeTempDir(), "m"),
+  ]);
   equal(missing.code, 1);
   ok(
     /\/nonexistent\/x\.h5/.test(missing.stderr) && missing.stderr.trim().split("\n").length === 1,

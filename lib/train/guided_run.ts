@@ -23,6 +23,8 @@ export interface ClassificationData {
   val(batch: number): AsyncIterable<LabeledBatch>;
   /** A description for the summary (e.g. `sim:data/sim`). */
   source: string;
+  /** Stops any loader workers. */
+  close(): void;
 }
 
 /** Options of {@link trainGuidedRun}. */

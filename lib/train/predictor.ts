@@ -10,17 +10,11 @@ import { type ModelConfig, modelConfig } from "../nn/models.ts";
 import { Plan } from "../nn/plan.ts";
 import { type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
 import { columnCorrelations, rowCorrelations, summarize } from "./metrics.ts";
+import type { TargetBatch } from "../data/images/predictor_dataset.ts";
 
 /** COCO statistics the paper's predictor normalises with (method.md §3). */
 export const COCO_MEAN = [0.4740539, 0.45110828, 0.4117162];
 export const COCO_STD = [0.1120, 0.1153, 0.1304];
-
-/** Images with their ROI targets (row-major [batch, K]); `count` rows are real. */
-export interface TargetBatch {
-  images: Float32Array;
-  targets: Float32Array;
-  count: number;
-}
 
 export interface PredictorSetup {
   arch: string;

@@ -7,7 +7,8 @@ import type { RunOptions } from "../cli/run_flags.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createPredictorTrainer } from "./predictor.ts";
-import { loadPredictorData } from "./predictor_data.ts";
+import { PredictorDataset } from "../data/images/predictor_dataset.ts";
+import { readPreparedTargets } from "../data/nsd/prepared.ts";
 
 /** Options of {@link trainPredictorRun}. */
 export interface PredictorRunOptions extends RunOptions {
@@ -46,13 +47,33 @@ export async function trainPredictorRun(
   gpu: Gpu,
   o: PredictorRunOptions,
 ): Promise<{ summary: PredictorSummary; seconds: number }> {
+  // Read the inputs before touching the run folder, so a bad path fails without side effects.
+  const { subject } = await readPreparedTargets(o.prepared);
   const run = new RunDir(o.out);
   const { stimuli: _stimuli, ...recorded } = o;
   await run.prepare({ kind: "predictor", ...recorded, quiet: undefined }, {
     resume: o.resume,
     overwrite: o.force,
   });
-  const data = await loadPredictorData(o.prepared, o.stimuli, o.size, o.shuffle);
+  const data = await PredictorDataset.open(o.prepared, o.stimuli(subject), {
+    size: o.size,
+    batch: o.batch,
+    seed: o.seed,
+    shuffleSeed: o.shuffle,
+  });
+  try {
+    return await trainPredictor(gpu, o, run, data);
+  } finally {
+    data.close();
+  }
+}
+
+async function trainPredictor(
+  gpu: Gpu,
+  o: PredictorRunOptions,
+  run: RunDir,
+  data: PredictorDataset,
+): Promise<{ summary: PredictorSummary; seconds: number }> {
   const { prepared } = data;
   const trainer = await createPredictorTrainer(gpu, {
     arch: o.arch,
@@ -62,10 +83,10 @@ export async function trainPredictorRun(
     optimizer: { kind: "adam", weightDecay: o.wd },
   });
   let components: number[] = [];
-  const steps = Math.floor(data.train.length / o.batch);
+  const steps = Math.floor(data.trainIds.length / o.batch);
   if (steps === 0) {
     throw new Error(
-      `--batch ${o.batch} is larger than the ${data.train.length} training images of ${o.prepared}`,
+      `--batch ${o.batch} is larger than the ${data.trainIds.length} training images of ${o.prepared}`,
     );
   }
   const result = await trainLoop({
@@ -83,29 +104,25 @@ export async function trainPredictorRun(
     finalName: "predictor.safetensors",
     metadata: { roi: prepared.roi, subject: String(prepared.subject), prepared: o.prepared },
     batches: async function* (epoch) {
-      for await (const batch of data.train.batches(o.batch, { train: true, seed: o.seed, epoch })) {
+      for await (const batch of data.train(epoch)) {
         trainer.load(batch);
         yield;
       }
     },
     evaluate: async () => {
-      const { metrics, components: perComponent } = await trainer.evaluate(
-        data.val.batches(o.batch, { train: false }),
-      );
+      const { metrics, components: perComponent } = await trainer.evaluate(data.val());
       components = perComponent;
       return metrics;
     },
   });
-  if (components.length === 0) {
-    components = (await trainer.evaluate(data.val.batches(o.batch, { train: false }))).components;
-  }
+  if (components.length === 0) components = (await trainer.evaluate(data.val())).components;
   const summary: PredictorSummary = {
     kind: "predictor",
     roi: prepared.roi,
     subject: prepared.subject,
     k: prepared.k,
     prepared: o.prepared,
-    shuffle: o.shuffle ?? null,
+    shuffle: data.shuffleSeed,
     epochs: o.epochs,
     final: result.last,
     componentR: components,

@@ -13,7 +13,7 @@ import { UserError } from "../../cli/main.ts";
 import { withH5 } from "../nsd/hdf5.ts";
 import { shufflePairing } from "../nsd/prep.ts";
 import { readStimuli } from "../nsd/stimuli.ts";
-import { type PreparedTargets, readPreparedTargets } from "../../train/predictor_data.ts";
+import { type PreparedTargets, readPreparedTargets } from "../nsd/prepared.ts";
 import type { ImageBatch } from "./batch.ts";
 import { ImageArray, sharedBytes } from "./image_array.ts";
 import { BatchLoader } from "./loader.ts";

@@ -30,6 +30,8 @@ export interface Box {
 export interface Transform {
   kind: "train" | "val" | "none";
   size: number;
+  /** `train` only: RandomResizedCrop's area-fraction range (torchvision default [0.08, 1]). */
+  scale?: readonly [number, number];
 }
 
 /** Python's `round`: halves go to the even neighbour. */
@@ -131,7 +133,7 @@ export function transformInto(
 ): void {
   const { size } = transform;
   if (transform.kind === "train") {
-    const box = randomResizedCropBox(image.height, image.width, random);
+    const box = randomResizedCropBox(image.height, image.width, random, transform.scale);
     const resized = resize(crop(image, box), size, size);
     writeChw(resized, random.next() < 0.5, out, offset);
   } else if (transform.kind === "val") {

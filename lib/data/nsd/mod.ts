@@ -92,3 +92,4 @@ export {
   ZSCORE_EPSILON,
   zscoreWithTrainStats,
 } from "./prep.ts";
+export { type PreparedTargets, readPreparedTargets } from "./prepared.ts";
