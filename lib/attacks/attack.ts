@@ -34,6 +34,8 @@ export interface Attack {
 export interface HostBatch {
   readonly images: Float32Array;
   readonly labels: Uint32Array;
+  /** Leading rows that are real points; the others pad the fixed batch. */
+  readonly count: number;
 }
 
 /**

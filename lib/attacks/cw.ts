@@ -112,7 +112,8 @@ export function carliniWagner(options: CwOptions = {}): Attack {
           if (abortEarly) {
             const [hinge, rec] = [await gpu.readF32(rows, 2 * n), await gpu.readF32(recNorms, n)];
             let loss = 0;
-            for (let r = 0; r < n; r++) loss += hinge[2 * r] + rec[r] * rec[r];
+            // Foolbox's batch loss, over the real points only (padding rows would double-count one)
+            for (let r = 0; r < ops.host.count; r++) loss += hinge[2 * r] + rec[r] * rec[r];
             if (!(loss <= 0.9999 * previous)) break;
             previous = loss;
           }

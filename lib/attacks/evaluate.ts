@@ -200,7 +200,7 @@ async function attackPoints(
       const missing = chunk.filter((i) => !cache.has(i));
       if (missing.length > 0) {
         const packed = pack(data, missing, ops.batch);
-        ops.setBatch(packed.images, packed.labels);
+        ops.setBatch(packed.images, packed.labels, missing.length);
         const out = await attack.run(ops, Infinity, random);
         const { images } = await classify(ops, out.adv, true);
         missing.forEach((index, r) => {
@@ -225,7 +225,7 @@ async function attackPoints(
       );
     } else {
       const { images, labels } = pack(data, chunk, ops.batch);
-      ops.setBatch(images, labels);
+      ops.setBatch(images, labels, chunk.length);
       const out = await attack.run(ops, eps, random);
       const scored = await classify(ops, out.adv, true);
       chunk.forEach((index, r) => {

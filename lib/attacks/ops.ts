@@ -144,14 +144,17 @@ export class AttackOps {
     return buffer;
   }
 
-  /** Uploads the clean batch (NCHW in the box) and its labels. */
-  setBatch(images: Float32Array, labels: Uint32Array): void {
+  /**
+   * Uploads the clean batch (NCHW in the box) and its labels; `count` says how many leading rows are real
+   * points (the rest pad the fixed batch and are ignored by batch-level decisions such as CW's early abort).
+   */
+  setBatch(images: Float32Array, labels: Uint32Array, count = this.batch): void {
     if (images.length !== this.batch * this.dim || labels.length !== this.batch) {
       throw new Error(`AttackOps.setBatch: expected ${this.batch} images of ${this.dim} values and labels`);
     }
     this.gpu.write(this.x0, images);
     this.gpu.write(this.labels, labels);
-    this.#host = { images, labels };
+    this.#host = { images, labels, count };
   }
 
   /** The current batch on the host, as given to {@link setBatch}. */
