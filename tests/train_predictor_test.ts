@@ -2,20 +2,7 @@ import { join } from "node:path";
 import { loadCheckpoint } from "../lib/nn/checkpoint.ts";
 import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 import { tinyPrepared, tinyWorld } from "./fixtures/world.ts";
-
-const decoder = new TextDecoder();
-
-/** Runs a task as a child process; returns exit code and output. */
-export async function runTask(
-  task: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `tasks/${task}.ts`, ...args],
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
+import { killAndResume, runTask } from "./fixtures/run_task.ts";
 
 const predictorArgs = async (out: string, epochs: number) => [
   "--prepared",
@@ -58,36 +45,13 @@ Deno.test("predictor task: run folder with per-epoch metrics, summary and a chec
 
 Deno.test("predictor task: killed mid-run and resumed, it ends with the uninterrupted run's metrics", async () => {
   const dir = await Deno.makeTempDir();
-  const reference = join(dir, "whole"), resumed = join(dir, "resumed");
-  equal((await runTask("predictor", await predictorArgs(reference, 3))).code, 0);
-
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "tasks/predictor.ts", ...await predictorArgs(resumed, 3)],
-    env: { NO_COLOR: "1" },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  // Kill as soon as the first epoch's checkpoint exists (mid-way through epoch 2).
-  const checkpoint = join(resumed, "checkpoint.safetensors");
-  for (let i = 0; i < 600 && !(await Deno.stat(checkpoint).catch(() => null)); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill("SIGKILL");
-  await child.status;
-  ok(
-    !(await Deno.stat(join(resumed, "summary.json")).catch(() => null)),
-    "the killed run must not look finished",
-  );
-
-  const again = await runTask("predictor", [...await predictorArgs(resumed, 3), "--resume"]);
-  equal(again.code, 0, again.stderr);
-  const whole = JSON.parse(await Deno.readTextFile(join(reference, "summary.json")));
-  const after = JSON.parse(await Deno.readTextFile(join(resumed, "summary.json")));
-  deepStrictEqual(after.final, whole.final);
-  deepStrictEqual(after.componentR, whole.componentR);
-  const epochs = (await Deno.readTextFile(join(resumed, "metrics.jsonl"))).trim().split("\n")
-    .map((l) => JSON.parse(l).epoch);
-  deepStrictEqual(epochs, [1, 2, 3]);
+  const prefix = await predictorArgs("", 3);
+  const args = (out: string) => prefix.map((a, i) => prefix[i - 1] === "--out" ? out : a);
+  const r = await killAndResume("predictor", args, join(dir, "whole"), join(dir, "resumed"));
+  ok(r.killedEarly, "the killed run must not look finished");
+  deepStrictEqual(r.after.final, r.whole.final);
+  deepStrictEqual(r.after.componentR, r.whole.componentR);
+  deepStrictEqual(r.epochs, [1, 2, 3]);
 });
 
 Deno.test("predictor task: bad flags and missing files are one-line errors with stable exit codes", async () => {

@@ -64,7 +64,9 @@ export async function saveCheckpoint(
 export async function loadCheckpoint(path: string, config?: ModelConfig): Promise<Checkpoint> {
   const exists = await Deno.stat(path).then(() => true, () => false);
   if (!exists) {
-    throw new SafetensorsError(`${path}: no such checkpoint (check the path, or train one with deno task train)`);
+    throw new SafetensorsError(
+      `${path}: no such checkpoint (check the path, or train one with deno task train)`,
+    );
   }
   const file = await readSafetensors(path);
   const stored = readConfig(file.metadata, path) as ModelConfig | undefined;

@@ -25,6 +25,8 @@ export interface LayerBuffers {
   gradOf(node: Node): GPUBuffer | undefined;
   params: ReadonlyMap<string, GPUBuffer>;
   paramGrads: ReadonlyMap<string, GPUBuffer>;
+  /** BatchNorm running-statistics momentum. */
+  bnMomentum: number;
 }
 
 const size = (node: Node) => node.shape.reduce((a, b) => a * b, 1);
@@ -96,7 +98,7 @@ export async function createLayerKernels(gpu: Gpu, layer: Layer, b: LayerBuffers
     }
     case "batchnorm": {
       const shape = nchw(layer.input);
-      const op = await BatchNorm2d.create(gpu, shape);
+      const op = await BatchNorm2d.create(gpu, { ...shape, momentum: b.bnMomentum });
       const p = layer.prefix;
       const x = b.storage(layer.input), y = b.storage(layer.output);
       const dx = b.gradOf(layer.input), dy = b.gradOf(layer.output)!;

@@ -22,6 +22,11 @@ export interface PlanOptions {
   paramGrads?: boolean;
   /** Use this buffer as the input images instead of allocating one (a predictor sharing a batch). */
   input?: GPUBuffer;
+  /**
+   * BatchNorm running-statistics momentum (PyTorch's 0.1). 0 keeps the running statistics fixed while
+   * train-mode forwards still normalise with batch statistics: a frozen predictor stays frozen.
+   */
+  bnMomentum?: number;
 }
 
 /**
@@ -51,7 +56,7 @@ export class Plan {
     readonly gpu: Gpu,
     readonly model: BuiltModel,
     readonly batch: number,
-    readonly options: Required<Omit<PlanOptions, "input">>,
+    readonly options: Required<Omit<PlanOptions, "input" | "bnMomentum">>,
     readonly kernels: LayerKernels[],
   ) {}
 
@@ -90,7 +95,15 @@ export class Plan {
     const storage = (node: Node) => values.get(node.storage)!;
     const gradOf = (node: Node) => grads.get(node.storage);
     const kernels = await Promise.all(
-      graph.layers.map((layer) => createLayerKernels(gpu, layer, { storage, gradOf, params, paramGrads })),
+      graph.layers.map((layer) =>
+        createLayerKernels(gpu, layer, {
+          storage,
+          gradOf,
+          params,
+          paramGrads,
+          bnMomentum: options.bnMomentum ?? 0.1,
+        })
+      ),
     );
     const plan = new Plan(gpu, model, batch, resolved, kernels);
     for (const [id, buffer] of values) plan.#values.set(id, buffer);

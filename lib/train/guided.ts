@@ -106,8 +106,12 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
   const plan = await Plan.create(gpu, config, s.batch);
   let predictor: Plan | null = null;
   if (predictorConfig) {
+    // bnMomentum 0: in train-mode BN the predictor normalises with batch statistics (as the paper's
+    // model.train() does) but its running statistics stay those it was trained with — PyTorch would let them
+    // drift, which would make validation depend on how long training ran and break exact resume.
     predictor = await Plan.create(gpu, predictorConfig, s.batch, {
       paramGrads: false,
+      bnMomentum: 0,
       input: s.shuffle ? undefined : plan.input,
     });
     if (predictorWeights) predictor.loadStateDict(predictorWeights, s.predictorPath);

@@ -70,11 +70,6 @@ export async function trainGuidedRun(
   data: ClassificationData,
   o: GuidedRunOptions,
 ): Promise<{ summary: GuidedSummary; seconds: number }> {
-  const run = new RunDir(o.out);
-  await run.prepare({ kind: "guided", data: data.source, ...o, quiet: undefined }, {
-    resume: o.resume,
-    overwrite: o.force,
-  });
   const trainer = await createGuidedTrainer(gpu, {
     arch: o.arch,
     classes: data.classes.length,
@@ -86,6 +81,12 @@ export async function trainGuidedRun(
     shuffle: o.shuffle,
     predictorBatchNorm: o.predictorBatchNorm,
     optimizer: { kind: "sgd", momentum: o.momentum, weightDecay: o.wd },
+  });
+  // The run folder is touched only once the model, predictor and data are known to be usable.
+  const run = new RunDir(o.out);
+  await run.prepare({ kind: "guided", data: data.source, ...o, quiet: undefined }, {
+    resume: o.resume,
+    overwrite: o.force,
   });
   const steps = Math.floor(data.trainSize / o.batch);
   if (steps === 0) throw new Error(`--batch ${o.batch} is larger than the ${data.trainSize} training images`);

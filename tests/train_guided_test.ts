@@ -1,0 +1,180 @@
+import { join } from "node:path";
+import { getGpu } from "../lib/gpu/device.ts";
+import { loadCheckpoint } from "../lib/nn/checkpoint.ts";
+import { openClassificationData } from "../lib/train/classification_data.ts";
+import { type GuidedRunOptions, trainGuidedRun } from "../lib/train/guided_run.ts";
+import { trainPredictorRun } from "../lib/train/predictor_run.ts";
+import { nsdPaths } from "../lib/data/nsd/paths.ts";
+import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
+import { tinyPrepared, tinyWorld } from "./fixtures/world.ts";
+import { killAndResume, runTask } from "./fixtures/run_task.ts";
+
+const gpu = await getGpu();
+const common = {
+  arch: "resnet-tiny",
+  size: 16,
+  batch: 8,
+  seed: 1,
+  checkpointEvery: 1,
+  resume: false,
+  force: true,
+  quiet: true,
+};
+
+let predictor: Promise<string> | null = null;
+/** A TO predictor on the tiny world, trained once for all tests here. */
+function tinyPredictor(): Promise<string> {
+  predictor ??= (async () => {
+    const out = join(await Deno.makeTempDir(), "np");
+    const world = await tinyWorld();
+    await trainPredictorRun(gpu, {
+      ...common,
+      out,
+      epochs: 2,
+      lr: 1e-3,
+      wd: 5e-4,
+      prepared: await tinyPrepared(),
+      stimuli: (s) => nsdPaths(world, s).stimuli,
+    });
+    return out;
+  })();
+  return predictor;
+}
+
+async function guided(overrides: Partial<GuidedRunOptions>, shuffle = false) {
+  const data = await openClassificationData("sim", {
+    size: 16,
+    seed: 1,
+    sim: await tinyWorld(),
+    shuffle,
+    workers: 0,
+  });
+  try {
+    return await trainGuidedRun(gpu, data, {
+      ...common,
+      out: join(await Deno.makeTempDir(), "g"),
+      epochs: 1,
+      lr: 0.02,
+      wd: 5e-4,
+      roi: "none",
+      alpha: 0.9,
+      shuffle,
+      momentum: 0.9,
+      stepSize: 20,
+      gamma: 0.1,
+      predictorBatchNorm: "train",
+      ...overrides,
+    });
+  } finally {
+    data.close();
+  }
+}
+
+Deno.test("guided training: every baseline kind runs and records what it was", async () => {
+  const np = await tinyPredictor();
+  const cases: [string, Partial<GuidedRunOptions>, boolean][] = [
+    ["none", { roi: "none" }, false],
+    ["none with a predictor to measure against", { roi: "none", predictor: np }, false],
+    ["random", { roi: "random" }, false],
+    ["TO", { roi: "TO", predictor: np }, false],
+    ["TO-shuffle", { roi: "TO", predictor: np }, true],
+    ["WD 0.01", { roi: "none", wd: 0.01 }, false],
+  ];
+  for (const [name, overrides, shuffle] of cases) {
+    const { summary } = await guided(overrides, shuffle);
+    ok(Number.isFinite(summary.final.val_acc as number), `${name}: val_acc`);
+    equal(summary.alpha, overrides.roi === "none" ? 0 : 0.9, `${name}: alpha`);
+    equal(summary.shuffle, shuffle, name);
+    if (overrides.predictor || overrides.roi === "random") {
+      ok(Number.isFinite(summary.final.val_neural_r as number), `${name}: neural r`);
+    } else equal(summary.final.val_neural_r, null, name);
+  }
+});
+
+Deno.test("guided training: the neural head's r to the predictor rises with α = 0.9 and stays at chance with α = 0", async () => {
+  const np = await tinyPredictor();
+  const headR = async (roi: string) => {
+    const out = join(await Deno.makeTempDir(), roi);
+    await guided({ roi, predictor: np, epochs: 4, lr: 0.05, out });
+    const lines = (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n");
+    return lines.map((l) => JSON.parse(l).val_neural_r as number);
+  };
+  const guidedR = await headR("TO"), noneR = await headR("none");
+  console.log(
+    `head-to-predictor r per epoch: guided ${guidedR.map((r) => r.toFixed(3))}, α=0 ${
+      noneR.map((r) => r.toFixed(3))
+    }`,
+  );
+  ok(guidedR.at(-1)! > guidedR[0] + 0.05, `guided r should rise: ${guidedR}`);
+  ok(guidedR.at(-1)! > 0.3, `guided r ends at ${guidedR.at(-1)}`);
+  ok(noneR.every((r) => Math.abs(r) < 0.35), `α = 0 r should stay near 0: ${noneR}`);
+  ok(guidedR.at(-1)! > Math.max(...noneR.map(Math.abs)) + 0.1, `guided ${guidedR} vs α = 0 ${noneR}`);
+});
+
+Deno.test("train task: model checkpoint carries ROI and α; bad flags are one-line usage errors", async () => {
+  const np = await tinyPredictor();
+  const out = join(await Deno.makeTempDir(), "cli");
+  const args = [
+    "--roi",
+    "TO",
+    "--predictor",
+    np,
+    "--sim",
+    await tinyWorld(),
+    "--arch",
+    "resnet-tiny",
+    "--size",
+    "16",
+  ];
+  const run = await runTask("train", [...args, "--batch", "8", "--epochs", "1", "--out", out, "--quiet"]);
+  equal(run.code, 0, run.stderr);
+  ok(/clean accuracy/.test(run.stdout), run.stdout);
+  const checkpoint = await loadCheckpoint(join(out, "model.safetensors"));
+  deepStrictEqual([checkpoint.metadata.roi, checkpoint.metadata.alpha], ["TO", "0.9"]);
+  const cases: [string[], RegExp, number][] = [
+    [["--roi", "V7"], /--roi: unknown ROI 'V7'/, 2],
+    [["--roi", "V1", "--sim", await tinyWorld(), "--out", join(out, "y")], /--roi V1 needs --predictor/, 1],
+    [
+      ["--roi", "V1", "--predictor", np, "--sim", await tinyWorld(), "--size", "16", "--out", join(out, "x")],
+      /trained on ROI 'TO'/,
+      1,
+    ],
+    [["--alpha", "1.5"], /--alpha: 1.5 is outside \[0, 1\]/, 2],
+    [["--data", "mnist:x"], /unknown data source 'mnist:x'/, 2],
+    [["--bogus"], /Unknown option '--bogus'/, 2],
+  ];
+  for (const [argv, message, code] of cases) {
+    const result = await runTask("train", [...argv, "--quiet"]);
+    equal(result.code, code, `${argv.join(" ")}: ${result.stderr}`);
+    ok(message.test(result.stderr), `${argv.join(" ")}: ${result.stderr}`);
+    equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+  }
+});
+
+Deno.test("train task: killed mid-run and resumed, it ends with the uninterrupted run's metrics", async () => {
+  const np = await tinyPredictor();
+  const dir = await Deno.makeTempDir();
+  const args = (out: string) => [
+    ...[
+      "--roi",
+      "TO",
+      "--predictor",
+      np,
+      "--sim",
+      "",
+      "--arch",
+      "resnet-tiny",
+      "--size",
+      "16",
+      "--batch",
+      "8",
+    ],
+    ...["--epochs", "3", "--checkpoint-every", "1", "--out", out, "--quiet"],
+  ];
+  const world = await tinyWorld();
+  const withWorld = (out: string) => args(out).map((a, i, all) => all[i - 1] === "--sim" ? world : a);
+  const r = await killAndResume("train", withWorld, join(dir, "whole"), join(dir, "resumed"));
+  ok(r.killedEarly, "the killed run must not look finished");
+  deepStrictEqual(r.after.final, r.whole.final);
+  deepStrictEqual(r.epochs, [1, 2, 3]);
+});
