@@ -70,3 +70,15 @@ export {
   writeSafetensors,
 } from "./lib/io/safetensors.ts";
 export { Random } from "./lib/random.ts";
+
+// Data: NSD readers and preparation, the simulated world, image sources and loaders
+export * from "./lib/data/nsd/mod.ts";
+export * from "./lib/data/synth/mod.ts";
+export * from "./lib/data/images/mod.ts";
+export { openClassificationData } from "./lib/train/classification_data.ts";
+export { trainGuidedRun } from "./lib/train/guided_run.ts";
+export { trainPredictorRun } from "./lib/train/predictor_run.ts";
+export { runDemo } from "./lib/train/demo.ts";
+
+// Analyses
+export * from "./lib/analysis/mod.ts";

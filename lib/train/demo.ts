@@ -20,8 +20,8 @@ export const DEMO = {
   arch: "resnet-tiny",
   size: 32,
   batch: 32,
-  predictorEpochs: 4,
-  guidedEpochs: 3,
+  predictorEpochs: 6,
+  guidedEpochs: 5,
   alpha: 0.9,
   /** Milder than torchvision's 0.08: a 32-px crop of 8% of a 64-px image loses the shape that defines the class. */
   cropScale: 0.35,

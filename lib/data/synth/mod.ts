@@ -42,5 +42,5 @@ export {
   SHAPES,
   textureName,
 } from "./images.ts";
-export { encodeNifti1, NIFTI_DATATYPES, type NiftiImage, writeNiftiGz } from "./nifti_write.ts";
+export { encodeNifti1, type NiftiImage, writeNiftiGz } from "./nifti_write.ts";
 export { encodeMatV5, MAT_CLASSES, type MatVariable } from "./mat_write.ts";

@@ -5,20 +5,14 @@
  * @module
  */
 import { compress } from "./compress.ts";
-
-/** Voxel storage types the simulator writes, with their NIfTI datatype code and bits per voxel. */
-export const NIFTI_DATATYPES = {
-  uint8: { code: 2, bitpix: 8 },
-  int16: { code: 4, bitpix: 16 },
-  float32: { code: 16, bitpix: 32 },
-} as const;
+import { NIFTI_DATATYPES } from "../nsd/nifti.ts";
 
 /** One NIfTI-1 image. */
 export interface NiftiImage {
   /** Spatial (and optional 4th, e.g. trial) dimensions, x first. */
   dims: number[];
   /** Storage type; must match the typed array of `data`. */
-  datatype: keyof typeof NIFTI_DATATYPES;
+  datatype: "uint8" | "int16" | "float32";
   /** Voxel values in NIfTI order: x fastest, then y, z, t. */
   data: Uint8Array | Int16Array | Float32Array;
   /** Voxel size per dimension (mm for space, s for time). */
@@ -54,7 +48,7 @@ export function encodeNifti1(image: NiftiImage): Uint8Array {
   const count = dims.reduce((a, b) => a * b, 1);
   if (dims.length < 1 || dims.length > 7) throw new RangeError(`NIfTI: ${dims.length} dimensions (1..7)`);
   if (data.length !== count) throw new RangeError(`NIfTI: ${data.length} values for dims ${dims.join("×")}`);
-  if (data.BYTES_PER_ELEMENT * 8 !== type.bitpix) {
+  if (data.BYTES_PER_ELEMENT !== type.bytes) {
     throw new TypeError(`NIfTI: ${data.constructor.name} data for datatype ${image.datatype}`);
   }
   const bytes = new Uint8Array(NIFTI_VOX_OFFSET + data.byteLength);
@@ -68,7 +62,7 @@ export function encodeNifti1(image: NiftiImage): Uint8Array {
   dims.forEach((d, i) => view.setInt16(42 + 2 * i, d, true));
   for (let i = dims.length; i < 7; i++) view.setInt16(42 + 2 * i, 1, true);
   view.setInt16(70, type.code, true);
-  view.setInt16(72, type.bitpix, true);
+  view.setInt16(72, 8 * type.bytes, true);
   view.setFloat32(76, 1, true); // pixdim[0] = qfac: +1 (right-handed)
   pixdim.forEach((p, i) => view.setFloat32(80 + 4 * i, p, true));
   view.setFloat32(108, NIFTI_VOX_OFFSET, true);
