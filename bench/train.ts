@@ -128,16 +128,16 @@ function profileReport(timings: readonly DispatchTiming[], steps: number): { tex
   const groups = new Map<string, { ms: number; count: number }>();
   for (const t of timings) {
     const g = groups.get(kernelGroup(t.label)) ?? { ms: 0, count: 0 };
-    g.ms += t.ms / steps;
-    g.count += 1 / steps;
+    g.ms += t.ms;
+    g.count++;
     groups.set(kernelGroup(t.label), g);
   }
-  const total = [...groups.values()].reduce((a, g) => a + g.ms, 0);
+  const total = [...groups.values()].reduce((a, g) => a + g.ms, 0) / steps;
   const rows = [...groups].sort((a, b) => b[1].ms - a[1].ms).map(([kernel, g]) => ({
     kernel,
-    share: g.ms / total,
-    ms: g.ms,
-    count: g.count,
+    share: g.ms / steps / total,
+    ms: g.ms / steps,
+    count: g.count / steps,
   }));
   const width = Math.max(6, ...rows.map((r) => r.kernel.length));
   const lines = [
