@@ -23,6 +23,7 @@ import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { readSafetensors, type Tensor } from "../lib/io/safetensors.ts";
 import { loadCheckpoint } from "../lib/nn/checkpoint.ts";
 import { IMAGENET_STD, type ModelConfig } from "../lib/nn/models.ts";
+import { loadEvalSet } from "../lib/data/images/eval_set.ts";
 
 const HELP =
   `deno task attack --model RUN_OR_CKPT --data DATA --attack NAME[,NAME…] --eps GRID --out FILE.json
@@ -35,7 +36,8 @@ accuracy is over all points (points wrong when clean count as fooled). Writes FI
   --model PATH      checkpoint (.safetensors with the model config in its metadata) or a run folder holding
                     model.safetensors
   --data DATA       FILE.safetensors with 'images' (uint8 0–255 or float32 in [0, 1], N×C×H×W) and 'labels'
-                    (integer, N). 'sim-val' and 'imagefolder:DIR' are not available yet.
+                    (integer, N); or sim-val (the simulated world's validation split, data/sim), sim:DIR,
+                    imagefolder:DIR, cifar100:DIR — validation split, Resize + CenterCrop to the model size.
   --attack LIST     comma-separated (default pgd), all under one threat model, from:
                     ${ATTACK_NAMES.join(", ")}
                       fgsm (L∞) / fgm (L2): one gradient step (Foolbox)
@@ -155,10 +157,17 @@ function integerLabels(tensor: Tensor, file: string): Uint32Array {
 
 /** Reads a safetensors data file and checks it against the model. */
 async function loadData(spec: string, model: AttackModel, limit: number | undefined): Promise<Dataset> {
-  if (spec === "sim-val" || spec.startsWith("imagefolder:")) {
-    throw new UserError(
-      `--data ${spec}: this data source is not available yet; pass a .safetensors file with 'images' and 'labels'`,
-    );
+  if (spec === "sim-val" || /^(sim|imagefolder|cifar100):/.test(spec)) {
+    const [, c, h] = model.inputShape;
+    if (c !== 3) throw new UserError(`--data ${spec}: image folders are RGB; the model takes ${c} channels`);
+    const set = await loadEvalSet(spec === "sim-val" ? "sim" : spec, h, limit);
+    const bad = set.labels.findIndex((v) => v >= model.classes);
+    if (bad >= 0) {
+      throw new UserError(
+        `--data ${spec}: ${set.classes.length} classes, but the model has ${model.classes}`,
+      );
+    }
+    return { images: set.images, labels: set.labels, count: set.count, dim: c * h * h };
   }
   let file;
   try {

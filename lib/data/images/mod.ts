@@ -50,3 +50,4 @@ export {
 export { type BatchJob, buildBatch, type ImageBatch } from "./batch.ts";
 export { BatchLoader, defaultWorkers, type LoaderOptions } from "./loader.ts";
 export { PredictorDataset, type PredictorDatasetOptions, type TargetBatch } from "./predictor_dataset.ts";
+export { type EvalSet, loadEvalSet } from "./eval_set.ts";
