@@ -4,6 +4,8 @@
  * predictor, then a third invocation that skips every finished job.
  */
 import { join } from "node:path";
+import { readSafetensors } from "../lib/io/safetensors.ts";
+import { interleaveClasses } from "../lib/sweep/eval_data.ts";
 import { equal, ok } from "../lib/testing/assert.ts";
 import { runSweep, spawnSweep, tinySweepArgs } from "./fixtures/sweep.ts";
 
@@ -49,6 +51,9 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     const report = await Deno.readTextFile(join(out, "report.md"));
     ok(report.includes("| None |") && report.includes("| TO |") && report.includes("### pgd"), report);
     ok((await Deno.stat(join(out, "figures/robust_pgd.png"))).size > 1000);
+    // the eval set interleaves classes, so the attacked first N cover every class (tiny world: 4 × 4)
+    const labels = (await readSafetensors(join(out, "data/eval.safetensors"))).tensors.get("labels")!;
+    equal([...labels.data].slice(0, 8).map(Number).join(","), "0,1,2,3,0,1,2,3");
 
     // 3. everything finished: only the report reruns
     const modelDone = await mtime(join(out, "models/TO/summary.json"));
@@ -80,4 +85,8 @@ Deno.test("sweep --executor local: a failing job blocks its dependants and is na
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("interleaveClasses: one image per class in turn, classes of unequal size", () => {
+  equal(interleaveClasses([1, 1, 1, 0, 2, 0]).join(","), "3,0,4,5,1,2");
 });

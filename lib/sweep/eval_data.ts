@@ -1,7 +1,8 @@
 /**
  * The sweep's evaluation set: the simulated world's validation split, with the validation transform at the
  * model size, as the `images` + `labels` safetensors file `deno task attack --data` reads (the attack task
- * has no `sim-val` source yet).
+ * has no `sim-val` source yet). Rows are interleaved class by class, because `deno task attack --n N` takes
+ * the first N and the folder order is sorted by class: without this a small N would attack two classes.
  * @module
  */
 import { BatchLoader, openImageSource } from "../data/images/mod.ts";
@@ -26,17 +27,32 @@ export async function writeEvalData(sim: string, size: number, file: string): Pr
     workers: 0,
   });
   for await (const batch of loader.epoch(0)) {
+    const order = interleaveClasses(batch.labels.subarray(0, batch.count));
+    const pixels = 3 * size * size;
+    const images = new Float32Array(order.length * pixels);
+    order.forEach((row, i) =>
+      images.set(batch.images.subarray(row * pixels, (row + 1) * pixels), i * pixels)
+    );
     await writeSafetensors(file, {
-      images: {
-        shape: [batch.count, 3, size, size],
-        data: batch.images.subarray(0, batch.count * 3 * size * size),
-      },
-      labels: {
-        shape: [batch.count],
-        data: BigInt64Array.from(batch.labels.subarray(0, batch.count), BigInt),
-      },
-    }, { metadata: { source: `sim:${sim} val`, transform: `val ${size}px` } });
+      images: { shape: [order.length, 3, size, size], data: images },
+      labels: { shape: [order.length], data: BigInt64Array.from(order, (row) => BigInt(batch.labels[row])) },
+    }, { metadata: { source: `sim:${sim} val`, transform: `val ${size}px`, order: "classes interleaved" } });
     return batch.count;
   }
   throw new Error(`${sim}: the validation split is empty`);
+}
+
+/** Row order taking one image of each class in turn (each class in its original order). */
+export function interleaveClasses(labels: ArrayLike<number>): number[] {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    if (!byClass.has(labels[i])) byClass.set(labels[i], []);
+    byClass.get(labels[i])!.push(i);
+  }
+  const queues = [...byClass].sort((a, b) => a[0] - b[0]).map(([, rows]) => rows);
+  const order: number[] = [];
+  for (let k = 0; order.length < labels.length; k++) {
+    for (const rows of queues) if (k < rows.length) order.push(rows[k]);
+  }
+  return order;
 }
