@@ -113,7 +113,7 @@ Deno.test("attack task: bad input gives one-line errors naming the flag or file"
     [
       ["--model", f.a, "--data", "sim-val", "--out", `${f.dir}/r.json`],
       1,
-      /--data sim-val: this data source is not available yet/,
+      /--data sim-val: 10 classes, but the model has 4/,
     ],
     [["--model", f.a, "--data", f.data], 2, /--out is required/],
   ];
