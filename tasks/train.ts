@@ -44,7 +44,8 @@ Options:
   --shuffle                 the predictor sees a different image (fixed seed-1024 permutation): V1-/TO-shuffle
   --data SRC                sim | imagefolder:DIR | cifar100:DIR (default sim)
   --sim DIR                 simulated world for --data sim (default data/sim; generated if missing)
-  --classes FILE            class folder names to keep, one per line (index = position in sorted order)
+  --classes FILE            class folder names to keep, one per line (index = position in sorted order);
+                            resources/coco50.txt holds the paper's 50 COCO-matched ImageNet classes
   --crop-scale X            smallest area fraction of RandomResizedCrop (default 0.08, torchvision's)
   --momentum X              SGD momentum (default 0.9)
   --step-size N             StepLR: multiply the LR by --gamma every N epochs (default 20)
