@@ -34,8 +34,8 @@ export { ShapeError } from "./lib/ops/shape.ts";
 
 // Models, plans, training
 export {
-  ARCHITECTURES,
   type ArchitectureName,
+  ARCHITECTURES,
   buildModel,
   type BuiltModel,
   type HeadPosition,
