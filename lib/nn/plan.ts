@@ -42,11 +42,11 @@ export interface PlanOptions {
  */
 export class Plan {
   /** Parameters and BN running statistics, by torchvision name. */
-  readonly params = new Map<string, GPUBuffer>();
+  readonly params: Map<string, GPUBuffer> = new Map();
   /** Gradients of trainable parameters, by name. */
-  readonly paramGrads = new Map<string, GPUBuffer>();
+  readonly paramGrads: Map<string, GPUBuffer> = new Map();
   /** BN `num_batches_tracked`, kept on the CPU and advanced by {@link countTrainStep}. */
-  readonly counters = new Map<string, number>();
+  readonly counters: Map<string, number> = new Map();
   readonly #values = new Map<number, GPUBuffer>();
   readonly #grads = new Map<number, GPUBuffer>();
   readonly #forward = new Map<Mode, Dispatch[]>();

@@ -255,7 +255,17 @@ export function averageRepeats(
 }
 
 /** Splits averaged rows into training and validation (`isVal[r]` = 1), keeping row order within each. */
-export function splitRows(avg: RepeatAverage, V: number, isVal: ArrayLike<number>) {
+/** The two splits of {@link splitRows}: ids, repeat counts and row-major data (rows × V). */
+export interface SplitRows {
+  trainIds: Int32Array;
+  valIds: Int32Array;
+  trainRepeats: Uint8Array;
+  valRepeats: Uint8Array;
+  train: Float64Array;
+  val: Float64Array;
+}
+
+export function splitRows(avg: RepeatAverage, V: number, isVal: ArrayLike<number>): SplitRows {
   const pick = (want: number) => {
     const rows = Array.from(avg.ids.keys()).filter((r) => (isVal[r] ? 1 : 0) === want);
     const data = new Float64Array(rows.length * V);
@@ -281,7 +291,11 @@ export function splitRows(avg: RepeatAverage, V: number, isVal: ArrayLike<number
  * z-scores every voxel of `train` and `val` in place with the training mean and population SD:
  * (x − μ)/(σ + 1e-6), NaN → 0 (`method.md` §2.2 step 6). Returns μ and σ.
  */
-export function zscoreWithTrainStats(train: Float64Array, val: Float64Array, V: number) {
+export function zscoreWithTrainStats(
+  train: Float64Array,
+  val: Float64Array,
+  V: number,
+): { mean: Float64Array; std: Float64Array } {
   const n = train.length / V;
   const mean = new Float64Array(V), std = new Float64Array(V);
   for (let r = 0; r < n; r++) for (let v = 0; v < V; v++) mean[v] += train[r * V + v];
@@ -381,7 +395,11 @@ export function finiteMeanSd(values: ArrayLike<number>): { mean: number; sd: num
  * targets stay in order; images therefore cross the split. numpy's permutation cannot be reproduced, so the
  * seed is recorded instead.
  */
-export function shufflePairing(trainIds: Int32Array, valIds: Int32Array, seed: number) {
+export function shufflePairing(
+  trainIds: Int32Array,
+  valIds: Int32Array,
+  seed: number,
+): { trainIds: Int32Array; valIds: Int32Array } {
   const all = new Int32Array(trainIds.length + valIds.length);
   all.set(trainIds);
   all.set(valIds, trainIds.length);

@@ -130,7 +130,22 @@ const pad = (n: number | string, width: number) => String(n).padStart(width, "0"
 const subjectDir = (s: number | string) => `subj${pad(s, 2)}`;
 
 /** Paths of the world's files, relative to its root, in the NSD tree. */
-export const SIM_PATHS = {
+export interface SimPaths {
+  stimuli: string;
+  expdesign: string;
+  shared: string;
+  stimInfoMerged: string;
+  stimInfo: string;
+  classification: string;
+  cueConflict: string;
+  roi(subject: number | string, name: string): string;
+  brainmask(subject: number | string): string;
+  ctab(who: string, name: string): string;
+  betas(subject: number | string, session: number | string, ext: string): string;
+}
+
+/** Paths of the world's files, relative to its root, in the NSD tree. */
+export const SIM_PATHS: SimPaths = {
   stimuli: "nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5",
   expdesign: "nsddata/experiments/nsd/nsd_expdesign.mat",
   shared: "nsddata/stimuli/nsd/shared1000",
