@@ -93,33 +93,34 @@ async function main(args: string[]): Promise<void> {
   if (values.shuffle && (BASELINES as readonly string[]).includes(canonical)) {
     throw new UsageError("--shuffle needs an ROI predictor (e.g. --roi V1 --shuffle)");
   }
+  // Every flag is checked before any work starts (opening "sim" may generate the world).
+  const optional = (name: string, fallback: number, range: Parameters<typeof numberFlag>[2]) =>
+    values[name] === undefined ? fallback : numberFlag(name, values[name], range);
+  const options = {
+    ...run,
+    roi: canonical,
+    predictor: values.predictor as string | undefined,
+    alpha: optional("alpha", 0.9, { min: 0, max: 1 }),
+    shuffle: Boolean(values.shuffle),
+    momentum: optional("momentum", 0.9, { min: 0, max: 1 }),
+    stepSize: optional("step-size", 20, { integer: true, min: 1 }),
+    gamma: optional("gamma", 0.1, { min: 0 }),
+    predictorBatchNorm: npBn as "train" | "eval",
+  };
+  const cropScale = values["crop-scale"] === undefined
+    ? undefined
+    : numberFlag("crop-scale", values["crop-scale"], { min: 0.01, max: 1 });
   const data = await openClassificationData((values.data as string | undefined) ?? "sim", {
     size: run.size,
     seed: run.seed,
     sim: (values.sim as string | undefined) ?? "data/sim",
     classesFile: values.classes as string | undefined,
-    shuffle: Boolean(values.shuffle),
-    cropScale: values["crop-scale"] === undefined
-      ? undefined
-      : numberFlag("crop-scale", values["crop-scale"], { min: 0.01, max: 1 }),
+    shuffle: options.shuffle,
+    cropScale,
   });
   let summary: GuidedSummary;
   try {
-    ({ summary } = await trainGuidedRun(await getGpu(), data, {
-      ...run,
-      roi: canonical,
-      predictor: values.predictor as string | undefined,
-      alpha: values.alpha === undefined ? 0.9 : numberFlag("alpha", values.alpha, { min: 0, max: 1 }),
-      shuffle: Boolean(values.shuffle),
-      momentum: values.momentum === undefined
-        ? 0.9
-        : numberFlag("momentum", values.momentum, { min: 0, max: 1 }),
-      stepSize: values["step-size"] === undefined
-        ? 20
-        : numberFlag("step-size", values["step-size"], { integer: true, min: 1 }),
-      gamma: values.gamma === undefined ? 0.1 : numberFlag("gamma", values.gamma, { min: 0 }),
-      predictorBatchNorm: npBn,
-    }));
+    ({ summary } = await trainGuidedRun(await getGpu(), data, options));
   } finally {
     data.close();
   }

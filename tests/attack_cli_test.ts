@@ -111,9 +111,9 @@ Deno.test("attack task: bad input gives one-line errors naming the flag or file"
       /--model .*none.safetensors: no such file or run folder/,
     ],
     [
-      ["--model", f.a, "--data", "sim-val", "--out", `${f.dir}/r.json`],
+      ["--model", f.a, "--data", `sim:${f.dir}/nowhere`, "--out", `${f.dir}/r.json`],
       1,
-      /--data sim-val: 10 classes, but the model has 4/,
+      /nowhere: no simulated world there; create it with: deno task synth/,
     ],
     [["--model", f.a, "--data", f.data], 2, /--out is required/],
   ];
