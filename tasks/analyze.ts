@@ -1,6 +1,7 @@
 /**
  * `deno task analyze <kind> …`: representational-geometry analyses over feature files (RSA, CKA, manifold
- * geometry, shape bias). Writes JSON plus a CSV beside it, atomically. See `--help`.
+ * geometry, shape bias) and model-side analyses (features, smoothness, landscapes, shape bias from a model).
+ * Writes JSON plus a CSV beside it (features: a safetensors file), atomically. See `--help`.
  * @module
  */
 import { numberFlag, parseFlags, UsageError } from "../lib/cli/args.ts";
@@ -13,10 +14,14 @@ import {
   type CompareMethod,
   compareRdmSets,
   type CueConflictTrial,
+  cueConflictTrials,
   type GramOptions,
+  landscape,
+  LANDSCAPE_DIRECTIONS,
   linearSeparability,
   manifoldAnalysis,
   type Matrix,
+  modelFeatures,
   type NamedMatrix,
   rdm,
   RDM_METHODS,
@@ -25,11 +30,20 @@ import {
   readLabels,
   selectRows,
   shapeBias,
+  smoothness,
 } from "../lib/analysis/mod.ts";
-import { getGpu } from "../lib/gpu/device.ts";
+import { getGpu, type Gpu } from "../lib/gpu/device.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
+import { type TensorInput, writeSafetensors } from "../lib/io/safetensors.ts";
+import { createAttackModel } from "../lib/attacks/model.ts";
+import { AttackOps } from "../lib/attacks/ops.ts";
+import { type Checkpoint, loadCheckpoint } from "../lib/nn/checkpoint.ts";
+import { IMAGENET_STD } from "../lib/nn/models.ts";
+import { Plan } from "../lib/nn/plan.ts";
+import { openImageFolder } from "../lib/data/images/mod.ts";
+import { checkpointPath, loadData, parseEpsGrid } from "./attack.ts";
 
-const KINDS = ["rsa", "cka", "manifold", "shape-bias"] as const;
+const KINDS = ["rsa", "cka", "manifold", "shape-bias", "features", "smoothness", "landscape"] as const;
 type Kind = typeof KINDS[number];
 
 const HELP = `deno task analyze <kind> [options] --out FILE.json
@@ -59,12 +73,28 @@ Kinds:
                 --test-fraction F held-out fraction for the readout (default 0.25)
                 --ridge R         relative ridge penalty (default 1e-3)
                 --seed S          seed of t-vectors and split (default 0)
-  shape-bias  Geirhos cue-conflict shape bias from decisions
+  shape-bias  Geirhos cue-conflict shape bias from decisions, either read or made by a model
                 --predictions F   CSV with header columns 'file' and 'decision' (class name or index)
-                --classes LIST    comma-separated class names (maps numeric decisions; checks names)
+                --model M --cue-conflict DIR   instead: the model's arg-max on DIR/<shape>/<shape><i>-<tex><j>.png
+                --classes LIST    comma-separated class names (maps numeric decisions and the model's
+                                  outputs; default with --cue-conflict: DIR/classes.txt)
+
+Model-side kinds (--model RUN|CKPT: a checkpoint or a run folder holding model.safetensors; --data sim-val |
+sim:DIR | imagefolder:DIR | cifar100:DIR | FILE.safetensors with 'images' and 'labels'; --n N first images):
+  features    eval-mode features → --out FILE.safetensors: avgpool (pooled penultimate), logits,
+              neural_head (when present), each [N, width], and labels [N] (for manifold --labels F:labels)
+                --layers          also layer1… (ResNet stage outputs, averaged over space)
+  smoothness  L∞ PGD (rel_stepsize 0.01, 40 steps, random start) at each ε, then mean ‖∇ₓCE‖₂² × 2 × 200 at
+              the adversarial point (method.md §7); ε = 0 is the clean point
+                --eps LIST        comma list or START:STOP:STEP (default 0.08,0.12,0.18,0.26,0.38)
+                --eps-units U     normalized (default: ε × the model's mean std, as the reference) | pixel
+  landscape   CE loss and true-class logit margin on a grid × grid plane around each of --n inputs (default 8)
+                --grid G          points per axis (default 21)    --span S   half-width, pixel units (default 0.1)
+                --directions D    ${LANDSCAPE_DIRECTIONS.join(" | ")} (default adv-rand; sign vectors)
+  --batch B   fixed GPU batch (default 32)        --seed S   PGD start / random directions (default 0)
 
 Common:
-  --out FILE.json   results (required); the CSV goes to FILE.csv
+  --out FILE.json   results (required); the CSV goes to FILE.csv (features: FILE.safetensors)
   --device D        auto (GPU for large Gram products on a hardware adapter; float64 CPU otherwise) |
                     gpu (always, even a software adapter) | cpu (float64 only). Default auto
   -h, --help        this text
@@ -86,6 +116,17 @@ const FLAGS = {
   seed: { type: "string", default: "0" },
   predictions: { type: "string" },
   classes: { type: "string" },
+  model: { type: "string" },
+  data: { type: "string" },
+  n: { type: "string" },
+  eps: { type: "string", default: "0.08,0.12,0.18,0.26,0.38" },
+  "eps-units": { type: "string", default: "normalized" },
+  grid: { type: "string", default: "21" },
+  span: { type: "string", default: "0.1" },
+  directions: { type: "string", default: "adv-rand" },
+  "cue-conflict": { type: "string" },
+  layers: { type: "boolean" },
+  batch: { type: "string", default: "32" },
   out: { type: "string" },
   device: { type: "string", default: "auto" },
   help: { type: "boolean", short: "h" },
@@ -257,8 +298,131 @@ async function runManifold(flags: Values): Promise<Output> {
   return { json: { labels: flags.labels, inputs: results }, csv: csv.join("\n") + "\n" };
 }
 
+/** Loads `--model` (a checkpoint or a run folder). */
+async function modelFlag(flags: Values, kind: Kind): Promise<{ file: string; checkpoint: Checkpoint }> {
+  if (!flags.model) throw new UsageError(`${kind}: --model is required (see --help)`);
+  const file = await checkpointPath(flags.model as string, "model");
+  return { file, checkpoint: await loadCheckpoint(file) };
+}
+
+/** A frozen eval-mode plan of the whole model (neural head included), for feature reads. */
+async function featurePlan(gpu: Gpu, checkpoint: Checkpoint, batch: number): Promise<Plan> {
+  const plan = await Plan.create(gpu, checkpoint.config, batch, { paramGrads: false });
+  plan.loadStateDict(checkpoint.weights);
+  return plan;
+}
+
+function planShape(plan: Plan) {
+  const [n, c, h, w] = plan.model.graph.input.shape;
+  return { inputShape: [n, c, h, w] as const, classes: plan.model.logits.shape[1] };
+}
+
+async function runFeatures(flags: Values, out: string): Promise<string> {
+  const { file, checkpoint } = await modelFlag(flags, "features");
+  const gpu = await getGpu(), batch = numberFlag("batch", flags.batch, { min: 1, integer: true });
+  const limit = flags.n === undefined ? undefined : numberFlag("n", flags.n, { min: 1, integer: true });
+  const plan = await featurePlan(gpu, checkpoint, batch);
+  const data = await loadData(flags.data as string, planShape(plan), limit);
+  const tables = await modelFeatures(plan, data.images, data.count, { stages: Boolean(flags.layers) });
+  const tensors = new Map<string, TensorInput>(
+    [...tables].map(([name, t]) => [name, { shape: [t.rows, t.cols], data: t.data }]),
+  );
+  tensors.set("labels", { shape: [data.count], data: Int32Array.from(data.labels) });
+  await writeSafetensors(out, tensors);
+  return `${[...tables.keys()].join(", ")} of ${data.count} images from ${file}`;
+}
+
+/** The model's attack ops and `--data`, shared by smoothness and landscape. */
+async function attackSetup(flags: Values, kind: Kind, defaultN?: number) {
+  const { file, checkpoint } = await modelFlag(flags, kind);
+  const gpu = await getGpu(), batch = numberFlag("batch", flags.batch, { min: 1, integer: true });
+  const limit = flags.n === undefined ? defaultN : numberFlag("n", flags.n, { min: 1, integer: true });
+  const model = await createAttackModel(gpu, checkpoint.config, checkpoint.weights, batch);
+  const data = await loadData(flags.data as string, model, limit);
+  return { file, checkpoint, ops: await AttackOps.create(model), data };
+}
+
+async function runSmoothness(flags: Values): Promise<Output> {
+  const eps = parseEpsGrid(flags.eps as string);
+  const units = choice(flags, "eps-units", ["normalized", "pixel"] as const);
+  const seed = numberFlag("seed", flags.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
+  const { file, checkpoint, ops, data } = await attackSetup(flags, "smoothness");
+  // Normalised-unit ε is ε·std in pixels (the attack task's conversion, one mean std for all channels).
+  const std = checkpoint.config.std ?? IMAGENET_STD;
+  const scale = units === "normalized" ? std.reduce((a, b) => a + b, 0) / std.length : 1;
+  const curve = await smoothness(ops, data.images, data.labels, data.count, eps.map((e) => e * scale), seed);
+  const rows = curve.map((p, i) => ({ eps: eps[i], epsPixel: p.eps, value: p.value }));
+  return {
+    json: { model: file, data: flags.data, n: data.count, epsUnits: units, smoothness: rows },
+    csv: ["eps,eps_pixel,smoothness", ...rows.map((r) => `${r.eps},${r.epsPixel},${r.value}`)].join("\n") +
+      "\n",
+  };
+}
+
+async function runLandscape(flags: Values): Promise<Output> {
+  const grid = numberFlag("grid", flags.grid, { min: 1, integer: true });
+  const span = numberFlag("span", flags.span, { min: 0 });
+  const directions = choice(flags, "directions", LANDSCAPE_DIRECTIONS);
+  const seed = numberFlag("seed", flags.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
+  const { file, ops, data } = await attackSetup(flags, "landscape", 8);
+  const grids = await landscape(ops, data.images, data.labels, data.count, { grid, span, directions, seed });
+  const csv = ["index,label,a,b,loss,margin"];
+  for (const g of grids) {
+    g.loss.forEach((row, i) =>
+      row.forEach((v, j) =>
+        csv.push([g.index, g.label, g.coordinates[i], g.coordinates[j], v, g.margin[i][j]].join(","))
+      )
+    );
+  }
+  return {
+    json: { model: file, data: flags.data, directions, grid, span, inputs: grids },
+    csv: csv.join("\n") + "\n",
+  };
+}
+
+/** Shape-bias trials from a model's arg-max on a cue-conflict folder. */
+async function modelTrials(flags: Values, classNames: string[] | undefined): Promise<CueConflictTrial[]> {
+  const dir = flags["cue-conflict"] as string;
+  const { checkpoint } = await modelFlag(flags, "shape-bias");
+  const folder = await openImageFolder(dir);
+  const names = classNames ?? await Deno.readTextFile(`${dir}/classes.txt`).then(
+    (text) => text.split(/\r?\n/).map((c) => c.trim()).filter((c) => c !== ""),
+    () => [...folder.classes],
+  );
+  const batch = numberFlag("batch", flags.batch, { min: 1, integer: true });
+  const plan = await featurePlan(await getGpu(), checkpoint, batch);
+  if (names.length !== planShape(plan).classes) {
+    throw new UserError(
+      `${dir}: ${names.length} class names but the model has ${
+        planShape(plan).classes
+      } outputs (pass --classes)`,
+    );
+  }
+  const unknown = folder.classes.find((c) => !names.includes(c));
+  if (unknown !== undefined) {
+    throw new UserError(
+      `${dir}/${unknown}: shape folder is not one of the model's classes (${names.join(", ")})`,
+    );
+  }
+  const data = await loadData(`imagefolder:${dir}`, planShape(plan), undefined);
+  const logits = (await modelFeatures(plan, data.images, data.count)).get("logits")!;
+  return cueConflictTrials(
+    folder.paths,
+    logits,
+    names,
+    data.labels.map((l) => names.indexOf(folder.classes[l])),
+  );
+}
+
 async function runShapeBias(flags: Values): Promise<Output> {
-  if (!flags.predictions) throw new UsageError("shape-bias: --predictions is required (see --help)");
+  const classNames = flags.classes ? (flags.classes as string).split(",").map((c) => c.trim()) : undefined;
+  if (flags["cue-conflict"]) {
+    const trials = await modelTrials(flags, classNames);
+    return shapeBiasOutput(flags["cue-conflict"] as string, trials, classNames);
+  }
+  if (!flags.predictions) {
+    throw new UsageError("shape-bias: --predictions or --model with --cue-conflict is required (see --help)");
+  }
   const path = flags.predictions as string;
   let text: string;
   try {
@@ -279,18 +443,22 @@ async function runShapeBias(flags: Values): Promise<Output> {
     const decision = cells[decisionColumn] ?? "";
     return { file: cells[fileColumn] ?? "", decision: /^\d+$/.test(decision) ? Number(decision) : decision };
   });
-  const classNames = flags.classes ? (flags.classes as string).split(",").map((c) => c.trim()) : undefined;
+  return shapeBiasOutput(path, trials, classNames);
+}
+
+/** Scores trials; `source` (the predictions file or cue-conflict folder) names errors and the JSON. */
+function shapeBiasOutput(source: string, trials: CueConflictTrial[], classNames?: string[]): Output {
   let result;
   try {
     result = shapeBias(trials, classNames);
   } catch (e) {
-    throw new UserError(`${path}: ${(e as Error).message}`);
+    throw new UserError(`${source}: ${(e as Error).message}`);
   }
   const csv = ["class,shape_bias,shape,texture,neither,excluded"];
   for (const [name, c] of [["all", result], ...Object.entries(result.perClass)] as const) {
     csv.push([name, c.shapeBias ?? "", c.shape, c.texture, c.neither, c.excluded].join(","));
   }
-  return { json: { predictions: path, ...result }, csv: csv.join("\n") + "\n" };
+  return { json: { predictions: source, ...result }, csv: csv.join("\n") + "\n" };
 }
 
 /** Runs one analysis; exported so tests can call it without a subprocess. */
@@ -311,6 +479,18 @@ export async function main(args: string[]): Promise<void> {
   }
   if (!flags.out) throw new UsageError("--out is required (see --help)");
   const out = flags.out as string;
+  if ((kind === "features" || kind === "smoothness" || kind === "landscape") && !flags.data) {
+    throw new UsageError(`${kind}: --data is required (see --help)`);
+  }
+  if (kind === "features") {
+    if (!/\.safetensors$/i.test(out)) throw new UsageError(`--out: '${out}' should end in .safetensors`);
+    const started = performance.now();
+    const what = await runFeatures(flags, out);
+    console.log(
+      `analyze features: wrote ${out} (${what}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return;
+  }
   if (!/\.json$/i.test(out)) {
     throw new UsageError(`--out: '${out}' should end in .json (the CSV goes beside it)`);
   }
@@ -326,6 +506,10 @@ export async function main(args: string[]): Promise<void> {
     ? await runCka(flags, options)
     : kind === "manifold"
     ? await runManifold(flags)
+    : kind === "smoothness"
+    ? await runSmoothness(flags)
+    : kind === "landscape"
+    ? await runLandscape(flags)
     : await runShapeBias(flags);
   const seconds = (performance.now() - started) / 1000;
   const json = {

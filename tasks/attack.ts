@@ -122,8 +122,8 @@ export function parseEpsGrid(text: string): number[] {
   return values;
 }
 
-/** A checkpoint path from a checkpoint file or a run folder. */
-async function checkpointPath(path: string, flag: string): Promise<string> {
+/** A checkpoint path from a checkpoint file or a run folder (shared with `analyze`). */
+export async function checkpointPath(path: string, flag: string): Promise<string> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -155,8 +155,15 @@ function integerLabels(tensor: Tensor, file: string): Uint32Array {
   return Uint32Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
 }
 
-/** Reads a safetensors data file and checks it against the model. */
-async function loadData(spec: string, model: AttackModel, limit: number | undefined): Promise<Dataset> {
+/**
+ * Loads `--data` (an image-folder spec or a safetensors file) at the model's input size and checks it against
+ * the model (shared with `analyze`).
+ */
+export async function loadData(
+  spec: string,
+  model: Pick<AttackModel, "inputShape" | "classes">,
+  limit: number | undefined,
+): Promise<Dataset> {
   if (spec === "sim-val" || /^(sim|imagefolder|cifar100):/.test(spec)) {
     const [, c, h] = model.inputShape;
     if (c !== 3) throw new UserError(`--data ${spec}: image folders are RGB; the model takes ${c} channels`);

@@ -1,7 +1,9 @@
 /**
  * Representational-geometry analyses for notebooks and `deno task analyze`: RSA (rsatoolbox definitions),
  * CKA (linear and unbiased), MFTMA manifold capacity/radius/dimension with linear separability, and
- * Geirhos shape bias. Feature matrices are row-major stimuli × features ({@link Matrix}).
+ * Geirhos shape bias. Feature matrices are row-major stimuli × features ({@link Matrix}). Model-side
+ * analyses (`model.ts`) read features from a {@link Plan}, measure output-surface smoothness and loss
+ * landscapes through the attack machinery, and turn a model's decisions into shape-bias trials.
  *
  * @example
  * ```ts
@@ -49,3 +51,14 @@ export {
   type ShapeBiasResult,
 } from "./shape_bias.ts";
 export { type NamedMatrix, readFeatures, readLabels } from "./features_io.ts";
+export {
+  cueConflictTrials,
+  type FeatureTable,
+  landscape,
+  LANDSCAPE_DIRECTIONS,
+  type LandscapeDirections,
+  type LandscapeGrid,
+  modelFeatures,
+  smoothness,
+  type SmoothnessPoint,
+} from "./model.ts";
