@@ -82,3 +82,10 @@ export { runDemo } from "./lib/train/demo.ts";
 
 // Analyses
 export * from "./lib/analysis/mod.ts";
+
+// Attacks
+export * from "./lib/attacks/mod.ts";
+
+// Plots and sweep reports
+export * from "./lib/plot/mod.ts";
+export * from "./lib/report/mod.ts";

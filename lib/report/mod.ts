@@ -1,0 +1,37 @@
+/**
+ * A sweep's results folder as tables, charts and `report.md`: {@link collectResults} reads the folder,
+ * the table builders and chart specs turn it into Markdown/CSV and Observable Plot charts (render them with
+ * lib/plot), and {@link writeReport} writes the whole report.
+ *
+ * @example Robust-accuracy curves of a sweep, as an SVG
+ * ```ts
+ * import { collectResults, curves, robustChart } from "./lib/report/mod.ts";
+ * import { renderSvg } from "./lib/plot/mod.ts";
+ * const results = await collectResults("runs/sweep");
+ * const svg = renderSvg(robustChart("pgd", curves(results, "pgd")));
+ * ```
+ * @module
+ */
+export {
+  type AttackRow,
+  collectResults,
+  type ModelResult,
+  orderModels,
+  type Results,
+  type RsaResult,
+} from "./collect.ts";
+export {
+  attackNames,
+  type Curve,
+  curves,
+  type Gain,
+  gainsOverNone,
+  hierarchyTrend,
+  modelTable,
+  robustTable,
+  type Table,
+  toCsv,
+  toMarkdown,
+} from "./tables.ts";
+export { gainChart, mdsChart, robustChart, rsaChart } from "./figures.ts";
+export { type ReportOutput, writeReport } from "./write.ts";
