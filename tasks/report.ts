@@ -15,8 +15,11 @@ DIR/tables/*.csv and DIR/figures/*.{svg,png}:
   - per attack: robust accuracy per model × ε (attacks/<model>/<attack>.json), a robust-accuracy-vs-ε figure
     in ROI-hierarchy order (None, random, V1_shuffle, TO_shuffle, V1, V2, V4, VO, PHC, LO, TO, WD_…), the
     max gain over None across ε and its trend along V1 → TO (Spearman ρ);
-  - analyses when present: analyses/rsa.json (matrix, MDS), analyses/shape_bias/<model>.json,
-    analyses/manifold.json (deno task analyze outputs).
+  - analyses when present (deno task analyze / attack --transfer outputs, as deno task sweep lays them out):
+    analyses/smoothness/<model>.json (smoothness vs ε), analyses/landscape/<model>.json (loss-landscape
+    summary and slice), analyses/transfer/<model>.json (source × target robust-accuracy heatmap),
+    analyses/rsa.json (matrix, MDS), analyses/cka.json (linear-CKA matrix), analyses/shape_bias/<model>.json
+    (bars), analyses/manifold.json (radius and capacity vs each model's max gain over None).
 Missing parts are reported as "not available", not errors. Every file is written atomically.
 
   --quiet      print only the final line

@@ -1,11 +1,14 @@
 /**
  * `deno task report` on a results folder fabricated here: the expected table values are written into the
  * fixture by hand (robust accuracies, and the gains over None computed by hand below), not by the report code.
- * Also: missing parts are "not available", analyses are included when present, and CLI exit codes.
+ * Also: missing parts are "not available"; hand-written analysis outputs (smoothness, landscapes with means
+ * worked out by hand, a transfer matrix, CKA, RSA, shape bias, manifold geometry) land in their tables and
+ * figures; CLI exit codes.
  */
 import { join } from "node:path";
 import { writeReport } from "../lib/report/write.ts";
-import { orderModels } from "../lib/report/collect.ts";
+import { collectResults, orderModels } from "../lib/report/collect.ts";
+import { landscapeSlice } from "../lib/report/tables.ts";
 import { equal, ok } from "../lib/testing/assert.ts";
 import { checkWellFormed } from "./fixtures/xml.ts";
 
@@ -57,8 +60,75 @@ async function fabricate(dir: string, { analyses }: { analyses: boolean }): Prom
       },
     });
     await json("analyses/shape_bias/TO.json", { shapeBias: 0.75 });
+    await json("analyses/shape_bias/None.json", { shapeBias: 0.25 });
+    for (const [model, values] of Object.entries(SMOOTHNESS)) {
+      await json(`analyses/smoothness/${model}.json`, {
+        kind: "smoothness",
+        smoothness: values.map((value, i) => ({ eps: [0.08, 0.38][i], epsPixel: 0, value })),
+      });
+    }
+    for (const model of ["TO", "None"]) {
+      await json(`analyses/landscape/${model}.json`, {
+        kind: "landscape",
+        directions: "adv-rand",
+        grid: 3,
+        span: 0.1,
+        inputs: LANDSCAPE.map((loss, index) => ({
+          index,
+          label: 0,
+          coordinates: [-0.1, 0, 0.1],
+          loss,
+          margin: loss,
+        })),
+      });
+    }
+    // targets named as attack --transfer records them: a run folder, or the checkpoint inside one
+    const toRun = join(dir, "models/TO"), noneCkpt = join(dir, "models/None/model.safetensors");
+    await json("analyses/transfer/None.json", {
+      transfer: {
+        targets: [toRun],
+        matrix: [
+          { attack: "pgd", eps: 0.001, source: 0.5, [toRun]: 0.75 },
+          { attack: "pgd", eps: 0.003, source: 0.25, [toRun]: 0.625 },
+        ],
+      },
+    });
+    await json("analyses/transfer/TO.json", {
+      transfer: {
+        targets: [noneCkpt],
+        matrix: [{ attack: "pgd", eps: 0.003, source: 0.625, [noneCkpt]: 0.5 }],
+      },
+    });
+    await json("analyses/cka.json", {
+      kind: "cka",
+      modelByModel: {
+        rows: ["None:avgpool", "TO:avgpool"],
+        columns: ["None:avgpool", "TO:avgpool"],
+        linear: [[1, 0.375], [0.375, 1]],
+        unbiased: [[1, 0.125], [0.125, 1]],
+      },
+    });
+    await json("analyses/manifold.json", {
+      kind: "manifold",
+      inputs: {
+        "None:avgpool": { capacity: 0.4, radius: 2, dimension: 3, separability: { accuracy: 0.5 } },
+        "TO:avgpool": { capacity: 0.5, radius: 1.5, dimension: 2.5, separability: { accuracy: 0.75 } },
+      },
+    });
   }
 }
+
+/** Smoothness at ε = 0.08, 0.38 per model (written in reverse hierarchy order). */
+const SMOOTHNESS: Record<string, number[]> = { TO: [300, 250], None: [2000, 1500] };
+/**
+ * Two 3 × 3 loss planes (coordinates −0.1, 0, 0.1). By hand: centre losses 0.5 and 1, maxima 9 and 10, plane
+ * means 40.5/9 = 4.5 and 18/9 = 2 → centre 0.75, max 9.5, rise (8.5 + 9)/2 = 8.75, mean 3.25; the slice
+ * through the centre column (second coordinate 0) is [2, 0.5, 8] and [1, 1, 1] → [1.5, 0.75, 4.5].
+ */
+const LANDSCAPE = [
+  [[1, 2, 3], [4, 0.5, 6], [7, 8, 9]],
+  [[1, 1, 1], [1, 1, 1], [1, 1, 10]],
+];
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "report-" });
@@ -97,8 +167,17 @@ Deno.test("report: tables hold the fabricated values; gains over None as compute
     ok(md.includes("| TO | 0.7500 | 0.6250 | 0.5000 |"), "markdown robust row");
     // V1, V4, TO gains rise strictly with the hierarchy position → ρ = 1
     ok(md.includes("Spearman ρ = 1.0000"), "hierarchy trend");
-    ok(md.includes("_not available: no analyses/rsa.json_"), "RSA not available");
-    ok(md.includes("_not available: no analyses/shape_bias/<model>.json_"), "shape bias not available");
+    for (
+      const part of [
+        "analyses/rsa.json",
+        "analyses/cka.json",
+        "analyses/manifold.json",
+        "analyses/shape_bias/<model>.json",
+        "analyses/smoothness/<model>.json",
+        "analyses/landscape/<model>.json",
+        "analyses/transfer/<model>.json with a common ε",
+      ]
+    ) ok(md.includes(`_not available: no ${part}_`), `${part} not available`);
     ok(md.includes("- analyses: skipped (test)"), "plan's skipped stages quoted");
     for (const f of ["figures/robust_pgd.svg", "figures/gain_pgd.svg"]) {
       ok(files.includes(f), f);
@@ -116,10 +195,46 @@ Deno.test("report: analyses are included when present; an empty folder still rep
   await withDir(async (dir) => {
     await fabricate(dir, { analyses: true });
     const { files } = await writeReport(dir);
-    ok(files.includes("figures/rsa.svg") && files.includes("figures/mds.png"), files.join(" "));
+    const csv = (name: string) => Deno.readTextFile(join(dir, `tables/${name}.csv`));
+    equal(await csv("smoothness"), "model,ε=0.08,ε=0.38\nNone,2000,1500\nTO,300,250\n");
+    equal(
+      await csv("landscape"),
+      "model,directions,span,grid,inputs,centre_loss,max_loss,rise,mean_loss\n" +
+        "None,adv-rand,0.1,3,2,0.75,9.5,8.75,3.25\nTO,adv-rand,0.1,3,2,0.75,9.5,8.75,3.25\n",
+    );
+    // the largest ε both sources ran is 0.003; diagonal = each source's own (white-box) accuracy
+    equal(await csv("transfer_matrix"), "source / target,None,TO\nNone,0.25,0.625\nTO,0.5,0.625\n");
+    equal(
+      await csv("transfer"),
+      "source,target,eps,robust_accuracy\nNone,None,0.001,0.5\nNone,TO,0.001,0.75\nNone,None,0.003,0.25\n" +
+        "None,TO,0.003,0.625\nTO,TO,0.003,0.625\nTO,None,0.003,0.5\n",
+    );
+    equal(await csv("cka"), "input,None:avgpool,TO:avgpool\nNone:avgpool,1,0.375\nTO:avgpool,0.375,1\n");
+    equal(await csv("rsa"), "input,None,TO\nNone,1,0.25\nTO,0.25,1\n");
+    equal(await csv("shape_bias"), "model,shape_bias\nNone,0.25\nTO,0.75\n");
+    // gains over None by hand from ROBUST: None 0, TO 0.375
+    equal(
+      await csv("manifold"),
+      "input,capacity,radius,dimension,readout_accuracy,max_gain_pgd\n" +
+        "None:avgpool,0.4,2,3,0.5,0\nTO:avgpool,0.5,1.5,2.5,0.75,0.375\n",
+    );
+    const results = await collectResults(dir);
+    equal(
+      landscapeSlice(results.landscape.get("TO")!).map((p) => `${p.offset}:${p.loss}`).join(" "),
+      "-0.1:1.5 0:0.75 0.1:4.5",
+    );
+    const figures = ["smoothness", "landscape", "transfer", "rsa", "mds", "cka", "shape_bias"];
+    for (const name of [...figures, "manifold_capacity", "manifold_radius"]) {
+      ok(files.includes(`figures/${name}.png`), `figures/${name}.png in ${files.join(" ")}`);
+      checkWellFormed(await Deno.readTextFile(join(dir, `figures/${name}.svg`)));
+    }
+    // series are labelled by text marks, so every model's name is drawn in the line charts
+    const smoothnessSvg = await Deno.readTextFile(join(dir, "figures/smoothness.svg"));
+    ok(smoothnessSvg.includes(">None<") && smoothnessSvg.includes(">TO<"), "labelled lines");
     const md = await Deno.readTextFile(join(dir, "report.md"));
-    ok(md.includes("- TO: 0.7500"), "shape bias listed");
-    ok(md.includes("shape_bias"), "shape-bias column in the model table");
+    ok(md.includes("| None | 0.2500 | 0.6250 |"), "transfer matrix in the markdown");
+    ok(!md.includes("_not available"), md);
+    ok((await csv("models")).split("\n")[0].endsWith(",shape_bias"), "shape-bias column in the model table");
   });
   await withDir(async (dir) => {
     await writeReport(dir);

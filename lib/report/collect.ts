@@ -4,7 +4,7 @@
  * failing.
  * @module
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { PAPER_ORDER } from "../sweep/grid.ts";
 
 /** One model's training outcome. */
@@ -39,19 +39,62 @@ export interface Results {
   attacks: Map<string, AttackRow[]>;
   /** Parsed `analyses/rsa.json`, `analyses/manifold.json`, `analyses/shape_bias/<model>.json`. */
   rsa: RsaResult | null;
-  manifold: Record<string, { capacity?: number; radius?: number; dimension?: number }> | null;
+  /** Feature input (`<model>:<tensor>`) → its geometry. */
+  manifold: Record<string, ManifoldRow> | null;
   shapeBias: Map<string, number | null>;
+  /** `analyses/cka.json`'s model × model linear-CKA matrix. */
+  cka: MatrixResult | null;
+  /** Per model (hierarchy order): `analyses/smoothness/<model>.json`, `landscape/…`, `transfer/…`. */
+  smoothness: Map<string, SmoothnessRow[]>;
+  landscape: Map<string, LandscapeResult>;
+  transfer: Map<string, TransferResult>;
   /** Lines from the sweep's plan (stages not run). */
   skipped: string[];
   /** Parts that could not be read, with why. */
   missing: string[];
 }
 
+/** A labelled matrix as `deno task analyze` writes it. */
+export interface MatrixResult {
+  rows: string[];
+  columns: string[];
+  values: number[][];
+}
+
 /** The fields of `deno task analyze rsa` output the report uses. */
 export interface RsaResult {
   compare: string;
-  modelByModel: { rows: string[]; columns: string[]; values: number[][] };
+  modelByModel: MatrixResult;
   mds?: Record<string, { coordinates: number[][] }>;
+}
+
+/** One input's manifold geometry (`deno task analyze manifold`, overall means over classes). */
+export interface ManifoldRow {
+  capacity?: number;
+  radius?: number;
+  dimension?: number;
+  separability?: { accuracy?: number };
+}
+
+/** Output-surface smoothness at one ε in the sweep's units (a `deno task analyze smoothness` row). */
+export interface SmoothnessRow {
+  eps: number;
+  value: number;
+}
+
+/** `deno task analyze landscape`: one loss grid per input over `coordinates` × `coordinates`. */
+export interface LandscapeResult {
+  directions: string;
+  grid: number;
+  span: number;
+  inputs: { coordinates: number[]; loss: number[][]; margin: number[][] }[];
+}
+
+/** One source's transfer run: robust accuracy per ε on the source itself and on each target model. */
+export interface TransferResult {
+  /** Target model names (the run folders' names). */
+  targets: string[];
+  rows: { eps: number; source: number; targets: Record<string, number | null> }[];
 }
 
 /**
@@ -126,6 +169,12 @@ export async function collectResults(dir: string): Promise<Results> {
     );
     if (r) shapeBias.set(file.replace(/\.json$/, ""), r.shapeBias ?? null);
   }
+  const cka = await readJson<{ modelByModel?: MatrixResult & { linear?: number[][] } }>(
+    join(dir, "analyses", "cka.json"),
+    missing,
+    false,
+  );
+  const ckaLinear = cka?.modelByModel?.linear;
   const manifold = await readJson<{ inputs?: Results["manifold"] }>(
     join(dir, "analyses", "manifold.json"),
     missing,
@@ -138,8 +187,68 @@ export async function collectResults(dir: string): Promise<Results> {
     rsa: await readJson<RsaResult>(join(dir, "analyses", "rsa.json"), missing, false),
     manifold: manifold?.inputs ?? null,
     shapeBias,
+    cka: cka?.modelByModel && ckaLinear ? { ...cka.modelByModel, values: ckaLinear } : null,
+    smoothness: await perModel(
+      dir,
+      "smoothness",
+      missing,
+      (r: { smoothness?: SmoothnessRow[] }) =>
+        r.smoothness?.map((p) => ({ eps: p.eps, value: p.value })) ?? null,
+    ),
+    landscape: await perModel(
+      dir,
+      "landscape",
+      missing,
+      (r: LandscapeResult) => Array.isArray(r.inputs) ? r : null,
+    ),
+    transfer: await perModel(dir, "transfer", missing, transferResult),
     skipped: plan?.skipped ?? [],
     missing,
+  };
+}
+
+/**
+ * Reads `analyses/<kind>/<model>.json` of every model there, in hierarchy order; `pick` returns null for a
+ * file without the expected fields (recorded in `missing`).
+ */
+async function perModel<R, T>(
+  dir: string,
+  kind: string,
+  missing: string[],
+  pick: (raw: R) => T | null,
+): Promise<Map<string, T>> {
+  const folder = join(dir, "analyses", kind);
+  const names = orderModels(
+    (await listFiles(folder)).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, "")),
+  );
+  const out = new Map<string, T>();
+  for (const name of names) {
+    const path = join(folder, `${name}.json`);
+    const raw = await readJson<R>(path, missing);
+    if (raw === null) continue;
+    const value = pick(raw);
+    if (value === null) {
+      missing.push(`${path}: not a deno task ${kind === "transfer" ? "attack" : "analyze"} output`);
+    } else out.set(name, value);
+  }
+  return out;
+}
+
+/** The transfer part of a `deno task attack --transfer` report, targets named by their run folder. */
+function transferResult(raw: {
+  transfer?: { targets?: string[]; matrix?: Record<string, unknown>[] };
+}): TransferResult | null {
+  const t = raw.transfer;
+  if (!t?.targets || !t.matrix) return null;
+  // a target is a run folder or the model.safetensors inside one: the folder's name is the model's
+  const modelName = (path: string) => basename(path.replace(/[\/]model\.safetensors$/, ""));
+  return {
+    targets: t.targets.map(modelName),
+    rows: t.matrix.map((row) => ({
+      eps: num(row.eps) ?? NaN,
+      source: num(row.source) ?? NaN,
+      targets: Object.fromEntries(t.targets!.map((path) => [modelName(path), num(row[path])])),
+    })),
   };
 }
 

@@ -1,42 +1,26 @@
 /**
  * The report's charts as Observable Plot specs (rendered by lib/plot): robust accuracy vs ε per model, gain
- * over None per model, the model × model RSA matrix and MDS of the RDMs. Series are labelled with text
+ * over None per model, smoothness vs ε, loss-landscape slices, the transfer / RSA / CKA matrices, MDS of the
+ * RDMs, shape bias per model, and manifold geometry vs robustness gain. Series are labelled with text
  * marks, since HTML swatch legends cannot be exported (lib/plot/render.ts).
  * @module
  */
 import { type ChartOptions, Plot } from "../plot/mod.ts";
-import type { RsaResult } from "./collect.ts";
-import type { Curve, Gain } from "./tables.ts";
+import type { MatrixResult, RsaResult, SmoothnessRow } from "./collect.ts";
+import type { Curve, Gain, ManifoldPoint } from "./tables.ts";
 
 /** Robust accuracy vs ε, one line per model (legend order = `curves` order, i.e. the hierarchy). */
 export function robustChart(attack: string, curves: Map<string, Curve>): ChartOptions {
   const data = [...curves].flatMap(([model, curve]) => curve.map((p) => ({ model, ...p })));
-  const domain = [...curves.keys()];
-  return {
+  return labelledLines(data, {
     title: `Robust accuracy vs ε — ${attack}`,
-    width: 720,
-    height: 420,
-    marginRight: 90,
-    x: { label: "ε", grid: true },
-    y: { label: "robust accuracy", domain: [0, 1], grid: true },
-    color: { domain, scheme: "turbo" },
-    marks: [
-      Plot.line(data, { x: "eps", y: "robust", stroke: "model", z: "model" }),
-      Plot.dot(data, { x: "eps", y: "robust", fill: "model", r: 2 }),
-      Plot.text(
-        data,
-        Plot.selectLast({
-          x: "eps",
-          y: "robust",
-          z: "model",
-          text: "model",
-          fill: "model",
-          dx: 6,
-          textAnchor: "start",
-        }),
-      ),
-    ],
-  };
+    x: "eps",
+    y: "robust",
+    xLabel: "ε",
+    yLabel: "robust accuracy",
+    yDomain: [0, 1],
+    domain: [...curves.keys()],
+  });
 }
 
 /** Max gain over None per model, bars in hierarchy order. */
@@ -56,20 +40,170 @@ export function gainChart(attack: string, gains: Gain[]): ChartOptions {
   };
 }
 
-/** The model × model RDM-comparison matrix as a heatmap with a quantized (SVG) colour legend. */
-export function rsaChart(rsa: RsaResult): ChartOptions {
-  const { rows, columns, values } = rsa.modelByModel;
-  const data = rows.flatMap((row, i) => columns.map((column, j) => ({ row, column, value: values[i][j] })));
+/**
+ * A labelled matrix as a heatmap with a quantized (SVG) colour legend and each cell's value as text;
+ * `axes` names the row and column axes.
+ */
+export function matrixChart(
+  title: string,
+  m: MatrixResult,
+  label: string,
+  axes: { x: string | null; y: string | null } = { x: null, y: null },
+): ChartOptions {
+  const data = m.rows.flatMap((row, i) =>
+    m.columns.map((column, j) => ({ row, column, value: m.values[i][j] }))
+  );
+  const labelWidth = Math.max(...m.rows.map((r) => r.length), 4) * 7 + 20;
   return {
-    title: `RSA: model × model (${rsa.compare})`,
-    width: 560,
-    height: 520,
-    marginLeft: 90,
-    marginBottom: 80,
-    x: { label: null, domain: columns, tickRotate: -35 },
-    y: { label: null, domain: rows },
-    color: { type: "quantize", n: 9, scheme: "viridis", legend: true, label: rsa.compare },
-    marks: [Plot.cell(data, { x: "column", y: "row", fill: "value" })],
+    title,
+    width: Math.max(420, labelWidth + 48 * m.columns.length + 40),
+    height: Math.max(360, 120 + 32 * m.rows.length),
+    marginLeft: labelWidth,
+    marginBottom: 90,
+    x: { label: axes.x, domain: m.columns, tickRotate: -35 },
+    y: { label: axes.y, domain: m.rows },
+    color: { type: "quantize", n: 9, scheme: "viridis", legend: true, label },
+    marks: [
+      Plot.cell(data, { x: "column", y: "row", fill: "value" }),
+      Plot.text(data, {
+        x: "column",
+        y: "row",
+        text: (d: { value: number }) => Number.isFinite(d.value) ? d.value.toFixed(2) : "",
+        fill: "white",
+        fontSize: 9,
+      }),
+    ],
+  };
+}
+
+/** The model × model RDM-comparison matrix. */
+export function rsaChart(rsa: RsaResult): ChartOptions {
+  return matrixChart(`RSA: model × model (${rsa.compare})`, rsa.modelByModel, rsa.compare);
+}
+
+/** The model × model linear-CKA matrix. */
+export function ckaChart(cka: MatrixResult): ChartOptions {
+  return matrixChart("CKA (linear): model × model", cka, "linear CKA");
+}
+
+/** Source × target robust accuracy of PGD adversarials crafted on the source (diagonal: white-box). */
+export function transferChart(eps: number, m: MatrixResult): ChartOptions {
+  return matrixChart(`Transfer: robust accuracy of the target at ε = ${eps} (PGD)`, m, "robust accuracy", {
+    x: "target model",
+    y: "source model",
+  });
+}
+
+/** Smoothness vs ε, one labelled line per model (`curves` in hierarchy order). */
+export function smoothnessChart(curves: Map<string, SmoothnessRow[]>): ChartOptions {
+  const data = [...curves].flatMap(([model, curve]) => curve.map((p) => ({ model, ...p })));
+  return labelledLines(data, {
+    title: "Output-surface smoothness vs ε (mean ‖∇ₓCE‖² × 400 at PGD points; lower is smoother)",
+    x: "eps",
+    y: "value",
+    xLabel: "ε",
+    yLabel: "smoothness",
+    domain: [...curves.keys()],
+  });
+}
+
+/** Mean loss along the landscape's first direction through the input, one labelled line per model. */
+export function landscapeChart(
+  slices: Map<string, { offset: number; loss: number }[]>,
+  directions: string,
+): ChartOptions {
+  const data = [...slices].flatMap(([model, slice]) => slice.map((p) => ({ model, ...p })));
+  return labelledLines(data, {
+    title: `Loss landscape: mean CE along the first direction (${directions}), through the input`,
+    x: "offset",
+    y: "loss",
+    xLabel: "offset (pixel units)",
+    yLabel: "cross-entropy",
+    domain: [...slices.keys()],
+  });
+}
+
+/** Lines coloured by model (turbo over the hierarchy) and labelled at their last point. */
+function labelledLines(
+  data: Record<string, unknown>[],
+  o: {
+    title: string;
+    x: string;
+    y: string;
+    xLabel: string;
+    yLabel: string;
+    yDomain?: [number, number];
+    domain: string[];
+  },
+): ChartOptions {
+  return {
+    title: o.title,
+    width: 720,
+    height: 420,
+    marginRight: 90,
+    x: { label: o.xLabel, grid: true },
+    y: { label: o.yLabel, grid: true, ...(o.yDomain ? { domain: o.yDomain } : {}) },
+    color: { domain: o.domain, scheme: "turbo" },
+    marks: [
+      Plot.line(data, { x: o.x, y: o.y, stroke: "model", z: "model" }),
+      Plot.dot(data, { x: o.x, y: o.y, fill: "model", r: 2 }),
+      Plot.text(
+        data,
+        Plot.selectLast({
+          x: o.x,
+          y: o.y,
+          z: "model",
+          text: "model",
+          fill: "model",
+          dx: 6,
+          textAnchor: "start",
+        }),
+      ),
+    ],
+  };
+}
+
+/** Shape bias per model (fraction of shape decisions among shape-or-texture ones), bars in hierarchy order. */
+export function shapeBiasChart(bias: { model: string; shapeBias: number }[]): ChartOptions {
+  return {
+    title: "Shape bias on cue-conflict images",
+    width: 720,
+    height: 360,
+    marginBottom: 70,
+    x: { label: null, domain: bias.map((b) => b.model), tickRotate: -35 },
+    y: { label: "shape bias", domain: [0, 1], grid: true },
+    marks: [
+      Plot.barY(bias, { x: "model", y: "shapeBias", fill: "steelblue" }),
+      Plot.ruleY([0.5], { strokeDasharray: "4,3" }),
+      Plot.text(bias, {
+        x: "model",
+        y: "shapeBias",
+        text: (b: { shapeBias: number }) => b.shapeBias.toFixed(2),
+        dy: -6,
+        fontSize: 9,
+      }),
+    ],
+  };
+}
+
+/** A manifold measure (capacity or radius) of each model vs its robustness gain over None, labelled dots. */
+export function manifoldChart(
+  points: ManifoldPoint[],
+  metric: "capacity" | "radius",
+  attack: string,
+): ChartOptions {
+  const data = points.filter((p) => p[metric] !== null && p.gain !== null);
+  return {
+    title: `Manifold ${metric} (avgpool features) vs max robustness gain over None (${attack})`,
+    width: 640,
+    height: 420,
+    marginRight: 60,
+    x: { label: `manifold ${metric}`, grid: true, inset: 20 },
+    y: { label: "max gain over None", grid: true, inset: 20 },
+    marks: [
+      Plot.dot(data, { x: metric, y: "gain", fill: "steelblue", r: 4 }),
+      Plot.text(data, { x: metric, y: "gain", text: "model", dx: 7, textAnchor: "start", fontSize: 10 }),
+    ],
   };
 }
 

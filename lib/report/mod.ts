@@ -1,5 +1,5 @@
 /**
- * A sweep's results folder as tables, charts and `report.md`: {@link collectResults} reads the folder,
+ * A sweep's results folder (robustness and the analyses under `analyses/`) as tables, charts and `report.md`: {@link collectResults} reads the folder,
  * the table builders and chart specs turn it into Markdown/CSV and Observable Plot charts (render them with
  * lib/plot), and {@link writeReport} writes the whole report.
  *
@@ -15,10 +15,15 @@
 export {
   type AttackRow,
   collectResults,
+  type LandscapeResult,
+  type ManifoldRow,
+  type MatrixResult,
   type ModelResult,
   orderModels,
   type Results,
   type RsaResult,
+  type SmoothnessRow,
+  type TransferResult,
 } from "./collect.ts";
 export {
   attackNames,
@@ -27,11 +32,32 @@ export {
   type Gain,
   gainsOverNone,
   hierarchyTrend,
+  landscapeSlice,
+  landscapeTable,
+  type ManifoldPoint,
+  manifoldPoints,
+  matrixTable,
   modelTable,
+  referenceAttack,
   robustTable,
+  smoothnessTable,
   type Table,
   toCsv,
   toMarkdown,
+  transferMatrix,
+  transferTable,
 } from "./tables.ts";
-export { gainChart, mdsChart, robustChart, rsaChart } from "./figures.ts";
+export {
+  ckaChart,
+  gainChart,
+  landscapeChart,
+  manifoldChart,
+  matrixChart,
+  mdsChart,
+  robustChart,
+  rsaChart,
+  shapeBiasChart,
+  smoothnessChart,
+  transferChart,
+} from "./figures.ts";
 export { type ReportOutput, writeReport } from "./write.ts";

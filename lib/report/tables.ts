@@ -1,9 +1,16 @@
 /**
  * The report's tables as plain data (header + rows), rendered to Markdown and CSV by the same two
- * functions: robust accuracy per model × ε for each attack, the gain over None, and the per-model summary.
+ * functions: robust accuracy per model × ε for each attack, the gain over None, the per-model summary, and
+ * the analyses (smoothness, landscapes, transfer, matrices, manifold geometry vs robustness).
  * @module
  */
-import type { AttackRow, Results } from "./collect.ts";
+import {
+  type AttackRow,
+  type LandscapeResult,
+  type MatrixResult,
+  orderModels,
+  type Results,
+} from "./collect.ts";
 
 /** A table: header cells and rows of cells (numbers are formatted when rendered). */
 export interface Table {
@@ -156,4 +163,134 @@ export function toCsv(t: Table): string {
 export function fmt(v: number): string {
   const s = v.toFixed(4);
   return s === "-0.0000" ? "0.0000" : s;
+}
+
+/** Wide table of a labelled matrix: one row per matrix row, one column per matrix column. */
+export function matrixTable(m: MatrixResult, corner = "row"): Table {
+  return { header: [corner, ...m.columns], rows: m.rows.map((row, i) => [row, ...m.values[i]]) };
+}
+
+/** Output-surface smoothness (mean ‖∇ₓCE‖² × 400 at PGD points), models × ε, in hierarchy order. */
+export function smoothnessTable(results: Results): Table {
+  const eps = [...new Set([...results.smoothness.values()].flat().map((p) => p.eps))].sort((a, b) => a - b);
+  return {
+    header: ["model", ...eps.map((e) => `ε=${e}`)],
+    rows: [...results.smoothness].map(([model, curve]) => [
+      model,
+      ...eps.map((e) => curve.find((p) => p.eps === e)?.value ?? null),
+    ]),
+  };
+}
+
+/** The grid index nearest the origin (the unperturbed input). */
+function centreIndex(coordinates: number[]): number {
+  let best = 0;
+  coordinates.forEach((c, i) => Math.abs(c) < Math.abs(coordinates[best]) && (best = i));
+  return best;
+}
+
+/** Mean CE loss along the first direction through the input (second coordinate 0), over the inputs. */
+export function landscapeSlice(result: LandscapeResult): { offset: number; loss: number }[] {
+  const [first] = result.inputs;
+  if (!first) return [];
+  const centre = centreIndex(first.coordinates);
+  return first.coordinates.map((offset, i) => ({
+    offset,
+    loss: result.inputs.reduce((sum, g) => sum + g.loss[i][centre], 0) / result.inputs.length,
+  }));
+}
+
+/**
+ * Per model, means over the inputs: loss at the input, the largest loss on the grid, their difference (how
+ * far the loss rises within the span: lower is flatter) and the mean loss over the plane.
+ */
+export function landscapeTable(results: Results): Table {
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return {
+    header: ["model", "directions", "span", "grid", "inputs", "centre_loss", "max_loss", "rise", "mean_loss"],
+    rows: [...results.landscape].map(([model, r]) => {
+      const centre = r.inputs.map((g) => g.loss[centreIndex(g.coordinates)][centreIndex(g.coordinates)]);
+      const max = r.inputs.map((g) => Math.max(...g.loss.flat()));
+      const planeMean = r.inputs.map((g) => mean(g.loss.flat()));
+      return [
+        model,
+        r.directions,
+        r.span,
+        // counts as text, so Markdown does not print them with decimals
+        `${r.grid}`,
+        `${r.inputs.length}`,
+        ...(r.inputs.length
+          ? [mean(centre), mean(max), mean(max.map((m, i) => m - centre[i])), mean(planeMean)]
+          : [null, null, null, null]),
+      ];
+    }),
+  };
+}
+
+/** Every transfer score: source, target (the source itself: white-box), ε, robust accuracy. */
+export function transferTable(results: Results): Table {
+  return {
+    header: ["source", "target", "eps", "robust_accuracy"],
+    rows: [...results.transfer].flatMap(([source, t]) =>
+      t.rows.flatMap((row) => [
+        [source, source, row.eps, row.source],
+        ...t.targets.map((target) => [source, target, row.eps, row.targets[target] ?? null]),
+      ])
+    ),
+  };
+}
+
+/**
+ * The source × target robust-accuracy matrix at the largest ε every source was run at (the diagonal is
+ * the white-box PGD accuracy); null without transfer results.
+ */
+export function transferMatrix(results: Results): { eps: number; matrix: MatrixResult } | null {
+  if (results.transfer.size === 0) return null;
+  const perSource = [...results.transfer.values()].map((t) => new Set(t.rows.map((r) => r.eps)));
+  const common = [...perSource[0]].filter((e) => perSource.every((set) => set.has(e)));
+  if (common.length === 0) return null;
+  const eps = Math.max(...common);
+  const sources = [...results.transfer.keys()];
+  const columns = orderModels([...new Set([...results.transfer].flatMap(([s, t]) => [s, ...t.targets]))]);
+  const values = sources.map((source) => {
+    const t = results.transfer.get(source)!;
+    const row = t.rows.find((r) => r.eps === eps)!;
+    return columns.map((target) => target === source ? row.source : row.targets[target] ?? NaN);
+  });
+  return { eps, matrix: { rows: sources, columns, values } };
+}
+
+/** The attack the analyses are compared with: pgd when it was run, else the first one. */
+export function referenceAttack(results: Results): string | null {
+  const names = attackNames(results);
+  return names.includes("pgd") ? "pgd" : names[0] ?? null;
+}
+
+/** One model's manifold geometry (its avgpool features) and its robustness gain over None. */
+export interface ManifoldPoint {
+  model: string;
+  input: string;
+  capacity: number | null;
+  radius: number | null;
+  dimension: number | null;
+  readoutAccuracy: number | null;
+  gain: number | null;
+}
+
+/** Manifold geometry per input, with the model's max gain over None under `attack` (null: none). */
+export function manifoldPoints(results: Results, attack: string | null): ManifoldPoint[] {
+  const gains = attack ? gainsOverNone(results, attack) ?? [] : [];
+  const value = (v: unknown) => typeof v === "number" && Number.isFinite(v) ? v : null;
+  return Object.entries(results.manifold ?? {}).map(([input, g]) => {
+    const model = input.replace(/:[^:]*$/, "");
+    return {
+      model,
+      input,
+      capacity: value(g.capacity),
+      radius: value(g.radius),
+      dimension: value(g.dimension),
+      readoutAccuracy: value(g.separability?.accuracy),
+      gain: gains.find((x) => x.model === model)?.gain ?? null,
+    };
+  });
 }

@@ -6,19 +6,38 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { type ChartOptions, renderSvg, svgToPng } from "../plot/mod.ts";
-import { collectResults, type Results } from "./collect.ts";
-import { gainChart, mdsChart, robustChart, rsaChart } from "./figures.ts";
+import { collectResults, orderModels, type Results } from "./collect.ts";
+import {
+  ckaChart,
+  gainChart,
+  landscapeChart,
+  manifoldChart,
+  mdsChart,
+  robustChart,
+  rsaChart,
+  shapeBiasChart,
+  smoothnessChart,
+  transferChart,
+} from "./figures.ts";
 import {
   attackNames,
   curves,
   fmt,
   gainsOverNone,
   hierarchyTrend,
+  landscapeSlice,
+  landscapeTable,
+  manifoldPoints,
+  matrixTable,
   modelTable,
+  referenceAttack,
   robustTable,
+  smoothnessTable,
   type Table,
   toCsv,
   toMarkdown,
+  transferMatrix,
+  transferTable,
 } from "./tables.ts";
 
 /** Files written, relative to the folder. */
@@ -108,35 +127,7 @@ export async function writeReport(
     );
   }
 
-  md.push("## Representational analyses", "", "### RSA", "");
-  if (results.rsa) {
-    md.push(await figure("rsa", rsaChart(results.rsa)), "");
-    md.push(
-      results.rsa.mds && Object.keys(results.rsa.mds).length
-        ? await figure("mds", mdsChart(results.rsa.mds))
-        : `MDS: ${na("analyses/rsa.json has no MDS (deno task analyze rsa --mds 2)")}`,
-      "",
-    );
-  } else md.push(na("no analyses/rsa.json"), "");
-  md.push("### Shape bias", "");
-  md.push(
-    results.shapeBias.size
-      ? [...results.shapeBias].map(([m, b]) => `- ${m}: ${b === null ? "undefined" : fmt(b)}`).join("\n")
-      : na("no analyses/shape_bias/<model>.json"),
-    "",
-  );
-  md.push("### Manifold geometry", "");
-  if (results.manifold && Object.keys(results.manifold).length) {
-    md.push(
-      await table("manifold", {
-        header: ["input", "capacity", "radius", "dimension"],
-        rows: Object.entries(results.manifold).map((
-          [input, g],
-        ) => [input, g.capacity ?? null, g.radius ?? null, g.dimension ?? null]),
-      }),
-      "",
-    );
-  } else md.push(na("no analyses/manifold.json"), "");
+  md.push(...await analysisSections(results, { table, figure, na }));
   if (results.missing.length) {
     md.push(
       "## Unreadable or missing inputs",
@@ -147,4 +138,111 @@ export async function writeReport(
   }
   await write("report.md", md.join("\n"));
   return { files, results };
+}
+
+/** The report's writers, shared by the sections. */
+interface Writers {
+  table: (name: string, t: Table) => Promise<string>;
+  figure: (name: string, chart: ChartOptions) => Promise<string>;
+  na: (why: string) => string;
+}
+
+/** Smoothness, landscapes, transfer, RSA, CKA, shape bias and manifold geometry (each "not available" when absent). */
+async function analysisSections(results: Results, { table, figure, na }: Writers): Promise<string[]> {
+  const md: string[] = [];
+  md.push("## Output-surface smoothness", "");
+  if (results.smoothness.size) {
+    md.push(await table("smoothness", smoothnessTable(results)), "");
+    md.push(await figure("smoothness", smoothnessChart(results.smoothness)), "");
+  } else md.push(na("no analyses/smoothness/<model>.json"), "");
+
+  md.push("## Loss landscapes", "");
+  if (results.landscape.size) {
+    md.push(
+      "Means over the inputs; rise = largest loss on the plane − loss at the input (lower: flatter).",
+      "",
+      await table("landscape", landscapeTable(results)),
+      "",
+    );
+    const slices = new Map([...results.landscape].map(([model, r]) => [model, landscapeSlice(r)]));
+    const directions = [...new Set([...results.landscape.values()].map((r) => r.directions))].join(" / ");
+    md.push(await figure("landscape", landscapeChart(slices, directions)), "");
+  } else md.push(na("no analyses/landscape/<model>.json"), "");
+
+  md.push("## Transfer", "");
+  const transfer = transferMatrix(results);
+  if (transfer) {
+    md.push(
+      `Robust accuracy of each target on PGD adversarials crafted on the source, ε = ${transfer.eps} ` +
+        "(diagonal: the source itself, white-box). Every ε: tables/transfer.csv.",
+      "",
+      await table("transfer_matrix", matrixTable(transfer.matrix, "source / target")),
+      "",
+    );
+    await table("transfer", transferTable(results));
+    md.push(await figure("transfer", transferChart(transfer.eps, transfer.matrix)), "");
+  } else md.push(na("no analyses/transfer/<model>.json with a common ε"), "");
+
+  md.push("## Representational analyses", "", "### RSA", "");
+  if (results.rsa) {
+    md.push(await table("rsa", matrixTable(results.rsa.modelByModel, "input")), "");
+    md.push(await figure("rsa", rsaChart(results.rsa)), "");
+    md.push(
+      results.rsa.mds && Object.keys(results.rsa.mds).length
+        ? await figure("mds", mdsChart(results.rsa.mds))
+        : `MDS: ${na("analyses/rsa.json has no MDS (deno task analyze rsa --mds 2)")}`,
+      "",
+    );
+  } else md.push(na("no analyses/rsa.json"), "");
+
+  md.push("### CKA", "");
+  if (results.cka) {
+    md.push(await table("cka", matrixTable(results.cka, "input")), "");
+    md.push(await figure("cka", ckaChart(results.cka)), "");
+  } else md.push(na("no analyses/cka.json"), "");
+
+  md.push("### Shape bias", "");
+  const bias = orderModels([...results.shapeBias.keys()]).flatMap((model) => {
+    const value = results.shapeBias.get(model);
+    return value === null || value === undefined ? [] : [{ model, shapeBias: value }];
+  });
+  if (results.shapeBias.size) {
+    md.push(
+      await table("shape_bias", {
+        header: ["model", "shape_bias"],
+        rows: orderModels([...results.shapeBias.keys()]).map((m) => [m, results.shapeBias.get(m) ?? null]),
+      }),
+      "",
+    );
+    if (bias.length) md.push(await figure("shape_bias", shapeBiasChart(bias)), "");
+  } else md.push(na("no analyses/shape_bias/<model>.json"), "");
+
+  md.push("### Manifold geometry", "");
+  const attack = referenceAttack(results);
+  const points = manifoldPoints(results, attack);
+  if (points.length) {
+    md.push(
+      await table("manifold", {
+        header: [
+          "input",
+          "capacity",
+          "radius",
+          "dimension",
+          "readout_accuracy",
+          `max_gain_${attack ?? "none"}`,
+        ],
+        rows: points.map((p) => [p.input, p.capacity, p.radius, p.dimension, p.readoutAccuracy, p.gain]),
+      }),
+      "",
+    );
+    if (attack && points.some((p) => p.gain !== null)) {
+      for (const metric of ["capacity", "radius"] as const) {
+        md.push(await figure(`manifold_${metric}`, manifoldChart(points, metric, attack)), "");
+      }
+    } else {md.push(
+        `Geometry vs robustness: ${na("no gain over None (needs a None model and an attack)")}`,
+        "",
+      );}
+  } else md.push(na("no analyses/manifold.json"), "");
+  return md;
 }
