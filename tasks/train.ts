@@ -11,7 +11,7 @@ import { getGpu } from "../lib/gpu/device.ts";
 import { ROI_DEFINITIONS } from "../lib/data/nsd/roi.ts";
 import { openClassificationData } from "../lib/train/classification_data.ts";
 import { BASELINES } from "../lib/train/guided.ts";
-import { type GuidedSummary, trainGuidedRun } from "../lib/train/guided_run.ts";
+import { type GuidedRunOptions, type GuidedSummary, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { runDemo } from "../lib/train/demo.ts";
 
 const DEFAULTS: RunDefaults = {
@@ -51,6 +51,18 @@ Options:
   --step-size N             StepLR: multiply the LR by --gamma every N epochs (default 20)
   --gamma X                 (default 0.1)
   --np-bn MODE              BatchNorm of the frozen predictor while training: train | eval (default train)
+
+Manifold guidance (method.md §7), instead of regressing onto the predictor's outputs:
+  --guidance KIND           mse | manifold (default mse). manifold: per-class centre, radius and subspace of
+                            the --predictor's outputs on the training images are computed once (saved as
+                            manifold_stats.safetensors in --out); the predictor is not run while training
+  --manifold-weights A,B,C  weights of CE, L_rad (radius hinge), L_dim (subspace term) (default 0.7,0.15,0.15;
+                            1,0,0 is the plain-CE baseline that still logs L_rad and L_dim)
+  --manifold-var X          class subspace: fewest directions explaining more than X of the variance
+                            (default 0.95)
+  --manifold-dims D         class subspace: D directions instead of --manifold-var
+  --manifold-dim-sign S     raise-vaf (default: minimise 1 − VAF, outputs move into the class subspace) |
+                            lower-vaf (the source's code as written: minimise VAF)
 ${runFlagsHelp(DEFAULTS)}
 
 The weight-decay baselines are --roi none --wd X (e.g. 0.003 … 0.01).
@@ -79,6 +91,11 @@ async function main(args: string[]): Promise<void> {
     "step-size": { type: "string" },
     gamma: { type: "string" },
     "np-bn": { type: "string" },
+    guidance: { type: "string" },
+    "manifold-weights": { type: "string" },
+    "manifold-var": { type: "string" },
+    "manifold-dims": { type: "string" },
+    "manifold-dim-sign": { type: "string" },
   });
   if (values.help) return console.log(HELP);
   const run = readRunFlags(values, DEFAULTS);
@@ -106,6 +123,7 @@ async function main(args: string[]): Promise<void> {
     stepSize: optional("step-size", 20, { integer: true, min: 1 }),
     gamma: optional("gamma", 0.1, { min: 0 }),
     predictorBatchNorm: npBn as "train" | "eval",
+    manifold: readManifoldFlags(values),
   };
   const cropScale = values["crop-scale"] === undefined
     ? undefined
@@ -127,6 +145,53 @@ async function main(args: string[]): Promise<void> {
   printGuided(run.out, summary);
 }
 
+/** The manifold-guidance settings, or undefined for MSE guidance; every misuse is a usage error. */
+function readManifoldFlags(values: Record<string, unknown>): GuidedRunOptions["manifold"] {
+  const guidance = (values.guidance as string | undefined) ?? "mse";
+  if (guidance !== "mse" && guidance !== "manifold") {
+    throw new UsageError(`--guidance: expected mse or manifold, got '${guidance}'`);
+  }
+  const manifoldOnly = ["manifold-weights", "manifold-var", "manifold-dims", "manifold-dim-sign"];
+  if (guidance === "mse") {
+    const stray = manifoldOnly.find((name) => values[name] !== undefined);
+    if (stray) throw new UsageError(`--${stray} applies to --guidance manifold`);
+    return undefined;
+  }
+  const mseOnly = ["roi", "alpha", "shuffle", "np-bn"].find((name) => values[name] !== undefined);
+  if (mseOnly) {
+    throw new UsageError(`--${mseOnly} does not apply to --guidance manifold (the ROI is the predictor's)`);
+  }
+  if (values.predictor === undefined) {
+    throw new UsageError("--guidance manifold needs --predictor RUN (train one with deno task predictor)");
+  }
+  const raw = (values["manifold-weights"] as string | undefined) ?? "0.7,0.15,0.15";
+  const parts = raw.split(",");
+  const weights = parts.map(Number);
+  if (
+    parts.length !== 3 || weights.some((w) => !Number.isFinite(w) || w < 0) ||
+    weights[0] + weights[1] + weights[2] <= 0
+  ) {
+    throw new UsageError(
+      `--manifold-weights: expected three non-negative numbers CE,RAD,DIM not all 0 (e.g. 0.7,0.15,0.15), got '${raw}'`,
+    );
+  }
+  if (values["manifold-var"] !== undefined && values["manifold-dims"] !== undefined) {
+    throw new UsageError("--manifold-var and --manifold-dims are alternatives; pass one");
+  }
+  const basis = values["manifold-dims"] !== undefined
+    ? { k: numberFlag("manifold-dims", values["manifold-dims"], { integer: true, min: 1 }) }
+    : {
+      variance: values["manifold-var"] === undefined
+        ? 0.95
+        : numberFlag("manifold-var", values["manifold-var"], { min: 1e-6, max: 1 - 1e-6 }),
+    };
+  const dimSign = (values["manifold-dim-sign"] as string | undefined) ?? "raise-vaf";
+  if (dimSign !== "raise-vaf" && dimSign !== "lower-vaf") {
+    throw new UsageError(`--manifold-dim-sign: expected raise-vaf or lower-vaf, got '${dimSign}'`);
+  }
+  return { weights: { ce: weights[0], rad: weights[1], dim: weights[2], dimSign }, basis };
+}
+
 function printGuided(out: string, s: GuidedSummary): void {
   const f = s.final;
   console.log(
@@ -134,6 +199,15 @@ function printGuided(out: string, s: GuidedSummary): void {
       s.trainImagesPerSecond.toFixed(1)
     } img/s)`,
   );
+  if (s.manifold) {
+    const w = s.manifold.weights;
+    console.log(
+      `  clean accuracy ${fmt(f.val_acc)} (train ${fmt(f.train_acc)}), manifold guidance from ROI ${s.roi} ` +
+        `(weights ${w.ce},${w.rad},${w.dim}, ${w.dimSign})`,
+    );
+    console.log(`  last epoch: L_rad ${fmt(f.train_rad)}, L_dim ${fmt(f.train_dim)} (training batches)`);
+    return;
+  }
   console.log(`  clean accuracy ${fmt(f.val_acc)} (train ${fmt(f.train_acc)}), ROI ${s.roi}, α ${s.alpha}`);
   console.log(
     `  neural loss ${fmt(f.val_neural_mse)}, neural head r to the predictor ${fmt(f.val_neural_r)}`,

@@ -1,6 +1,15 @@
+import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
+import { readSafetensors } from "../lib/io/safetensors.ts";
+import { nsdPaths } from "../lib/data/nsd/paths.ts";
 import { type DimSign, ManifoldLoss, type ManifoldTargets } from "../lib/ops/manifold_loss.ts";
-import { assertClose, equal, ok } from "../lib/testing/assert.ts";
+import { openClassificationData } from "../lib/train/classification_data.ts";
+import { type GuidedRunOptions, MANIFOLD_STATS_FILE, trainGuidedRun } from "../lib/train/guided_run.ts";
+import { manifoldTargets } from "../lib/train/manifold_stats.ts";
+import { trainPredictorRun } from "../lib/train/predictor_run.ts";
+import { assertClose, deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
+import { killAndResume, runTask } from "./fixtures/run_task.ts";
+import { tinyPrepared, tinyWorld } from "./fixtures/world.ts";
 import { f32, finiteDifference, random, run, zeros } from "./reference/numeric.ts";
 import { softmaxCrossEntropy } from "./reference/nn.ts";
 
@@ -164,3 +173,210 @@ for (const dimSign of ["raise-vaf", "lower-vaf"] as DimSign[]) {
     equal(labels.includes(3), false);
   });
 }
+
+Deno.test("manifold statistics: centre, radius and basis of points on known planes (closed form)", () => {
+  const dim = 5, classes = 3;
+  // Class c: centre m_c + 3a·v1 + b·v2 for (a, b) ∈ {±1}²: mean m_c, RMS radius √(9 + 1), variance 9 : 1
+  // along v1, v2, so 95 % keeps both directions and 85 % keeps v1 only.
+  const planes = [0, 1, 2].map((c) => orthonormalRows(2, dim, 100 + 10 * c));
+  const centres = random(classes * dim, 3, -2, 2);
+  const points: number[] = [], labels: number[] = [];
+  for (let c = 0; c < classes; c++) {
+    const [v1, v2] = planes[c];
+    for (const [a, b] of [[1, 1], [1, -1], [-1, 1], [-1, -1]]) {
+      for (let k = 0; k < dim; k++) points.push(centres[c * dim + k] + 3 * a * v1[k] + b * v2[k]);
+      labels.push(c);
+    }
+  }
+  const fit = (basis: { variance: number } | { k: number }) =>
+    manifoldTargets(Float32Array.from(points), Uint32Array.from(labels), labels.length, dim, classes, basis);
+  const projector = (rows: ArrayLike<number>[]) =>
+    Array.from(
+      { length: dim * dim },
+      (_, e) => rows.reduce((s, u) => s + u[Math.floor(e / dim)] * u[e % dim], 0),
+    );
+  const tol = { rtol: 1e-5, atol: 1e-5 };
+  const both = fit({ variance: 0.95 }), top = fit({ variance: 0.85 }), one = fit({ k: 1 });
+  deepStrictEqual([...both.dims, ...top.dims, ...one.dims], [2, 2, 2, 1, 1, 1, 1, 1, 1]);
+  assertClose(both.centres, centres, { ...tol, label: "centres" });
+  assertClose(both.radii, [Math.sqrt(10), Math.sqrt(10), Math.sqrt(10)], { ...tol, label: "radii" });
+  for (let c = 0; c < classes; c++) {
+    const rows = (t: ManifoldTargets) =>
+      Array.from(
+        { length: t.dims[c] },
+        (_, d) => t.basis.subarray((c * t.rank + d) * dim, (c * t.rank + d + 1) * dim),
+      );
+    assertClose(projector(rows(both)), projector(planes[c]), { ...tol, label: `class ${c} plane` });
+    assertClose(projector(rows(top)), projector([planes[c][0]]), {
+      ...tol,
+      label: `class ${c} top direction`,
+    });
+    deepStrictEqual(projector(rows(one)), projector(rows(top)));
+  }
+});
+
+const common = { arch: "resnet-tiny", size: 32, batch: 8, seed: 1, checkpointEvery: 1, quiet: true };
+
+let predictor: Promise<string> | null = null;
+/** A TO predictor on the tiny world (4 classes, K = 6), trained once for the tests here. */
+function tinyPredictor(): Promise<string> {
+  predictor ??= (async () => {
+    const out = join(await Deno.makeTempDir(), "np");
+    const world = await tinyWorld();
+    await trainPredictorRun(gpu, {
+      ...common,
+      size: 16,
+      resume: false,
+      force: true,
+      out,
+      epochs: 2,
+      lr: 1e-3,
+      wd: 5e-4,
+      prepared: await tinyPrepared(),
+      stimuli: (s) => nsdPaths(world, s).stimuli,
+    });
+    return out;
+  })();
+  return predictor;
+}
+
+Deno.test("train task --guidance manifold: a tiny run writes the statistics, metrics and summary", async () => {
+  const np = await tinyPredictor(), world = await tinyWorld();
+  const out = join(await Deno.makeTempDir(), "manifold");
+  const args = [
+    "--guidance",
+    "manifold",
+    "--predictor",
+    np,
+    "--sim",
+    world,
+    "--arch",
+    "resnet-tiny",
+    "--size",
+    "32",
+  ];
+  const run = await runTask("train", [...args, "--batch", "8", "--epochs", "1", "--out", out, "--quiet"]);
+  equal(run.code, 0, run.stderr);
+  ok(/manifold guidance from ROI TO/.test(run.stdout), run.stdout);
+  const stats = await readSafetensors(join(out, MANIFOLD_STATS_FILE));
+  deepStrictEqual(stats.tensors.get("centres")!.shape, [4, 6]); // 4 classes, the predictor's K = 6
+  ok(Array.from(stats.tensors.get("radii")!.data as Float32Array).every((r) => r > 0), "radii are positive");
+  equal(stats.metadata.roi, "TO");
+  const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+  equal(summary.guidance, "manifold");
+  deepStrictEqual(summary.manifold.weights, { ce: 0.7, rad: 0.15, dim: 0.15, dimSign: "raise-vaf" });
+  for (const key of ["train_rad", "train_dim", "train_ce", "val_acc"]) {
+    ok(Number.isFinite(summary.final[key]), `${key}: ${summary.final[key]}`);
+  }
+  // 1 − VAF lies in [0, 1].
+  ok(summary.final.train_dim >= 0 && summary.final.train_dim <= 1, `L_dim ${summary.final.train_dim}`);
+
+  const cases: [string[], RegExp, number][] = [
+    [["--guidance", "manifold"], /--guidance manifold needs --predictor RUN/, 2],
+    [
+      ["--guidance", "manifold", "--predictor", np, "--manifold-weights", "0.7,0.3"],
+      /--manifold-weights: expected three/,
+      2,
+    ],
+    [["--guidance", "manifold", "--predictor", np, "--manifold-weights", "1,-1,0"], /--manifold-weights/, 2],
+    [["--guidance", "manifold", "--predictor", np, "--alpha", "0.5"], /--alpha does not apply/, 2],
+    [["--manifold-var", "0.9"], /--manifold-var applies to --guidance manifold/, 2],
+    [
+      ["--guidance", "manifold", "--predictor", np, "--manifold-dim-sign", "up"],
+      /--manifold-dim-sign: expected/,
+      2,
+    ],
+    [
+      [
+        "--guidance",
+        "manifold",
+        "--predictor",
+        join(out, "missing"),
+        "--sim",
+        world,
+        "--out",
+        join(out, "x"),
+      ],
+      /missing/,
+      1,
+    ],
+  ];
+  for (const [argv, message, code] of cases) {
+    const result = await runTask("train", [...argv, "--quiet"]);
+    equal(result.code, code, `${argv.join(" ")}: ${result.stderr}`);
+    ok(message.test(result.stderr), `${argv.join(" ")}: ${result.stderr}`);
+    equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+  }
+});
+
+/** A library-level manifold run on the tiny world; returns the per-epoch metrics. */
+async function manifoldRun(
+  overrides: Partial<GuidedRunOptions>,
+  weights = { ce: 0.7, rad: 0.15, dim: 0.15 },
+) {
+  const data = await openClassificationData("sim", {
+    size: 16,
+    seed: 1,
+    sim: await tinyWorld(),
+    shuffle: false,
+    workers: 0,
+  });
+  const out = join(await Deno.makeTempDir(), "m");
+  try {
+    await trainGuidedRun(gpu, data, {
+      ...common,
+      size: 16,
+      out,
+      resume: false,
+      force: true,
+      epochs: 3,
+      lr: 0.05,
+      wd: 5e-4,
+      roi: "none",
+      predictor: await tinyPredictor(),
+      alpha: 0,
+      shuffle: false,
+      momentum: 0.9,
+      stepSize: 20,
+      gamma: 0.1,
+      predictorBatchNorm: "train",
+      manifold: { weights: { ...weights, dimSign: "raise-vaf" }, basis: { variance: 0.95 } },
+      ...overrides,
+    });
+  } finally {
+    data.close();
+  }
+  const lines = (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n");
+  return lines.map((l) => JSON.parse(l) as Record<string, number>);
+}
+
+Deno.test("manifold guidance: each term pulls the head towards its target; CE alone does not", async () => {
+  const lr = { lr: 0.01 };
+  const ceOnly = await manifoldRun(lr, { ce: 1, rad: 0, dim: 0 });
+  const radOnly = await manifoldRun(lr, { ce: 0, rad: 1, dim: 0 });
+  const dimOnly = await manifoldRun(lr, { ce: 0, rad: 0, dim: 1 });
+  const show = (m: Record<string, number>[], key: string) => m.map((e) => e[key].toFixed(3)).join(" ");
+  console.log(
+    `L_rad per epoch: radius term only ${show(radOnly, "train_rad")}, CE only ${show(ceOnly, "train_rad")}`,
+  );
+  console.log(
+    `L_dim per epoch: subspace term only ${show(dimOnly, "train_dim")}, CE only ${show(ceOnly, "train_dim")}`,
+  );
+  const last = (m: Record<string, number>[], key: string) => m.at(-1)![key];
+  ok(last(radOnly, "train_rad") < 0.5 * last(ceOnly, "train_rad"), "the radius hinge shrinks L_rad");
+  ok(last(dimOnly, "train_dim") < last(ceOnly, "train_dim") - 0.05, "the subspace term shrinks 1 − VAF");
+  ok(last(dimOnly, "train_dim") < dimOnly[0].train_dim - 0.1, "L_dim falls over training");
+});
+
+Deno.test("train task --guidance manifold: killed mid-run and resumed, it ends with the uninterrupted run's metrics", async () => {
+  const np = await tinyPredictor(), world = await tinyWorld();
+  const dir = await Deno.makeTempDir();
+  const args = (out: string) => [
+    ...["--guidance", "manifold", "--predictor", np, "--sim", world, "--arch", "resnet-tiny", "--size", "16"],
+    ...["--batch", "8", "--epochs", "3", "--checkpoint-every", "1", "--out", out, "--quiet"],
+  ];
+  const r = await killAndResume("train", args, join(dir, "whole"), join(dir, "resumed"));
+  ok(r.killedEarly, "the killed run must not look finished");
+  deepStrictEqual(r.after.final, r.whole.final);
+  deepStrictEqual(r.epochs, [1, 2, 3]);
+});

@@ -7,6 +7,7 @@
  */
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { GuidanceLoss, Mse } from "../ops/loss.ts";
+import { ManifoldLoss, type ManifoldLossWeights, type ManifoldTargets } from "../ops/manifold_loss.ts";
 import { Scale } from "../ops/elementwise.ts";
 import { Reduce } from "../ops/reduction.ts";
 import { Adam } from "../optim/adam.ts";
@@ -22,17 +23,27 @@ export type OptimizerOptions =
 /**
  * What is minimised:
  * - `guide`: `(1 − α)·CE(logits, labels) + α·MSE(neural head, target)` (α = 0 is plain classification);
- * - `regress`: the neural predictor's loss, Σ (logits − target)² / batch (the paper's summed squared error).
+ * - `regress`: the neural predictor's loss, Σ (logits − target)² / batch (the paper's summed squared error);
+ * - `manifold`: `w_ce·CE + w_rad·L_rad + w_dim·L_dim` of the neural head against stored per-class targets
+ *   (method.md §7, {@link ManifoldLoss}); no target buffer or teacher is used.
  */
-export type Objective = { kind: "guide"; alpha: number } | { kind: "regress" };
+export type Objective =
+  | { kind: "guide"; alpha: number }
+  | { kind: "regress" }
+  | { kind: "manifold"; targets: ManifoldTargets; weights: ManifoldLossWeights };
 
-/** Loss values of one step. `ce` and `correct` are 0 for `regress`; `mse` is the per-element mean. */
+/**
+ * Loss values of one step. `ce` and `correct` are 0 for `regress`; `mse` is the per-element mean (0 for
+ * `manifold`); `rad` and `dim` are the manifold terms (0 for the other objectives).
+ */
 export interface StepLosses {
   step: number;
   total: number;
   ce: number;
   mse: number;
   correct: number;
+  rad: number;
+  dim: number;
 }
 
 /** Raised when a loss stops being finite; names the step. */
@@ -42,7 +53,8 @@ export class NonFiniteLossError extends Error {
 
 /** Steps held on the GPU between flushes. */
 const HISTORY_SLOTS = 64;
-const WIDTH = 4; // total, ce, mse, correct
+/** Loss values logged per step: total, ce, mse, correct (guide); total, ce, rad, dim, correct (manifold). */
+const WIDTH = 5;
 
 export class TrainStep {
   /** Images go into `plan.input`; labels (u32) here; neural targets in {@link target} unless a teacher writes them. */
@@ -109,6 +121,20 @@ export class TrainStep {
       lossDispatches = [
         ...guidance.forward({ ...operands, out }),
         ...guidance.backward({ ...operands, dLogits, dHead }),
+      ];
+    } else if (objective.kind === "manifold") {
+      if (!model.neural) throw new Error("the manifold objective needs a model with a neural head");
+      target = gpu.buffer(4, "train.no-target");
+      const manifold = await ManifoldLoss.create(gpu, {
+        batch,
+        logitClasses: model.logits.shape[1],
+        targets: objective.targets,
+        weights: objective.weights,
+      });
+      const operands = { logits, labels, head: plan.value(model.neural) };
+      lossDispatches = [
+        ...manifold.forward({ ...operands, out }),
+        ...manifold.backward({ ...operands, dLogits, dHead: plan.grad(model.neural) }),
       ];
     } else {
       const k = model.logits.shape[1];
@@ -183,13 +209,13 @@ export class TrainStep {
     const values = await this.gpu.readF32(this.history, this.#pending.length * WIDTH);
     // The regression loss kernel writes only the total (K·mean); its per-element mean follows from it.
     const k = this.objective.kind === "regress" ? this.plan.model.logits.shape[1] : 0;
-    const losses = this.#pending.map((step, i) => ({
-      step,
-      total: values[i * WIDTH],
-      ce: values[i * WIDTH + 1],
-      mse: k ? values[i * WIDTH] / k : values[i * WIDTH + 2],
-      correct: values[i * WIDTH + 3],
-    }));
+    const manifold = this.objective.kind === "manifold";
+    const losses = this.#pending.map((step, i) => {
+      const v = values.subarray(i * WIDTH, i * WIDTH + WIDTH);
+      return manifold
+        ? { step, total: v[0], ce: v[1], mse: 0, correct: v[4], rad: v[2], dim: v[3] }
+        : { step, total: v[0], ce: v[1], mse: k ? v[0] / k : v[2], correct: v[3], rad: 0, dim: 0 };
+    });
     this.#pending = [];
     const bad = losses.find((l) => !Number.isFinite(l.total));
     if (bad) {

@@ -10,7 +10,8 @@ import { UserError } from "../cli/main.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
 import { type ModelConfig, modelConfig } from "../nn/models.ts";
 import { Plan } from "../nn/plan.ts";
-import { type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
+import { type Objective, type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
+import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
 import { crossEntropy, rowCorrelations, summarize } from "./metrics.ts";
 
 /** Names accepted by `--roi`: a baseline or an ROI the predictor was trained on. */
@@ -49,6 +50,11 @@ export interface GuidedSetup {
   optimizer: OptimizerOptions;
   /** Neural-head width when no predictor fixes it (roi none). */
   neuralDim?: number;
+  /**
+   * Manifold guidance (method.md §7): the head is trained towards these per-class targets instead of a
+   * predictor's outputs; `roi` is then only a label and no predictor is loaded.
+   */
+  manifold?: { targets: ManifoldTargets; weights: ManifoldLossWeights };
 }
 
 /** The bound pieces of a guided run. */
@@ -83,7 +89,9 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
   let predictorConfig: ModelConfig | null = null;
   let predictorWeights: Map<string, Float32Array> | null = null;
   let roi = s.roi;
-  if (baseline === "random") {
+  if (s.manifold) {
+    // No predictor at train time: the targets were computed from it beforehand.
+  } else if (baseline === "random") {
     predictorConfig = modelConfig(s.arch, { classes: RANDOM_PREDICTOR_DIM, imageSize: s.imageSize });
   } else if (s.predictorPath) {
     // With roi none a predictor is optional: it is only measured against, never trained towards.
@@ -101,7 +109,8 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
   } else if (!baseline) {
     throw new UserError(`--roi ${s.roi} needs --predictor RUN (train one with deno task predictor)`);
   }
-  const neuralDim = predictorConfig?.classes ?? s.neuralDim ?? RANDOM_PREDICTOR_DIM;
+  const neuralDim = s.manifold?.targets.dim ?? predictorConfig?.classes ?? s.neuralDim ??
+    RANDOM_PREDICTOR_DIM;
   const config = modelConfig(s.arch, { classes: s.classes, imageSize: s.imageSize, neuralDim });
   const plan = await Plan.create(gpu, config, s.batch);
   let predictor: Plan | null = null;
@@ -117,11 +126,12 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     if (predictorWeights) predictor.loadStateDict(predictorWeights, s.predictorPath);
     else predictor.initialize(CONTROL_SEED);
   }
-  const alpha = baseline === "none" ? 0 : s.alpha;
+  const alpha = baseline === "none" || s.manifold ? 0 : s.alpha;
   const teacher = predictor && alpha > 0
     ? { dispatches: predictor.forward(s.predictorBatchNorm), output: predictor.value(predictor.model.logits) }
     : undefined;
-  const step = await TrainStep.create(gpu, plan, s.optimizer, { kind: "guide", alpha }, teacher);
+  const objective: Objective = s.manifold ? { kind: "manifold", ...s.manifold } : { kind: "guide", alpha };
+  const step = await TrainStep.create(gpu, plan, s.optimizer, objective, teacher);
 
   const load = (batch: LabeledBatch) => {
     plan.setInput(batch.images);
@@ -157,5 +167,5 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
       val_neural_r: predictor ? r.mean : null,
     };
   };
-  return { config, plan, predictor, step, roi: baseline ?? roi, alpha, load, evaluate };
+  return { config, plan, predictor, step, roi: s.manifold ? roi : baseline ?? roi, alpha, load, evaluate };
 }

@@ -7,9 +7,22 @@
 import type { Gpu } from "../gpu/device.ts";
 import type { RunOptions } from "../cli/run_flags.ts";
 import { stepLR } from "../optim/schedule.ts";
+import { UserError } from "../cli/main.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
+import { loadCheckpoint } from "../nn/checkpoint.ts";
+import type { PcaSize } from "../data/nsd/linalg.ts";
+import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
+import {
+  loadManifoldTargets,
+  manifoldTargets,
+  predictorOutputs,
+  saveManifoldTargets,
+} from "./manifold_stats.ts";
+
+/** Run-folder file holding the manifold statistics, so a resumed run does not recompute them. */
+export const MANIFOLD_STATS_FILE = "manifold_stats.safetensors";
 
 /** The classification data a guided run consumes. */
 export interface ClassificationData {
@@ -38,11 +51,16 @@ export interface GuidedRunOptions extends RunOptions {
   stepSize: number;
   gamma: number;
   predictorBatchNorm: "train" | "eval";
+  /** Manifold guidance (method.md §7) from `predictor`'s outputs; absent = MSE guidance. */
+  manifold?: { weights: ManifoldLossWeights; basis: PcaSize };
 }
 
 /** Summary written to `summary.json`. */
 export interface GuidedSummary {
   kind: "guided";
+  guidance: "mse" | "manifold";
+  /** Manifold weights, basis rule and the directions kept per class (null for MSE guidance). */
+  manifold: { weights: ManifoldLossWeights; basis: PcaSize; dims: number[] } | null;
   roi: string;
   alpha: number;
   shuffle: boolean;
@@ -70,17 +88,20 @@ export async function trainGuidedRun(
   data: ClassificationData,
   o: GuidedRunOptions,
 ): Promise<{ summary: GuidedSummary; seconds: number }> {
+  const predictorPath = o.predictor ? await predictorFile(o.predictor) : undefined;
+  const manifold = o.manifold && await manifoldSetup(gpu, data, o, o.manifold, predictorPath);
   const trainer = await createGuidedTrainer(gpu, {
     arch: o.arch,
     classes: data.classes.length,
     imageSize: o.size,
     batch: o.batch,
-    roi: o.roi,
-    predictorPath: o.predictor ? await predictorFile(o.predictor) : undefined,
+    roi: manifold?.roi ?? o.roi,
+    predictorPath,
     alpha: o.alpha,
     shuffle: o.shuffle,
     predictorBatchNorm: o.predictorBatchNorm,
     optimizer: { kind: "sgd", momentum: o.momentum, weightDecay: o.wd },
+    manifold: manifold && { targets: manifold.targets, weights: manifold.weights },
   });
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
@@ -88,6 +109,13 @@ export async function trainGuidedRun(
     resume: o.resume,
     overwrite: o.force,
   });
+  if (manifold?.computed) {
+    await saveManifoldTargets(run.file(MANIFOLD_STATS_FILE), manifold.targets, {
+      predictor: o.predictor ?? "",
+      roi: manifold.roi,
+      basis: JSON.stringify(manifold.basis),
+    });
+  }
   const steps = Math.floor(data.trainSize / o.batch);
   if (steps === 0) throw new Error(`--batch ${o.batch} is larger than the ${data.trainSize} training images`);
   const result = await trainLoop({
@@ -103,7 +131,12 @@ export async function trainGuidedRun(
     label: `train ${trainer.roi}`,
     quiet: o.quiet,
     finalName: "model.safetensors",
-    metadata: { roi: trainer.roi, alpha: String(trainer.alpha), classes: JSON.stringify(data.classes) },
+    metadata: {
+      roi: trainer.roi,
+      alpha: String(trainer.alpha),
+      guidance: manifold ? "manifold" : "mse",
+      classes: JSON.stringify(data.classes),
+    },
     batches: async function* (epoch) {
       for await (const batch of data.train(epoch, o.batch)) {
         trainer.load(batch);
@@ -114,6 +147,10 @@ export async function trainGuidedRun(
   });
   const summary: GuidedSummary = {
     kind: "guided",
+    guidance: manifold ? "manifold" : "mse",
+    manifold: manifold
+      ? { weights: manifold.weights, basis: manifold.basis, dims: Array.from(manifold.targets.dims) }
+      : null,
     roi: trainer.roi,
     alpha: trainer.alpha,
     shuffle: o.shuffle,
@@ -134,4 +171,46 @@ export async function trainGuidedRun(
 async function predictorFile(path: string): Promise<string> {
   const info = await Deno.stat(path).catch(() => null);
   return info?.isDirectory ? `${path}/predictor.safetensors` : path;
+}
+
+/**
+ * The manifold targets of a run: read back from the run folder when resuming, else computed from the
+ * predictor's outputs on one epoch of training batches (saved once the run folder is prepared).
+ */
+async function manifoldSetup(
+  gpu: Gpu,
+  data: ClassificationData,
+  o: GuidedRunOptions,
+  settings: NonNullable<GuidedRunOptions["manifold"]>,
+  predictorPath: string | undefined,
+): Promise<
+  { targets: ManifoldTargets; weights: ManifoldLossWeights; basis: PcaSize; roi: string; computed: boolean }
+> {
+  if (!predictorPath) throw new UserError("--guidance manifold needs --predictor RUN (deno task predictor)");
+  const roi = (await loadCheckpoint(predictorPath)).metadata.roi ?? "unknown";
+  const saved = new RunDir(o.out).file(MANIFOLD_STATS_FILE);
+  const common = { ...settings, roi };
+  if (o.resume && await Deno.stat(saved).then(() => true, () => false)) {
+    const targets = await loadManifoldTargets(saved);
+    if (targets.classes !== data.classes.length) {
+      throw new UserError(`${saved}: ${targets.classes} classes, the data has ${data.classes.length}`);
+    }
+    return { ...common, targets, computed: false };
+  }
+  const outputs = await predictorOutputs(gpu, predictorPath, {
+    imageSize: o.size,
+    batch: o.batch,
+    steps: Math.floor(data.trainSize / o.batch),
+    batches: data.train(0, o.batch),
+    quiet: o.quiet,
+  });
+  const targets = manifoldTargets(
+    outputs.points,
+    outputs.labels,
+    outputs.count,
+    outputs.dim,
+    data.classes.length,
+    settings.basis,
+  );
+  return { ...common, targets, computed: true };
 }

@@ -8,7 +8,7 @@
 import { Progress } from "../cli/progress.ts";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.ts";
 import type { ModelConfig } from "../nn/models.ts";
-import type { StepLosses, TrainStep } from "../nn/train_step.ts";
+import type { Objective, StepLosses, TrainStep } from "../nn/train_step.ts";
 import type { Schedule } from "../optim/schedule.ts";
 import type { EpochMetrics, RunDir } from "./run_dir.ts";
 
@@ -122,10 +122,19 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
 function trainMetrics(
   losses: StepLosses[],
   batch: number,
-  kind: "guide" | "regress",
+  kind: Objective["kind"],
 ): Record<string, number> {
   const n = Math.max(1, losses.length);
   const sum = (key: keyof StepLosses) => losses.reduce((a, l) => a + l[key], 0) / n;
+  if (kind === "manifold") {
+    return {
+      train_loss: sum("total"),
+      train_ce: sum("ce"),
+      train_rad: sum("rad"),
+      train_dim: sum("dim"),
+      train_acc: sum("correct") / batch,
+    };
+  }
   return kind === "guide"
     ? {
       train_loss: sum("total"),
