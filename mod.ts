@@ -29,6 +29,13 @@ export { Add, Copy, Relu, Scale } from "./lib/ops/elementwise.ts";
 export { Normalize } from "./lib/ops/normalize.ts";
 export { AdaptiveAvgPool2d, GlobalAvgPool, MaxPool2d } from "./lib/ops/pool.ts";
 export { GuidanceLoss, Mse, SoftmaxCrossEntropy } from "./lib/ops/loss.ts";
+export {
+  type DimSign,
+  MANIFOLD_DEFAULT_WEIGHTS,
+  ManifoldLoss,
+  type ManifoldLossWeights,
+  type ManifoldTargets,
+} from "./lib/ops/manifold_loss.ts";
 export { Reduce } from "./lib/ops/reduction.ts";
 export { ShapeError } from "./lib/ops/shape.ts";
 
@@ -58,6 +65,12 @@ export { Sgd, type SgdOptions } from "./lib/optim/sgd.ts";
 export { cosineAnnealingLR, type Schedule, stepLR, withWarmup } from "./lib/optim/schedule.ts";
 export { createGuidedTrainer, type GuidedSetup, type GuidedTrainer } from "./lib/train/guided.ts";
 export { createPredictorTrainer, type PredictorSetup, type PredictorTrainer } from "./lib/train/predictor.ts";
+export {
+  loadManifoldTargets,
+  manifoldTargets,
+  predictorOutputs,
+  saveManifoldTargets,
+} from "./lib/train/manifold_stats.ts";
 export { columnCorrelations, crossEntropy, pearson, rowCorrelations } from "./lib/train/metrics.ts";
 
 // Files
@@ -76,7 +89,12 @@ export * from "./lib/data/nsd/mod.ts";
 export * from "./lib/data/synth/mod.ts";
 export * from "./lib/data/images/mod.ts";
 export { openClassificationData } from "./lib/train/classification_data.ts";
-export { trainGuidedRun } from "./lib/train/guided_run.ts";
+export {
+  type GuidedRunOptions,
+  type GuidedSummary,
+  MANIFOLD_STATS_FILE,
+  trainGuidedRun,
+} from "./lib/train/guided_run.ts";
 export { trainPredictorRun } from "./lib/train/predictor_run.ts";
 export { runDemo } from "./lib/train/demo.ts";
 

@@ -11,6 +11,7 @@ import { getGpu } from "../lib/gpu/device.ts";
 import { ROI_DEFINITIONS } from "../lib/data/nsd/roi.ts";
 import { openClassificationData } from "../lib/train/classification_data.ts";
 import { BASELINES } from "../lib/train/guided.ts";
+import { MANIFOLD_DEFAULT_WEIGHTS } from "../lib/ops/manifold_loss.ts";
 import { type GuidedRunOptions, type GuidedSummary, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { runDemo } from "../lib/train/demo.ts";
 
@@ -164,7 +165,8 @@ function readManifoldFlags(values: Record<string, unknown>): GuidedRunOptions["m
   if (values.predictor === undefined) {
     throw new UsageError("--guidance manifold needs --predictor RUN (train one with deno task predictor)");
   }
-  const raw = (values["manifold-weights"] as string | undefined) ?? "0.7,0.15,0.15";
+  const d = MANIFOLD_DEFAULT_WEIGHTS;
+  const raw = (values["manifold-weights"] as string | undefined) ?? `${d.ce},${d.rad},${d.dim}`;
   const parts = raw.split(",");
   const weights = parts.map(Number);
   if (
@@ -185,7 +187,7 @@ function readManifoldFlags(values: Record<string, unknown>): GuidedRunOptions["m
         ? 0.95
         : numberFlag("manifold-var", values["manifold-var"], { min: 1e-6, max: 1 - 1e-6 }),
     };
-  const dimSign = (values["manifold-dim-sign"] as string | undefined) ?? "raise-vaf";
+  const dimSign = (values["manifold-dim-sign"] as string | undefined) ?? d.dimSign;
   if (dimSign !== "raise-vaf" && dimSign !== "lower-vaf") {
     throw new UsageError(`--manifold-dim-sign: expected raise-vaf or lower-vaf, got '${dimSign}'`);
   }

@@ -25,8 +25,14 @@ export interface ManifoldTargets {
 }
 
 /**
- * Which way the subspace term pushes. `raise-vaf` (default) minimises the residual fraction ρ = 1 − VAF, so
- * the head's outputs move into the class subspace; `lower-vaf` minimises VAF as the source's code is written.
+ * Which way the subspace term pushes. The source adds `+mean VAF` (VAF = 1 − ‖x̃ − Px̃‖/‖x̃‖) to a loss that is
+ * minimised, which lowers VAF: it pushes each class's batch variation *out of* the predictor's class subspace.
+ * We take that to be a sign error and default to `raise-vaf`, minimising ρ = 1 − VAF, because (1) the other
+ * manifold term pulls the head towards the neural geometry (inside the class radius), and the stated aim of
+ * the variant is to give the model the neural class manifolds; (2) with `+VAF` the optimum is any variation
+ * orthogonal to a d-dimensional subspace of a K-dimensional space — almost every direction when d ≪ K — so
+ * the term would carry almost no information from the predictor, while ρ is minimised only inside the
+ * subspace. `lower-vaf` reproduces the code as written (reported as −ρ = VAF − 1: the same gradient as +VAF).
  */
 export type DimSign = "raise-vaf" | "lower-vaf";
 
