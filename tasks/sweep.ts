@@ -1,6 +1,7 @@
 /**
  * `deno task sweep`: the paper's grid (or a user grid) end to end — per ROI nsd-prep → predictor, then the
- * guided models, their attacks, and the report — locally or as Slurm job arrays. See `--help`.
+ * guided models, their attacks and analyses, the cross-model analyses, and the report — locally or as Slurm
+ * job arrays. See `--help`.
  * @module
  */
 import { join, resolve } from "node:path";
@@ -13,15 +14,29 @@ import { ARCHITECTURES } from "../lib/nn/models.ts";
 import { writeEvalData } from "../lib/sweep/eval_data.ts";
 import { paperGrid, parseGrid } from "../lib/sweep/grid.ts";
 import { runLocal } from "../lib/sweep/local.ts";
-import { buildPlan, evalDataPath, type Stage, stageJobs, STAGES, type SweepPlan } from "../lib/sweep/plan.ts";
+import {
+  ANALYSES,
+  type Analysis,
+  buildPlan,
+  evalDataPath,
+  LANDSCAPE_GRID,
+  LANDSCAPE_INPUTS,
+  type Stage,
+  stageJobs,
+  STAGES,
+  type SweepPlan,
+} from "../lib/sweep/plan.ts";
+import { parseEpsGrid } from "./attack.ts";
 import { children, runJob } from "../lib/sweep/run_job.ts";
 import { dryRunText, slurmScripts, submitSlurm, waitForJobs } from "../lib/sweep/slurm.ts";
 
 const HELP = `deno task sweep [options]
 
 Runs a grid of models end to end into one results folder: per ROI, nsd-prep → predictor (shared by that ROI's
-models and its shuffle control); per model, deno task train → deno task attack (one run per attack); then
-deno task report. Every step is a child process of those CLIs and is skipped when its output exists, so a
+models and its shuffle control); per model, deno task train → deno task attack (one run per attack) →
+deno task analyze features, smoothness, landscape, shape-bias; once every model is trained, a transfer job per
+model (PGD crafted on it, scored on all the others) and one job for RSA, CKA and manifold geometry over every
+model's features; then deno task report. Every step is a child process of those CLIs and is skipped when its output exists, so a
 sweep killed at any point resumes where it stopped (same --out, same settings).
 
 Grid:
@@ -46,6 +61,20 @@ Attacks (deno task attack, L∞, ε in the paper's normalised units by default):
   --eps-units U        normalized | pixel (default normalized)
   --attack-n N         validation images attacked (default 64; all: 0)
 
+Analyses (into OUT/analyses/, each JSON with its CSV twin):
+  --analyses LIST      comma-separated, or none (default all: features,smoothness,landscape,shape-bias,
+                       transfer,rsa,cka,manifold)
+                         features    features/<model>.safetensors: avgpool, logits, neural_head, labels of
+                                     the eval set (also run whenever rsa, cka or manifold is asked)
+                         smoothness  smoothness/<model>.json: the paper's ε list 0.08 … 0.38 (normalised)
+                         landscape   landscape/<model>.json: ${LANDSCAPE_INPUTS} inputs (at most --analysis-n),
+                                     ${LANDSCAPE_GRID}×${LANDSCAPE_GRID} grid
+                         shape-bias  shape_bias/<model>.json: on SIM/cue_conflict
+                         transfer    transfer/<model>.json: PGD at the first, middle and last ε of --eps
+                         rsa, cka, manifold   rsa.json (with 2-D MDS), cka.json, manifold.json over every
+                                     model's avgpool (+ neural_head for rsa and cka)
+  --analysis-n N       images for smoothness, landscape and transfer (default 16)
+
 Execution:
   --out DIR            results folder (default runs/sweep)
   --executor E         local | slurm (default local)
@@ -58,8 +87,7 @@ Execution:
   --quiet              no progress
   -h, --help           this text
 
-Not run yet: the analyses (no CLI extracts model features or cue-conflict decisions); results placed in
-OUT/analyses/ are reported. Writes OUT/plan.json, OUT/logs/<job>.log, the run folders (see lib/sweep/plan.ts),
+Writes OUT/plan.json, OUT/data/eval.safetensors, OUT/logs/<job>.log, the run folders (see lib/sweep/plan.ts),
 OUT/report.md. Exit codes: 0 ok, 1 error (one line), 2 usage error.
 
 Internal (what each Slurm array task runs): deno task sweep job --plan OUT/plan.json --stage S --index I`;
@@ -83,6 +111,8 @@ const FLAGS = {
   eps: { type: "string" },
   "eps-units": { type: "string" },
   "attack-n": { type: "string" },
+  analyses: { type: "string" },
+  "analysis-n": { type: "string" },
   out: { type: "string" },
   executor: { type: "string" },
   jobs: { type: "string" },
@@ -128,6 +158,8 @@ async function main(args: string[]): Promise<void> {
     throw new UsageError(`--eps-units: expected normalized or pixel, got '${epsUnits}'`);
   }
   const attackN = num("attack-n", 64, { integer: true, min: 0 });
+  const analyses = analysesFlag(str("analyses", ANALYSES.join(",")));
+  const eps = str("eps", "0.001:0.019:0.002");
   const settings = {
     sim: resolve(str("sim", "data/sim")),
     subject: num("subject", 1, { integer: true, min: 1, max: 8 }),
@@ -141,9 +173,12 @@ async function main(args: string[]): Promise<void> {
     wd: num("weight-decay", 5e-4, { min: 0 }),
     seed: num("seed", 0, { integer: true, min: 0 }),
     attacks: attacksFlag === "none" ? [] : attacksFlag.split(",").map((a) => a.trim()).filter(Boolean),
-    eps: str("eps", "0.001:0.019:0.002"),
+    eps,
     epsUnits,
     attackN: attackN === 0 ? null : attackN,
+    analyses,
+    analysisN: num("analysis-n", 16, { integer: true, min: 1 }),
+    transferEps: fewEps(eps),
   };
   const executor = str("executor", "local");
   if (executor !== "local" && executor !== "slurm") {
@@ -160,7 +195,7 @@ async function main(args: string[]): Promise<void> {
   say(`${models.length} models, ${stageJobs(plan, "predictor").length} predictors → ${plan.out}`);
   for (const line of plan.skipped) say(line);
   await ensureSimWorld(settings.sim);
-  if (settings.attacks.length) {
+  if (settings.attacks.length || analyses.length) {
     const n = await writeEvalData(settings.sim, settings.size, evalDataPath(plan.out));
     if (n !== null) say(`evaluation set: ${n} validation images at ${settings.size} px`);
   }
@@ -190,6 +225,26 @@ async function main(args: string[]): Promise<void> {
     }
     console.log(`sweep: done; report → ${report}`);
   }
+}
+
+/** `--analyses`: none, or names from {@link ANALYSES}, returned in that order. */
+function analysesFlag(text: string): Analysis[] {
+  if (text === "none") return [];
+  const names = text.split(",").map((a) => a.trim()).filter(Boolean);
+  const unknown = names.find((a) => !(ANALYSES as readonly string[]).includes(a));
+  if (unknown !== undefined || names.length === 0) {
+    throw new UsageError(
+      `--analyses: unknown '${unknown ?? text}'; choose none or from ${ANALYSES.join(",")}`,
+    );
+  }
+  return ANALYSES.filter((a) => names.includes(a));
+}
+
+/** The first, middle and last ε of `--eps` (the transfer matrix needs a few, not the whole grid). */
+function fewEps(grid: string): string {
+  const values = parseEpsGrid(grid);
+  const picked = [values[0], values[Math.floor((values.length - 1) / 2)], values[values.length - 1]];
+  return [...new Set(picked)].join(",");
 }
 
 function slurmOptions(

@@ -1,13 +1,54 @@
 /**
  * The local executor end to end on the tiny world (grid: None + TO, so nsd-prep → predictor → two models →
- * PGD → report): killed with SIGTERM after the predictor job, resumed to completion without redoing the
- * predictor, then a third invocation that skips every finished job.
+ * PGD → every analysis → transfer, representations → report): killed with SIGTERM after the predictor job,
+ * resumed to completion without redoing the predictor, then a third invocation that skips every finished
+ * job, and a fourth that redoes only the analysis outputs deleted before it. Also the plan's analysis steps
+ * for a subset of --analyses, without running anything.
  */
 import { join } from "node:path";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { interleaveClasses } from "../lib/sweep/eval_data.ts";
+import { ANALYSES, type Analysis, buildPlan, type SweepPlan, type SweepSettings } from "../lib/sweep/plan.ts";
 import { equal, ok } from "../lib/testing/assert.ts";
 import { runSweep, spawnSweep, tinySweepArgs } from "./fixtures/sweep.ts";
+
+/** Files under OUT/analyses/ for the grid None + TO (the layout agreed with the notebooks). */
+const EXPECTED_ANALYSES = [
+  "cka.csv",
+  "cka.json",
+  "features/None.safetensors",
+  "features/TO.safetensors",
+  "landscape/None.csv",
+  "landscape/None.json",
+  "landscape/TO.csv",
+  "landscape/TO.json",
+  "manifold.csv",
+  "manifold.json",
+  "rsa.csv",
+  "rsa.json",
+  "shape_bias/None.csv",
+  "shape_bias/None.json",
+  "shape_bias/TO.csv",
+  "shape_bias/TO.json",
+  "smoothness/None.csv",
+  "smoothness/None.json",
+  "smoothness/TO.csv",
+  "smoothness/TO.json",
+  "transfer/None.csv",
+  "transfer/None.json",
+  "transfer/TO.csv",
+  "transfer/TO.json",
+];
+
+/** Every file under `dir`, relative and sorted. */
+async function listTree(dir: string, prefix = ""): Promise<string[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(join(dir, prefix))) {
+    const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+    files.push(...(entry.isDirectory ? await listTree(dir, path) : [path]));
+  }
+  return files.sort();
+}
 
 const mtime = async (path: string) => (await Deno.stat(path)).mtime?.getTime();
 
@@ -15,8 +56,7 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
   const dir = await Deno.makeTempDir({ prefix: "sweep-local-" });
   try {
     const args = await tinySweepArgs(dir, [{ name: "None", roi: "none" }, { name: "TO", roi: "TO" }], [
-      "--attacks",
-      "pgd",
+      ...["--attacks", "pgd", "--analysis-n", "4"],
     ]);
     const out = join(dir, "out");
 
@@ -40,7 +80,7 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     // 2. resumed: finishes, without retraining the predictor
     const resumed = await runSweep(args);
     equal(resumed.code, 0, resumed.stderr);
-    ok(resumed.stderr.includes("1 of 4 jobs already finished"), resumed.stderr);
+    ok(resumed.stderr.includes("1 of 7 jobs already finished"), resumed.stderr);
     equal(await mtime(join(out, "predictors/TO/summary.json")), predictorDone);
     for (const model of ["None", "TO"]) {
       const summary = JSON.parse(await Deno.readTextFile(join(out, `models/${model}/summary.json`)));
@@ -48,8 +88,23 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
       const attack = JSON.parse(await Deno.readTextFile(join(out, `attacks/${model}/pgd.json`)));
       equal(attack.rows.length, 2, "one row per ε");
     }
+    // exactly the agreed layout under analyses/, nothing elsewhere
+    equal((await listTree(join(out, "analyses"))).join("\n"), EXPECTED_ANALYSES.join("\n"));
+    const features = (await readSafetensors(join(out, "analyses/features/TO.safetensors"))).tensors;
+    equal([...features.keys()].sort().join(","), "avgpool,labels,logits,neural_head");
+    const smooth = JSON.parse(await Deno.readTextFile(join(out, "analyses/smoothness/TO.json")));
+    equal(smooth.smoothness.map((r: { eps: number }) => r.eps).join(","), "0.08,0.12,0.18,0.26,0.38");
+    equal(smooth.n, 4, "--analysis-n images");
+    const transfer = JSON.parse(await Deno.readTextFile(join(out, "analyses/transfer/TO.json")));
+    equal(transfer.transfer.targets.join(","), join(out, "models/None"), "scored on every other model");
+    const rsa = JSON.parse(await Deno.readTextFile(join(out, "analyses/rsa.json")));
+    equal(rsa.modelByModel.rows.join(","), "None:avgpool,TO:avgpool,TO:neural_head");
+    const manifold = JSON.parse(await Deno.readTextFile(join(out, "analyses/manifold.json")));
+    equal(Object.keys(manifold.inputs).join(","), "None:avgpool,TO:avgpool");
     const report = await Deno.readTextFile(join(out, "report.md"));
     ok(report.includes("| None |") && report.includes("| TO |") && report.includes("### pgd"), report);
+    ok(!report.includes("_not available: no analyses"), `every analysis section has data:\n${report}`);
+    ok((await Deno.stat(join(out, "figures/transfer.png"))).size > 1000);
     ok((await Deno.stat(join(out, "figures/robust_pgd.png"))).size > 1000);
     // the eval set interleaves classes, so the attacked first N cover every class (tiny world: 4 × 4)
     const labels = (await readSafetensors(join(out, "data/eval.safetensors"))).tensors.get("labels")!;
@@ -57,10 +112,29 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
 
     // 3. everything finished: only the report reruns
     const modelDone = await mtime(join(out, "models/TO/summary.json"));
+    const analysesTimes = async () =>
+      (await Promise.all(EXPECTED_ANALYSES.map((f) => mtime(join(out, "analyses", f))))).join(",");
+    const analysesDone = await analysesTimes();
     const again = await runSweep(args);
     equal(again.code, 0, again.stderr);
-    ok(again.stdout.includes("1 steps run, 3 jobs already finished"), again.stdout);
+    ok(again.stdout.includes("1 steps run, 6 jobs already finished"), again.stdout);
     equal(await mtime(join(out, "models/TO/summary.json")), modelDone);
+    equal(await analysesTimes(), analysesDone, "no finished analysis reran");
+
+    // 4. two analysis outputs lost: only their steps (and the report) rerun, the rest of their jobs is kept
+    await Deno.remove(join(out, "analyses/smoothness/TO.json"));
+    await Deno.remove(join(out, "analyses/cka.json"));
+    const landscapeDone = await mtime(join(out, "analyses/landscape/TO.json"));
+    const rsaDone = await mtime(join(out, "analyses/rsa.json"));
+    const redo = await runSweep(args);
+    equal(redo.code, 0, redo.stderr);
+    ok(redo.stdout.includes("3 steps run, 4 jobs already finished"), redo.stdout);
+    ok(
+      await Deno.stat(join(out, "analyses/smoothness/TO.json")) &&
+        await Deno.stat(join(out, "analyses/cka.json")),
+    );
+    equal(await mtime(join(out, "analyses/landscape/TO.json")), landscapeDone);
+    equal(await mtime(join(out, "analyses/rsa.json")), rsaDone);
 
     // a different setting in the same folder is refused, not mixed in
     const changed = await runSweep([...args, "--lr", "0.01"]);
@@ -79,12 +153,72 @@ Deno.test("sweep --executor local: a failing job blocks its dependants and is na
     const { code, stderr } = await runSweep(args);
     equal(code, 1, stderr);
     const last = stderr.trim().split("\n").at(-1)!;
-    ok(last.startsWith("sweep: 2 job(s) did not finish: model/bad: deno task train exited with 2"), last);
+    ok(last.startsWith("sweep: 3 job(s) did not finish: model/bad: deno task train exited with 2"), last);
     ok(last.includes("logs/model_bad.log") && last.includes("report: not run (a dependency failed)"), last);
+    ok(last.includes("representations: not run (a dependency failed)"), last);
     ok((await Deno.readTextFile(join(dir, "out/logs/model_bad.log"))).includes("--alpha"), "log kept");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the features step along", () => {
+  const out = "/r";
+  const models = [{ name: "None", roi: "none", shuffle: false }, { name: "V1", roi: "V1", shuffle: false }];
+  const settings = (analyses: Analysis[]): SweepSettings => ({
+    ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 16, batch: 8, epochs: 1, predictorEpochs: 1 },
+    ...{ lr: 0.05, alpha: 0.9, wd: 0, seed: 0, attacks: ["pgd"], eps: "0.001,0.01", epsUnits: "normalized" },
+    ...{ attackN: 8, analyses, analysisN: 6, transferEps: "0.001,0.01" },
+  });
+  const outputs = (plan: SweepPlan, id: string) =>
+    plan.jobs.find((j) => j.id === id)?.steps.map((s) => s.done?.replace(`${out}/`, "")) ?? [];
+
+  const subset = buildPlan(out, settings(["smoothness", "cka"]), models);
+  equal(
+    outputs(subset, "model/V1").join(" "),
+    [
+      "models/V1/summary.json",
+      "attacks/V1/pgd.json",
+      "analyses/features/V1.safetensors",
+      "analyses/smoothness/V1.json",
+    ].join(" "),
+  );
+  equal(outputs(subset, "representations").join(" "), "analyses/cka.json");
+  ok(!subset.jobs.some((j) => j.stage === "transfer"), "no transfer jobs");
+  equal(
+    subset.skipped.join(" | "),
+    "analyses not run: features, landscape, shape-bias, transfer, rsa, manifold (--analyses)",
+  );
+  const smoothness = subset.jobs.find((j) => j.id === "model/V1")!.steps[3];
+  ok(smoothness.args.join(" ").includes("--n 6"), "--analysis-n reaches the step");
+
+  const all = buildPlan(out, settings([...ANALYSES]), models);
+  equal(
+    outputs(all, "model/None").slice(2).join(" "),
+    [
+      "analyses/features/None.safetensors",
+      "analyses/smoothness/None.json",
+      "analyses/landscape/None.json",
+      "analyses/shape_bias/None.json",
+    ].join(" "),
+  );
+  equal(outputs(all, "transfer/V1").join(" "), "analyses/transfer/V1.json");
+  const transfer = all.jobs.find((j) => j.id === "transfer/V1")!;
+  equal(transfer.deps.join(","), "model/None,model/V1");
+  ok(transfer.steps[0].args.join(" ").includes("--eps 0.001,0.01 --eps-units normalized --n 6"));
+  ok(transfer.steps[0].args.join(" ").includes(`--transfer ${out}/models/None --check-n 0`));
+  equal(
+    outputs(all, "representations").join(" "),
+    "analyses/rsa.json analyses/cka.json analyses/manifold.json",
+  );
+  equal(
+    all.jobs.find((j) => j.id === "report")!.deps.join(","),
+    "model/None,model/V1,transfer/None,transfer/V1,representations",
+  );
+  equal(
+    buildPlan(out, settings([]), models).jobs.map((j) => j.id).join(","),
+    "predictor/V1,model/None,model/V1,report",
+  );
 });
 
 Deno.test("interleaveClasses: one image per class in turn, classes of unequal size", () => {

@@ -8,8 +8,14 @@
  * OUT/prep/<ROI>.h5                     nsd-prep            ┐ job "predictor/<ROI>", shared by that ROI's
  * OUT/predictors/<ROI>/summary.json     predictor           ┘ models (and its shuffle control)
  * OUT/models/<name>/summary.json        train               ┐ job "model/<name>", after its ROI's
- * OUT/attacks/<name>/<attack>.json      attack (one each)   ┘ predictor job
- * OUT/report.md                         report              job "report", after every model
+ * OUT/attacks/<name>/<attack>.json      attack (one each)   │ predictor job
+ * OUT/analyses/features/<name>.safetensors  analyze features │ (eval set: avgpool, logits, neural_head, labels)
+ * OUT/analyses/smoothness/<name>.json   analyze smoothness  │ (paper ε list, first --analysis-n images)
+ * OUT/analyses/landscape/<name>.json    analyze landscape   │ (a few inputs, small grid)
+ * OUT/analyses/shape_bias/<name>.json   analyze shape-bias  ┘ (SIM/cue_conflict)
+ * OUT/analyses/transfer/<name>.json     attack --transfer   job "transfer/<name>", after every model
+ * OUT/analyses/{rsa,cka,manifold}.json  analyze             job "representations", after every model
+ * OUT/report.md                         report              job "report", after all of the above
  * OUT/logs/<job>.log                    the steps' output
  * ```
  * @module
@@ -40,10 +46,35 @@ export interface SweepSettings {
   epsUnits: string;
   /** Points attacked (`--n`); null: all validation images. */
   attackN: number | null;
+  /** Analyses run, a subset of {@link ANALYSES} in that order; empty: no analysis steps. */
+  analyses: Analysis[];
+  /** Images for smoothness, transfer and (at most {@link LANDSCAPE_INPUTS}) landscapes. */
+  analysisN: number;
+  /** The few ε (same units as `eps`) at which PGD adversarials are transferred. */
+  transferEps: string;
 }
 
+/** Every analysis the sweep can run, in the order of `--analyses`' default. */
+export const ANALYSES = [
+  "features",
+  "smoothness",
+  "landscape",
+  "shape-bias",
+  "transfer",
+  "rsa",
+  "cka",
+  "manifold",
+] as const;
+/** One analysis name. */
+export type Analysis = typeof ANALYSES[number];
+/** Analyses over every model's features (one job), each needing the features step. */
+export const CROSS_MODEL: readonly Analysis[] = ["rsa", "cka", "manifold"];
+/** Landscapes are grid² forward passes per input: a few inputs and a coarse grid keep them cheap. */
+export const LANDSCAPE_INPUTS = 4;
+export const LANDSCAPE_GRID = 11;
+
 /** Stages, in dependency order. */
-export const STAGES = ["predictor", "model", "report"] as const;
+export const STAGES = ["predictor", "model", "transfer", "representations", "report"] as const;
 /** A job's stage. */
 export type Stage = typeof STAGES[number];
 
@@ -76,15 +107,19 @@ export interface SweepPlan {
   jobs: Job[];
 }
 
-/** Why the analysis stage is absent (printed by the sweep, quoted by the report). */
-export const ANALYSES_SKIPPED =
-  "analyses: skipped — no CLI extracts model features or cue-conflict decisions " +
-  "yet (deno task analyze needs --features / --predictions files); results placed in OUT/analyses/ are " +
-  "reported";
-
 /** The eval set's path inside a results folder. */
 export function evalDataPath(out: string): string {
   return join(out, "data", "eval.safetensors");
+}
+
+/** A model's analysis output under `OUT/analyses/<kind>/` (`ext` without the dot). */
+export function analysisPath(out: string, kind: string, model: string, ext = "json"): string {
+  return join(out, "analyses", kind.replace(/-/g, "_"), `${model}.${ext}`);
+}
+
+/** The feature steps' and cross-model analyses' need: features are extracted when any of them is asked. */
+export function needsFeatures(analyses: readonly Analysis[]): boolean {
+  return analyses.some((a) => a === "features" || CROSS_MODEL.includes(a));
 }
 
 /** Builds the job graph of `models` under `out` (made absolute, so jobs may run from any folder). */
@@ -151,18 +186,112 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
       id: `model/${m.name}`,
       stage: "model",
       deps: guided ? [`predictor/${m.roi}`] : [],
-      steps: [train, ...attacks],
+      steps: [train, ...attacks, ...modelAnalyses(out, s, m, run)],
+    });
+  }
+  const modelJobs = jobs.filter((j) => j.stage === "model").map((j) => j.id);
+  if (s.analyses.includes("transfer") && models.length > 1) {
+    for (const m of models) jobs.push(transferJob(out, s, m, models, modelJobs));
+  }
+  const cross = CROSS_MODEL.filter((a) => s.analyses.includes(a));
+  if (cross.length) {
+    jobs.push({
+      id: "representations",
+      stage: "representations",
+      deps: modelJobs,
+      steps: cross.map((kind) => representationStep(out, kind, models)),
     });
   }
   jobs.push({
     id: "report",
     stage: "report",
-    deps: jobs.filter((j) => j.stage === "model").map((j) => j.id),
+    deps: jobs.filter((j) => j.stage !== "predictor").map((j) => j.id),
     steps: [{ task: "report", args: [out, "--quiet"], done: null }],
   });
-  const skipped = [ANALYSES_SKIPPED];
-  if (s.attacks.length === 0) skipped.unshift("attacks: skipped (--attacks none)");
+  const skipped: string[] = [];
+  if (s.attacks.length === 0) skipped.push("attacks: skipped (--attacks none)");
+  const notRun = ANALYSES.filter((a) => !s.analyses.includes(a));
+  if (notRun.length) skipped.push(`analyses not run: ${notRun.join(", ")} (--analyses)`);
+  if (s.analyses.includes("transfer") && models.length < 2) {
+    skipped.push("transfer: skipped (needs at least two models)");
+  }
   return { out, settings, models, skipped, jobs };
+}
+
+/** The per-model analysis steps (after the attacks), each writing `OUT/analyses/<kind>/<model>.*`. */
+function modelAnalyses(out: string, s: SweepSettings, m: ModelSpec, run: string): Step[] {
+  const data = ["--model", run, "--data", evalDataPath(out), "--batch", `${s.batch}`];
+  const seed = ["--seed", `${m.seed ?? s.seed}`];
+  const step = (kind: Analysis, args: string[], ext = "json"): Step => {
+    const file = analysisPath(out, kind, m.name, ext);
+    return { task: "analyze", args: [kind, ...args, "--out", file], done: file };
+  };
+  const steps: Step[] = [];
+  if (needsFeatures(s.analyses)) steps.push(step("features", data, "safetensors"));
+  if (s.analyses.includes("smoothness")) {
+    steps.push(step("smoothness", [...data, ...seed, "--n", `${s.analysisN}`]));
+  }
+  if (s.analyses.includes("landscape")) {
+    const n = Math.min(s.analysisN, LANDSCAPE_INPUTS);
+    steps.push(step("landscape", [...data, ...seed, "--n", `${n}`, "--grid", `${LANDSCAPE_GRID}`]));
+  }
+  if (s.analyses.includes("shape-bias")) {
+    const cueConflict = join(s.sim, "cue_conflict");
+    steps.push(step("shape-bias", ["--model", run, "--cue-conflict", cueConflict, "--batch", `${s.batch}`]));
+  }
+  return steps;
+}
+
+/** PGD adversarials crafted on `source` at a few ε, scored on every other model. */
+function transferJob(
+  out: string,
+  s: SweepSettings,
+  source: ModelSpec,
+  models: ModelSpec[],
+  deps: string[],
+): Job {
+  const report = analysisPath(out, "transfer", source.name);
+  const targets = models.filter((m) => m !== source).map((m) => join(out, "models", m.name));
+  return {
+    id: `transfer/${source.name}`,
+    stage: "transfer",
+    deps,
+    steps: [{
+      task: "attack",
+      args: [
+        ...["--model", join(out, "models", source.name), "--data", evalDataPath(out), "--attack", "pgd"],
+        ...["--eps", s.transferEps, "--eps-units", s.epsUnits, "--n", `${s.analysisN}`],
+        ...["--batch", `${s.batch}`, "--seed", `${source.seed ?? s.seed}`, "--transfer", targets.join(",")],
+        ...["--check-n", "0", "--out", report, "--quiet"],
+      ],
+      done: report,
+    }],
+  };
+}
+
+/**
+ * One cross-model analysis over every model's eval-set features: avgpool of each model plus the neural head
+ * of guided models (inputs are named `<model>:<tensor>`); manifold geometry per class with the labels.
+ */
+function representationStep(out: string, kind: Analysis, models: ModelSpec[]): Step {
+  const features = (m: ModelSpec) => analysisPath(out, "features", m.name, "safetensors");
+  // every model but None trains a neural head (random's regresses a random predictor); manifold geometry
+  // is compared with each model's robustness, so it reads the classifier's own features only
+  const inputs = models.flatMap((m) => [
+    `${features(m)}:avgpool`,
+    ...(kind !== "manifold" && m.roi !== "none" ? [`${features(m)}:neural_head`] : []),
+  ]);
+  const extra = kind === "rsa"
+    ? ["--mds", "2"]
+    : kind === "manifold"
+    ? ["--labels", `${features(models[0])}:labels`]
+    : [];
+  const file = join(out, "analyses", `${kind}.json`);
+  return {
+    task: "analyze",
+    args: [kind, ...inputs.flatMap((spec) => ["--features", spec]), ...extra, "--out", file],
+    done: file,
+  };
 }
 
 /** The jobs of one stage, in plan order (Slurm array index = position). */

@@ -1,6 +1,7 @@
 /**
- * The Slurm executor: one sbatch job array per stage (predictors: one task per ROI; models: one task per
- * model), chained with `afterok`, then one aggregation job (the report) `afterok` the model array. Each array
+ * The Slurm executor: one sbatch job array per stage (predictors: one task per ROI; models and transfer: one
+ * task per model), chained with `afterok`, then single jobs for the cross-model representations (`afterok`
+ * the model array) and the report (`afterok` everything before it). Each array
  * task runs `deno task sweep job --plan OUT/plan.json --stage S --index $SLURM_ARRAY_TASK_ID`, i.e. the same
  * job runner as the local executor, so finished steps are skipped on resubmission too.
  * @module
@@ -9,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../cli/main.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { type Stage, stageJobs, type SweepPlan } from "./plan.ts";
+import { type Stage, stageJobs, STAGES, type SweepPlan } from "./plan.ts";
 
 /** sbatch resources, each emitted only when set. */
 export interface SlurmOptions {
@@ -22,26 +23,38 @@ export interface SlurmOptions {
   throttle: number;
 }
 
-/** One script to submit, with the stage whose array id its dependency names. */
+/** One script to submit, with the stages whose job ids its dependency names. */
 export interface SlurmScript {
   stage: Stage;
   file: string;
   text: string;
-  /** The stage this one waits for (`afterok`), if any. */
-  after: Stage | null;
+  /** The stages this one waits for (`afterok`, all of them); empty: none. */
+  after: Stage[];
 }
+
+/** Stages run as one job rather than an array. */
+const SINGLE: readonly Stage[] = ["representations", "report"];
+
+/** What each stage waits for; a stage absent from the plan is dropped from the others' lists. */
+const AFTER: Record<Stage, Stage[]> = {
+  predictor: [],
+  model: ["predictor"],
+  transfer: ["model"],
+  representations: ["model"],
+  report: ["model", "transfer", "representations"],
+};
 
 const SWEEP_TASK = fileURLToPath(new URL("../../tasks/sweep.ts", import.meta.url));
 
 /** The scripts for `plan`: `OUT/slurm/<stage>.sbatch`, skipping stages without jobs. */
 export function slurmScripts(plan: SweepPlan, o: SlurmOptions): SlurmScript[] {
   const scripts: SlurmScript[] = [];
-  let previous: Stage | null = null;
-  for (const stage of ["predictor", "model", "report"] as const) {
+  const present = STAGES.filter((stage) => stageJobs(plan, stage).length > 0);
+  for (const stage of present) {
     const count = stageJobs(plan, stage).length;
-    if (count === 0) continue;
-    const array = stage === "report" ? null : `#SBATCH --array=0-${count - 1}%${o.throttle}`;
-    const log = join(plan.out, "logs", "slurm", stage === "report" ? "report_%j.log" : `${stage}_%A_%a.log`);
+    const single = SINGLE.includes(stage);
+    const array = single ? null : `#SBATCH --array=0-${count - 1}%${o.throttle}`;
+    const log = join(plan.out, "logs", "slurm", single ? `${stage}_%j.log` : `${stage}_%A_%a.log`);
     const lines = [
       "#!/bin/bash",
       `#SBATCH --job-name=neuroguide-${stage}`,
@@ -61,9 +74,8 @@ export function slurmScripts(plan: SweepPlan, o: SlurmOptions): SlurmScript[] {
       stage,
       file: join(plan.out, "slurm", `${stage}.sbatch`),
       text: lines.join("\n") + "\n",
-      after: previous,
+      after: AFTER[stage].filter((s) => present.includes(s)),
     });
-    previous = stage;
   }
   return scripts;
 }
@@ -80,7 +92,9 @@ export async function submitSlurm(plan: SweepPlan, scripts: SlurmScript[]): Prom
   await Deno.mkdir(join(plan.out, "logs", "slurm"), { recursive: true });
   for (const script of scripts) {
     await writeFileAtomic(script.file, script.text);
-    const dependency = script.after ? [`--dependency=afterok:${ids[script.after]}`] : [];
+    const dependency = script.after.length
+      ? [`--dependency=afterok:${script.after.map((stage) => ids[stage]).join(":")}`]
+      : [];
     const args = ["--parsable", ...dependency, script.file];
     const output = await new Deno.Command("sbatch", { args, stdout: "piped", stderr: "piped" }).output()
       .catch((e) => {
@@ -101,7 +115,9 @@ export async function submitSlurm(plan: SweepPlan, scripts: SlurmScript[]): Prom
 export function dryRunText(scripts: SlurmScript[]): string {
   const parts = scripts.map((s) => `# ${s.file}\n${s.text}`);
   const commands = scripts.map((s) => {
-    const dependency = s.after ? ` --dependency=afterok:$${s.after.toUpperCase()}_JOB` : "";
+    const dependency = s.after.length
+      ? ` --dependency=afterok:${s.after.map((stage) => `$${stage.toUpperCase()}_JOB`).join(":")}`
+      : "";
     return `${s.stage.toUpperCase()}_JOB=$(sbatch --parsable${dependency} ${shellQuote(s.file)})`;
   });
   return [...parts, `# submission (run by --executor slurm without --dry-run)\n${commands.join("\n")}\n`]
