@@ -118,7 +118,7 @@ export function analysisPath(out: string, kind: string, model: string, ext = "js
 }
 
 /** The feature steps' and cross-model analyses' need: features are extracted when any of them is asked. */
-export function needsFeatures(analyses: readonly Analysis[]): boolean {
+function needsFeatures(analyses: readonly Analysis[]): boolean {
   return analyses.some((a) => a === "features" || CROSS_MODEL.includes(a));
 }
 
