@@ -69,7 +69,7 @@ ${runFlagsHelp(DEFAULTS)}
 The weight-decay baselines are --roi none --wd X (e.g. 0.003 … 0.01).
 Writes to --out: model.safetensors (torchvision names; config, ROI and α in metadata), checkpoint.safetensors
 (+ optimizer state, for --resume), metrics.jsonl (train/val accuracy, CE, neural MSE, the neural head's r to
-the predictor, per epoch), summary.json, options.json.
+the predictor, per epoch; train/val L_rad and L_dim with --guidance manifold), summary.json, options.json.
 Exit codes: 0 ok, 1 error (one line), 2 usage error.`;
 
 async function main(args: string[]): Promise<void> {
@@ -207,7 +207,10 @@ function printGuided(out: string, s: GuidedSummary): void {
       `  clean accuracy ${fmt(f.val_acc)} (train ${fmt(f.train_acc)}), manifold guidance from ROI ${s.roi} ` +
         `(weights ${w.ce},${w.rad},${w.dim}, ${w.dimSign})`,
     );
-    console.log(`  last epoch: L_rad ${fmt(f.train_rad)}, L_dim ${fmt(f.train_dim)} (training batches)`);
+    console.log(
+      `  last epoch: L_rad ${fmt(f.val_rad)}, L_dim ${fmt(f.val_dim)} on validation batches ` +
+        `(training ${fmt(f.train_rad)}, ${fmt(f.train_dim)})`,
+    );
     return;
   }
   console.log(`  clean accuracy ${fmt(f.val_acc)} (train ${fmt(f.train_acc)}), ROI ${s.roi}, α ${s.alpha}`);

@@ -265,11 +265,13 @@ Deno.test("train task --guidance manifold: a tiny run writes the statistics, met
   const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
   equal(summary.guidance, "manifold");
   deepStrictEqual(summary.manifold.weights, { ce: 0.7, rad: 0.15, dim: 0.15, dimSign: "raise-vaf" });
-  for (const key of ["train_rad", "train_dim", "train_ce", "val_acc"]) {
+  for (const key of ["train_rad", "train_dim", "train_ce", "val_acc", "val_rad", "val_dim"]) {
     ok(Number.isFinite(summary.final[key]), `${key}: ${summary.final[key]}`);
   }
   // 1 − VAF lies in [0, 1].
-  ok(summary.final.train_dim >= 0 && summary.final.train_dim <= 1, `L_dim ${summary.final.train_dim}`);
+  for (const key of ["train_dim", "val_dim"]) {
+    ok(summary.final[key] >= 0 && summary.final[key] <= 1, `${key} ${summary.final[key]}`);
+  }
 
   const cases: [string[], RegExp, number][] = [
     [["--guidance", "manifold"], /--guidance manifold needs --predictor RUN/, 2],

@@ -11,7 +11,7 @@ import { loadCheckpoint } from "../nn/checkpoint.ts";
 import { type ModelConfig, modelConfig } from "../nn/models.ts";
 import { Plan } from "../nn/plan.ts";
 import { type Objective, type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
-import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
+import { ManifoldLoss, type ManifoldLossWeights, type ManifoldTargets } from "../ops/manifold_loss.ts";
 import { crossEntropy, rowCorrelations, summarize } from "./metrics.ts";
 
 /** Names accepted by `--roi`: a baseline or an ROI the predictor was trained on. */
@@ -139,9 +139,10 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     if (predictor && s.shuffle) predictor.setInput(batch.predictorImages ?? batch.images);
   };
 
+  const probe = s.manifold && await manifoldProbe(gpu, plan, s.manifold);
   const evaluate = async (batches: AsyncIterable<LabeledBatch>) => {
     const classes = config.classes;
-    let n = 0, ceSum = 0, correct = 0, mseSum = 0;
+    let n = 0, ceSum = 0, correct = 0, mseSum = 0, radSum = 0, dimSum = 0;
     const headR: number[] = [];
     for await (const batch of batches) {
       load(batch);
@@ -157,6 +158,11 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
         for (let i = 0; i < head.length; i++) mseSum += (head[i] - target[i]) ** 2;
         headR.push(...rowCorrelations(head, target, batch.count, neuralDim));
       }
+      if (probe) {
+        const [rad, dim] = await probe(batch);
+        radSum += rad * batch.count;
+        dimSum += dim * batch.count;
+      }
     }
     if (n === 0) throw new UserError("validation set is empty");
     const r = summarize(headR);
@@ -165,7 +171,40 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
       val_ce: ceSum / n,
       val_neural_mse: predictor ? mseSum / (n * neuralDim) : null,
       val_neural_r: predictor ? r.mean : null,
+      ...(probe ? { val_rad: radSum / n, val_dim: dimSum / n } : {}),
     };
   };
   return { config, plan, predictor, step, roi: s.manifold ? roi : baseline ?? roi, alpha, load, evaluate };
+}
+
+/**
+ * Measures L_rad and L_dim of the plan's current (eval-mode) outputs on a validation batch — per batch, as in
+ * training — with the padding rows labelled out of range so they take no part.
+ */
+async function manifoldProbe(
+  gpu: Gpu,
+  plan: Plan,
+  manifold: NonNullable<GuidedSetup["manifold"]>,
+): Promise<(batch: LabeledBatch) => Promise<[number, number]>> {
+  const model = plan.model;
+  const loss = await ManifoldLoss.create(gpu, {
+    batch: plan.batch,
+    logitClasses: model.logits.shape[1],
+    ...manifold,
+  });
+  const labels = gpu.buffer(plan.batch * 4, "manifold-probe.labels");
+  const out = gpu.buffer(5 * 4, "manifold-probe.out");
+  const dispatches = loss.forward({
+    logits: plan.value(model.logits),
+    labels,
+    head: plan.value(model.neural!),
+    out,
+  });
+  return async (batch) => {
+    const padded = batch.labels.map((label, i) => i < batch.count ? label : manifold.targets.classes);
+    gpu.write(labels, padded);
+    gpu.submit(dispatches);
+    const values = await gpu.readF32(out, 5);
+    return [values[2], values[3]];
+  };
 }
