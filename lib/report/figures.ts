@@ -69,7 +69,9 @@ export function matrixChart(
         x: "column",
         y: "row",
         text: (d: { value: number }) => Number.isFinite(d.value) ? d.value.toFixed(2) : "",
-        fill: "white",
+        // dark text with a white halo stays readable on both ends of the colour scale
+        fill: "black",
+        stroke: "white",
         fontSize: 9,
       }),
     ],
