@@ -261,14 +261,20 @@ function slurmOptions(
   };
 }
 
-/** A results folder must not mix settings: compare with the plan already there. */
+/**
+ * A results folder must not mix settings: compare with the plan already there. Two exceptions keep finished
+ * work usable: `--analyses` may change (analysis steps only add outputs; finished ones are skipped), and a
+ * setting the earlier plan lacks is one added since, which that sweep never used.
+ */
 async function checkSameSettings(plan: SweepPlan): Promise<void> {
   const file = join(plan.out, "plan.json");
   const text = await Deno.readTextFile(file).catch(() => null);
   if (text === null) return;
   const before = (JSON.parse(text) as SweepPlan).settings as unknown as Record<string, unknown>;
   const now = plan.settings as unknown as Record<string, unknown>;
-  const changed = Object.keys(now).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
+  const changed = Object.keys(now).filter((k) =>
+    k !== "analyses" && k in before && JSON.stringify(before[k]) !== JSON.stringify(now[k])
+  );
   if (changed.length) {
     throw new UserError(
       `${file}: this folder holds a sweep with other settings (${changed.join(", ")}); use another --out`,

@@ -157,6 +157,17 @@ Deno.test("sweep --executor local: a failing job blocks its dependants and is na
     ok(last.includes("logs/model_bad.log") && last.includes("report: not run (a dependency failed)"), last);
     ok(last.includes("representations: not run (a dependency failed)"), last);
     ok((await Deno.readTextFile(join(dir, "out/logs/model_bad.log"))).includes("--alpha"), "log kept");
+
+    // analyses may be added to an existing folder (finished work is kept); their image count may not change
+    const plan = join(dir, "out/plan.json");
+    const old = JSON.parse(await Deno.readTextFile(plan));
+    delete old.settings.transferEps; // a plan written before that setting existed
+    await Deno.writeTextFile(plan, JSON.stringify({ ...old, settings: { ...old.settings, analyses: [] } }));
+    const added = await runSweep(args);
+    ok(added.stderr.includes("model/bad: deno task train exited with 2"), added.stderr);
+    const changed = await runSweep([...args, "--analysis-n", "5"]);
+    equal(changed.code, 1);
+    ok(changed.stderr.includes("other settings (analysisN)"), changed.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
