@@ -201,7 +201,8 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
     "analyses not run: features, landscape, shape-bias, transfer, rsa, manifold (--analyses)",
   );
   const smoothness = subset.jobs.find((j) => j.id === "model/V1")!.steps[3];
-  ok(smoothness.args.join(" ").includes("--n 6"), "--analysis-n reaches the step");
+  // the GPU batch (8) shrinks to the 6 images, so attack steps do not run padding
+  ok(smoothness.args.join(" ").includes("--n 6 --batch 6"), "--analysis-n reaches the step");
 
   const all = buildPlan(out, settings([...ANALYSES]), models);
   equal(

@@ -220,26 +220,35 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
 
 /** The per-model analysis steps (after the attacks), each writing `OUT/analyses/<kind>/<model>.*`. */
 function modelAnalyses(out: string, s: SweepSettings, m: ModelSpec, run: string): Step[] {
-  const data = ["--model", run, "--data", evalDataPath(out), "--batch", `${s.batch}`];
+  const data = ["--model", run, "--data", evalDataPath(out)];
   const seed = ["--seed", `${m.seed ?? s.seed}`];
+  const batch = ["--batch", `${s.batch}`];
   const step = (kind: Analysis, args: string[], ext = "json"): Step => {
     const file = analysisPath(out, kind, m.name, ext);
     return { task: "analyze", args: [kind, ...args, "--out", file], done: file };
   };
   const steps: Step[] = [];
-  if (needsFeatures(s.analyses)) steps.push(step("features", data, "safetensors"));
+  if (needsFeatures(s.analyses)) steps.push(step("features", [...data, ...batch], "safetensors"));
   if (s.analyses.includes("smoothness")) {
-    steps.push(step("smoothness", [...data, ...seed, "--n", `${s.analysisN}`]));
+    steps.push(step("smoothness", [...data, ...seed, ...fewImages(s, s.analysisN)]));
   }
   if (s.analyses.includes("landscape")) {
     const n = Math.min(s.analysisN, LANDSCAPE_INPUTS);
-    steps.push(step("landscape", [...data, ...seed, "--n", `${n}`, "--grid", `${LANDSCAPE_GRID}`]));
+    steps.push(step("landscape", [...data, ...seed, ...fewImages(s, n), "--grid", `${LANDSCAPE_GRID}`]));
   }
   if (s.analyses.includes("shape-bias")) {
     const cueConflict = join(s.sim, "cue_conflict");
-    steps.push(step("shape-bias", ["--model", run, "--cue-conflict", cueConflict, "--batch", `${s.batch}`]));
+    steps.push(step("shape-bias", ["--model", run, "--cue-conflict", cueConflict, ...batch]));
   }
   return steps;
+}
+
+/**
+ * `--n N` with a GPU batch no larger than N: the batch is fixed, so a batch of 32 for 8 images would pay
+ * for 32 through every attack step.
+ */
+function fewImages(s: SweepSettings, n: number): string[] {
+  return ["--n", `${n}`, "--batch", `${Math.min(s.batch, n)}`];
 }
 
 /** PGD adversarials crafted on `source` at a few ε, scored on every other model. */
@@ -260,8 +269,8 @@ function transferJob(
       task: "attack",
       args: [
         ...["--model", join(out, "models", source.name), "--data", evalDataPath(out), "--attack", "pgd"],
-        ...["--eps", s.transferEps, "--eps-units", s.epsUnits, "--n", `${s.analysisN}`],
-        ...["--batch", `${s.batch}`, "--seed", `${source.seed ?? s.seed}`, "--transfer", targets.join(",")],
+        ...["--eps", s.transferEps, "--eps-units", s.epsUnits, ...fewImages(s, s.analysisN)],
+        ...["--seed", `${source.seed ?? s.seed}`, "--transfer", targets.join(",")],
         ...["--check-n", "0", "--out", report, "--quiet"],
       ],
       done: report,
