@@ -107,3 +107,12 @@ export * from "./lib/attacks/mod.ts";
 // Plots and sweep reports
 export * from "./lib/plot/mod.ts";
 export * from "./lib/report/mod.ts";
+
+// Notebooks
+export {
+  DEFAULT_RESULTS,
+  NOTEBOOK_SWEEP_COMMAND,
+  resultsFolder,
+  showChart,
+  showTable,
+} from "./lib/notebook/mod.ts";
