@@ -74,7 +74,7 @@ Analyses (into OUT/analyses/, each JSON with its CSV twin):
                          rsa, cka, manifold   rsa.json (with 2-D MDS), cka.json, manifold.json over every
                                      model's avgpool (+ neural_head for rsa and cka)
   --analysis-n N       images for smoothness, landscape and transfer (default 8: smoothness is 5 ε × 40 PGD
-                       steps per image, about 1 min per model at 32 px on a 2-core software adapter)
+                       steps per image, ~65 s per model for 16 images at 32 px on a busy 2-core CPU adapter)
 
 Execution:
   --out DIR            results folder (default runs/sweep)
