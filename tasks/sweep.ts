@@ -51,7 +51,9 @@ Training (small models by default, for the simulated world on a CPU adapter):
   --subject N          (default 1)
   --arch NAME          ${Object.keys(ARCHITECTURES).join(" | ")} (default resnet-tiny)
   --size PX            (default 32)       --batch N      (default 32)
-  --epochs N           guided-model epochs (default 3)  --predictor-epochs N   (default 4)
+  --epochs N           guided-model epochs (default 4)  --predictor-epochs N   (default 4)
+  --crop-scale X       smallest RandomResizedCrop area of the guided models (default 0.35: torchvision's 0.08
+                       crops away the silhouette that defines a simulated-world class at 32 px)
   --lr X               (default 0.05)     --alpha X      (default 0.9)
   --weight-decay X     (default 0.0005)   --seed N       (default 0)
 
@@ -103,6 +105,7 @@ const FLAGS = {
   size: { type: "string" },
   batch: { type: "string" },
   epochs: { type: "string" },
+  "crop-scale": { type: "string" },
   "predictor-epochs": { type: "string" },
   lr: { type: "string" },
   alpha: { type: "string" },
@@ -167,7 +170,8 @@ async function main(args: string[]): Promise<void> {
     arch,
     size: num("size", 32, { integer: true, min: 8, max: 1024 }),
     batch: num("batch", 32, { integer: true, min: 2 }),
-    epochs: num("epochs", 3, { integer: true, min: 1 }),
+    epochs: num("epochs", 4, { integer: true, min: 1 }),
+    cropScale: num("crop-scale", 0.35, { min: 0.01, max: 1 }),
     predictorEpochs: num("predictor-epochs", 4, { integer: true, min: 1 }),
     lr: num("lr", 0.05, { min: 0 }),
     alpha: num("alpha", 0.9, { min: 0, max: 1 }),

@@ -178,6 +178,7 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
   const models = [{ name: "None", roi: "none", shuffle: false }, { name: "V1", roi: "V1", shuffle: false }];
   const settings = (analyses: Analysis[]): SweepSettings => ({
     ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 16, batch: 8, epochs: 1, predictorEpochs: 1 },
+    cropScale: 0.35,
     ...{ lr: 0.05, alpha: 0.9, wd: 0, seed: 0, attacks: ["pgd"], eps: "0.001,0.01", epsUnits: "normalized" },
     ...{ attackN: 8, analyses, analysisN: 6, transferEps: "0.001,0.01" },
   });
@@ -195,6 +196,11 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
     ].join(" "),
   );
   equal(outputs(subset, "representations").join(" "), "analyses/cka.json");
+  const train = subset.jobs.find((j) => j.id === "model/V1")!.steps[0];
+  ok(
+    train.args.join(" ").includes("--crop-scale 0.35"),
+    `train step passes the crop scale: ${train.args.join(" ")}`,
+  );
   ok(!subset.jobs.some((j) => j.stage === "transfer"), "no transfer jobs");
   equal(
     subset.skipped.join(" | "),

@@ -2,11 +2,11 @@ import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
 import { loadCheckpoint } from "../lib/nn/checkpoint.ts";
 import { openClassificationData } from "../lib/train/classification_data.ts";
+import { createGuidedTrainer } from "../lib/train/guided.ts";
 import { type GuidedRunOptions, trainGuidedRun } from "../lib/train/guided_run.ts";
-import { trainPredictorRun } from "../lib/train/predictor_run.ts";
-import { nsdPaths } from "../lib/data/nsd/paths.ts";
+import { createPredictorTrainer } from "../lib/train/predictor.ts";
 import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
-import { tinyPrepared, tinyWorld } from "./fixtures/world.ts";
+import { tinyPredictor, tinyWorld } from "./fixtures/world.ts";
 import { killAndResume, runTask } from "./fixtures/run_task.ts";
 
 const gpu = await getGpu();
@@ -20,26 +20,6 @@ const common = {
   force: true,
   quiet: true,
 };
-
-let predictor: Promise<string> | null = null;
-/** A TO predictor on the tiny world, trained once for all tests here. */
-function tinyPredictor(): Promise<string> {
-  predictor ??= (async () => {
-    const out = join(await Deno.makeTempDir(), "np");
-    const world = await tinyWorld();
-    await trainPredictorRun(gpu, {
-      ...common,
-      out,
-      epochs: 2,
-      lr: 1e-3,
-      wd: 5e-4,
-      prepared: await tinyPrepared(),
-      stimuli: (s) => nsdPaths(world, s).stimuli,
-    });
-    return out;
-  })();
-  return predictor;
-}
 
 async function guided(overrides: Partial<GuidedRunOptions>, shuffle = false) {
   const data = await openClassificationData("sim", {
@@ -71,7 +51,7 @@ async function guided(overrides: Partial<GuidedRunOptions>, shuffle = false) {
 }
 
 Deno.test("guided training: every baseline kind runs and records what it was", async () => {
-  const np = await tinyPredictor();
+  const np = await tinyPredictor(gpu);
   const cases: [string, Partial<GuidedRunOptions>, boolean][] = [
     ["none", { roi: "none" }, false],
     ["none with a predictor to measure against", { roi: "none", predictor: np }, false],
@@ -92,7 +72,7 @@ Deno.test("guided training: every baseline kind runs and records what it was", a
 });
 
 Deno.test("guided training: the neural head's r to the predictor rises with α = 0.9 and stays at chance with α = 0", async () => {
-  const np = await tinyPredictor();
+  const np = await tinyPredictor(gpu);
   const headR = async (roi: string) => {
     const out = join(await Deno.makeTempDir(), roi);
     await guided({ roi, predictor: np, epochs: 4, lr: 0.05, out });
@@ -112,7 +92,7 @@ Deno.test("guided training: the neural head's r to the predictor rises with α =
 });
 
 Deno.test("train task: model checkpoint carries ROI and α; bad flags are one-line usage errors", async () => {
-  const np = await tinyPredictor();
+  const np = await tinyPredictor(gpu);
   const out = join(await Deno.makeTempDir(), "cli");
   const args = [
     "--roi",
@@ -152,7 +132,7 @@ Deno.test("train task: model checkpoint carries ROI and α; bad flags are one-li
 });
 
 Deno.test("train task: killed mid-run and resumed, it ends with the uninterrupted run's metrics", async () => {
-  const np = await tinyPredictor();
+  const np = await tinyPredictor(gpu);
   const dir = await Deno.makeTempDir();
   const args = (out: string) => [
     ...[
@@ -177,4 +157,47 @@ Deno.test("train task: killed mid-run and resumed, it ends with the uninterrupte
   ok(r.killedEarly, "the killed run must not look finished");
   deepStrictEqual(r.after.final, r.whole.final);
   deepStrictEqual(r.epochs, [1, 2, 3]);
+});
+
+Deno.test("trainers start from torchvision's initialisation, drawn from their seed", async () => {
+  const setup = {
+    arch: "resnet-tiny",
+    classes: 4,
+    imageSize: 16,
+    batch: 2,
+    roi: "none",
+    alpha: 0,
+    shuffle: false,
+    predictorBatchNorm: "train" as const,
+    optimizer: { kind: "sgd" as const },
+  };
+  const predictorSetup = {
+    arch: "resnet-tiny",
+    imageSize: 16,
+    batch: 2,
+    k: 5,
+    optimizer: { kind: "adam" as const },
+  };
+  const weights = [
+    await (await createGuidedTrainer(gpu, { ...setup, seed: 3 })).plan.stateDict(),
+    await (await createGuidedTrainer(gpu, { ...setup, seed: 3 })).plan.stateDict(),
+    await (await createGuidedTrainer(gpu, { ...setup, seed: 4 })).plan.stateDict(),
+    await (await createPredictorTrainer(gpu, { ...predictorSetup, seed: 3 })).plan.stateDict(),
+  ];
+  const rms = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0) / v.length);
+  for (const [i, w] of weights.entries()) {
+    // Kaiming normal, fan_out mode: conv1 is 16 × 3 × 3 × 3, so std = √(2 / (16·9)).
+    const conv = w.get("conv1.weight")!;
+    ok(Math.abs(rms(conv) / Math.sqrt(2 / (16 * 9)) - 1) < 0.15, `trainer ${i}: conv1 rms ${rms(conv)}`);
+    // Linear: U(±1/√fan_in) with fan_in 128 (the last stage's width), so rms = 1/√(3·128).
+    const fc = w.get("fc.weight")!;
+    ok(fc.every((x) => Math.abs(x) <= 1 / Math.sqrt(128)), `trainer ${i}: fc.weight inside ±1/√128`);
+    ok(Math.abs(rms(fc) * Math.sqrt(3 * 128) - 1) < 0.15, `trainer ${i}: fc rms ${rms(fc)}`);
+    deepStrictEqual([...w.get("bn1.weight")!], Array(16).fill(1), `trainer ${i}: BN weight 1`);
+  }
+  deepStrictEqual(weights[0].get("layer1.0.conv1.weight"), weights[1].get("layer1.0.conv1.weight"));
+  ok(
+    weights[0].get("fc.weight")!.some((x, j) => x !== weights[2].get("fc.weight")![j]),
+    "another seed differs",
+  );
 });

@@ -1,15 +1,13 @@
 import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
-import { nsdPaths } from "../lib/data/nsd/paths.ts";
 import { type DimSign, ManifoldLoss, type ManifoldTargets } from "../lib/ops/manifold_loss.ts";
 import { openClassificationData } from "../lib/train/classification_data.ts";
 import { type GuidedRunOptions, MANIFOLD_STATS_FILE, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { manifoldTargets } from "../lib/train/manifold_stats.ts";
-import { trainPredictorRun } from "../lib/train/predictor_run.ts";
 import { assertClose, deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 import { killAndResume, runTask } from "./fixtures/run_task.ts";
-import { tinyPrepared, tinyWorld } from "./fixtures/world.ts";
+import { tinyPredictor, tinyWorld } from "./fixtures/world.ts";
 import { f32, finiteDifference, random, run, zeros } from "./reference/numeric.ts";
 import { softmaxCrossEntropy } from "./reference/nn.ts";
 
@@ -217,31 +215,8 @@ Deno.test("manifold statistics: centre, radius and basis of points on known plan
 
 const common = { arch: "resnet-tiny", size: 32, batch: 8, seed: 1, checkpointEvery: 1, quiet: true };
 
-let predictor: Promise<string> | null = null;
-/** A TO predictor on the tiny world (4 classes, K = 6), trained once for the tests here. */
-function tinyPredictor(): Promise<string> {
-  predictor ??= (async () => {
-    const out = join(await Deno.makeTempDir(), "np");
-    const world = await tinyWorld();
-    await trainPredictorRun(gpu, {
-      ...common,
-      size: 16,
-      resume: false,
-      force: true,
-      out,
-      epochs: 2,
-      lr: 1e-3,
-      wd: 5e-4,
-      prepared: await tinyPrepared(),
-      stimuli: (s) => nsdPaths(world, s).stimuli,
-    });
-    return out;
-  })();
-  return predictor;
-}
-
 Deno.test("train task --guidance manifold: a tiny run writes the statistics, metrics and summary", async () => {
-  const np = await tinyPredictor(), world = await tinyWorld();
+  const np = await tinyPredictor(gpu), world = await tinyWorld();
   const out = join(await Deno.makeTempDir(), "manifold");
   const args = [
     "--guidance",
@@ -335,7 +310,7 @@ async function manifoldRun(
       lr: 0.05,
       wd: 5e-4,
       roi: "none",
-      predictor: await tinyPredictor(),
+      predictor: await tinyPredictor(gpu),
       alpha: 0,
       shuffle: false,
       momentum: 0.9,
@@ -371,7 +346,7 @@ Deno.test("manifold guidance: each term pulls the head towards its target; CE al
 });
 
 Deno.test("train task --guidance manifold: killed mid-run and resumed, it ends with the uninterrupted run's metrics", async () => {
-  const np = await tinyPredictor(), world = await tinyWorld();
+  const np = await tinyPredictor(gpu), world = await tinyWorld();
   const dir = await Deno.makeTempDir();
   const args = (out: string) => [
     ...["--guidance", "manifold", "--predictor", np, "--sim", world, "--arch", "resnet-tiny", "--size", "16"],

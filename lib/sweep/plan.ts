@@ -34,6 +34,8 @@ export interface SweepSettings {
   batch: number;
   /** Guided-model epochs. */
   epochs: number;
+  /** Smallest area fraction of the guided models' RandomResizedCrop (`deno task train --crop-scale`). */
+  cropScale: number;
   predictorEpochs: number;
   lr: number;
   alpha: number;
@@ -160,6 +162,7 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
       task: "train",
       args: [
         ...["--roi", m.roi, "--data", "sim", "--sim", s.sim, "--epochs", `${s.epochs}`, "--lr", `${s.lr}`],
+        ...["--crop-scale", `${s.cropScale}`],
         ...["--alpha", `${m.alpha ?? s.alpha}`, "--wd", `${m.wd ?? s.wd}`, "--seed", `${m.seed ?? s.seed}`],
         ...(guided ? ["--predictor", join(out, "predictors", m.roi)] : []),
         ...(m.shuffle ? ["--shuffle"] : []),

@@ -48,6 +48,8 @@ export interface GuidedSetup {
   /** BatchNorm mode of the frozen predictor during training (method.md: "train"). */
   predictorBatchNorm: "train" | "eval";
   optimizer: OptimizerOptions;
+  /** Seed of the classifier's initial weights (torchvision's initialisation, {@link Plan.initialize}). */
+  seed: number;
   /** Neural-head width when no predictor fixes it (roi none). */
   neuralDim?: number;
   /**
@@ -81,6 +83,7 @@ export interface GuidedTrainer {
  * const trainer = await createGuidedTrainer(gpu, {
  *   arch: "resnet-tiny", classes: 10, imageSize: 64, batch: 32, roi: "TO", predictorPath: "runs/np/predictor.safetensors",
  *   alpha: 0.9, shuffle: false, predictorBatchNorm: "train", optimizer: { kind: "sgd", momentum: 0.9, weightDecay: 1e-4 },
+ *   seed: 0,
  * });
  * ```
  */
@@ -113,6 +116,7 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     RANDOM_PREDICTOR_DIM;
   const config = modelConfig(s.arch, { classes: s.classes, imageSize: s.imageSize, neuralDim });
   const plan = await Plan.create(gpu, config, s.batch);
+  plan.initialize(s.seed);
   let predictor: Plan | null = null;
   if (predictorConfig) {
     // bnMomentum 0: in train-mode BN the predictor normalises with batch statistics (as the paper's

@@ -101,6 +101,7 @@ export async function trainGuidedRun(
     shuffle: o.shuffle,
     predictorBatchNorm: o.predictorBatchNorm,
     optimizer: { kind: "sgd", momentum: o.momentum, weightDecay: o.wd },
+    seed: o.seed,
     manifold: manifold && { targets: manifold.targets, weights: manifold.weights },
   });
   // The run folder is touched only once the model, predictor and data are known to be usable.

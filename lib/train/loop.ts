@@ -57,7 +57,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     step.restoreStepCount(Number(checkpoint.metadata.step));
     await run.truncateMetrics(startEpoch);
   } else {
-    plan.initialize(o.seed);
+    // A fresh run starts from the weights the trainer initialised from the same seed.
     await run.truncateMetrics(0);
   }
   const progress = new Progress(o.label, (o.epochs - startEpoch) * o.stepsPerEpoch, {

@@ -23,6 +23,8 @@ export interface PredictorSetup {
   /** Components of the ROI targets. */
   k: number;
   optimizer: OptimizerOptions;
+  /** Seed of the initial weights (torchvision's initialisation, {@link Plan.initialize}). */
+  seed: number;
 }
 
 export interface PredictorTrainer {
@@ -41,6 +43,7 @@ export interface PredictorTrainer {
  * ```ts
  * const trainer = await createPredictorTrainer(gpu, {
  *   arch: "resnet-tiny", imageSize: 64, batch: 32, k: 40, optimizer: { kind: "adam", weightDecay: 5e-4 },
+ *   seed: 0,
  * });
  * ```
  */
@@ -52,6 +55,7 @@ export async function createPredictorTrainer(gpu: Gpu, s: PredictorSetup): Promi
     std: COCO_STD,
   });
   const plan = await Plan.create(gpu, config, s.batch);
+  plan.initialize(s.seed);
   const step = await TrainStep.create(gpu, plan, s.optimizer, { kind: "regress" });
   const load = (batch: TargetBatch) => {
     plan.setInput(batch.images);

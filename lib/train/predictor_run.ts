@@ -81,6 +81,7 @@ async function trainPredictor(
     batch: o.batch,
     k: prepared.k,
     optimizer: { kind: "adam", weightDecay: o.wd },
+    seed: o.seed,
   });
   let components: number[] = [];
   const steps = Math.floor(data.trainIds.length / o.batch);
