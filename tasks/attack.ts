@@ -57,7 +57,8 @@ accuracy is over all points (points wrong when clean count as fooled). Writes FI
   --cw-steps N      Adam steps per CW binary-search step (default 10000)
   --cw-search N     CW binary-search steps (default 9)
   --n N             evaluate the first N points (default all)
-  --batch B         points per GPU batch (default 32)
+  --batch B         points per GPU batch (default 32); the attacks use a smaller one when fewer points
+                    are classified correctly (each step costs in proportion to the batch on a CPU adapter)
   --seed S          random starts and Square's draws (default 0)
   --transfer LIST   comma-separated checkpoints/run folders: score each ε's adversarial images (crafted on
                     --model) on these models too, giving the transfer matrix
@@ -307,6 +308,13 @@ async function main(): Promise<void> {
   }
 
   const correct = await cleanCorrect(source.ops, data);
+  // Only correctly classified points are attacked; on a CPU adapter a step costs in proportion to the fixed GPU
+  // batch, so a batch larger than those points would pay for padding rows.
+  const toAttack = correct.reduce((a, b) => a + b, 0);
+  const attackBatch = toAttack > 0 && toAttack < batch ? toAttack : batch;
+  const ops = attackBatch === batch
+    ? source.ops
+    : (await loadModel(gpu, modelPath, "model", attackBatch)).ops;
   const rows: SweepRow[] = [];
   const kinds: Record<string, AttackKind> = {};
   const omitted: Record<string, string[]> = {};
@@ -318,7 +326,7 @@ async function main(): Promise<void> {
       console.error(`attack: ${unit.name} runs without ${unit.omitted.join("; ")}`);
     }
     rows.push(
-      ...await sweep(source.ops, data, correct, unit, {
+      ...await sweep(ops, data, correct, unit, {
         eps: grid.map((e) => e * scale),
         epsReported: grid,
         seed,
@@ -329,7 +337,7 @@ async function main(): Promise<void> {
   }
   const smallest = grid.find((e) => e > 0);
   const probes = checkN > 0
-    ? await probe(source.ops, data, correct, {
+    ? await probe(ops, data, correct, {
       norm: threat,
       eps: grid[grid.length - 1] * scale,
       smallEps: smallest === undefined ? null : smallest * scale,
@@ -354,7 +362,7 @@ async function main(): Promise<void> {
     eps_scale: scale,
     box: source.ops.box,
     seed,
-    batch,
+    batch: attackBatch,
     adapter: gpu.description,
     attacks: names,
     omitted,
