@@ -145,7 +145,7 @@ async function loadModel(gpu: Gpu, path: string, flag: string, batch: number) {
   const file = await checkpointPath(path, flag);
   const checkpoint = await loadCheckpoint(file);
   const model = await createAttackModel(gpu, checkpoint.config, checkpoint.weights, batch);
-  return { file, config: checkpoint.config, ops: await AttackOps.create(model) };
+  return { file, config: checkpoint.config, weights: checkpoint.weights, ops: await AttackOps.create(model) };
 }
 
 function integerLabels(tensor: Tensor, file: string): Uint32Array {
@@ -314,7 +314,7 @@ async function main(): Promise<void> {
   const attackBatch = toAttack > 0 && toAttack < batch ? toAttack : batch;
   const ops = attackBatch === batch
     ? source.ops
-    : (await loadModel(gpu, modelPath, "model", attackBatch)).ops;
+    : await AttackOps.create(await createAttackModel(gpu, source.config, source.weights, attackBatch));
   const rows: SweepRow[] = [];
   const kinds: Record<string, AttackKind> = {};
   const omitted: Record<string, string[]> = {};

@@ -6,20 +6,10 @@ import { createGuidedTrainer } from "../lib/train/guided.ts";
 import { type GuidedRunOptions, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { createPredictorTrainer } from "../lib/train/predictor.ts";
 import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
-import { tinyPredictor, tinyWorld } from "./fixtures/world.ts";
+import { TINY_RUN, tinyPredictor, tinyWorld } from "./fixtures/world.ts";
 import { killAndResume, runTask } from "./fixtures/run_task.ts";
 
 const gpu = await getGpu();
-const common = {
-  arch: "resnet-tiny",
-  size: 16,
-  batch: 8,
-  seed: 1,
-  checkpointEvery: 1,
-  resume: false,
-  force: true,
-  quiet: true,
-};
 
 async function guided(overrides: Partial<GuidedRunOptions>, shuffle = false) {
   const data = await openClassificationData("sim", {
@@ -31,7 +21,7 @@ async function guided(overrides: Partial<GuidedRunOptions>, shuffle = false) {
   });
   try {
     return await trainGuidedRun(gpu, data, {
-      ...common,
+      ...TINY_RUN,
       out: join(await Deno.makeTempDir(), "g"),
       epochs: 1,
       lr: 0.02,
