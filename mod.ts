@@ -16,6 +16,9 @@
  * @module
  */
 
+// Errors: every error a user can fix derives from UserError (one-line message)
+export { UsageError, UserError } from "./lib/errors.ts";
+
 // GPU core
 export { type AdapterKind, type Dispatch, getGpu, Gpu, GpuError, type KernelSpec } from "./lib/gpu/device.ts";
 export { loadKernelSource } from "./lib/gpu/shader.ts";

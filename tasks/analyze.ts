@@ -4,8 +4,9 @@
  * Writes JSON plus a CSV beside it (features: a safetensors file), atomically. See `--help`.
  * @module
  */
-import { numberFlag, parseFlags, UsageError } from "../lib/cli/args.ts";
-import { runMain, UserError } from "../lib/cli/main.ts";
+import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { UsageError, UserError } from "../lib/errors.ts";
+import { runMain } from "../lib/cli/main.ts";
 import {
   centredGram,
   ckaFromGrams,

@@ -3,7 +3,8 @@
  * and writes them to an HDF5 file atomically. See `--help`.
  * @module
  */
-import { numberFlag, parseFlags, UsageError } from "../lib/cli/args.ts";
+import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { formatSeconds, Progress } from "../lib/cli/progress.ts";
 import {

@@ -3,7 +3,8 @@
  * and the NSD stimuli. See `--help`.
  * @module
  */
-import { numberFlag, parseFlags, UsageError } from "../lib/cli/args.ts";
+import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { readRunFlags, RUN_FLAGS, type RunDefaults, runFlagsHelp } from "../lib/cli/run_flags.ts";
 import { formatSeconds } from "../lib/cli/progress.ts";

@@ -2,8 +2,9 @@
  * `deno task report DIR`: aggregates a sweep's results folder into report.md, CSV tables and figures.
  * @module
  */
-import { parseFlags, UsageError } from "../lib/cli/args.ts";
-import { runMain, UserError } from "../lib/cli/main.ts";
+import { parseFlags } from "../lib/cli/args.ts";
+import { UsageError, UserError } from "../lib/errors.ts";
+import { runMain } from "../lib/cli/main.ts";
 import { writeReport } from "../lib/report/write.ts";
 
 const HELP = `deno task report DIR [--quiet]

@@ -5,8 +5,9 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { numberFlag, parseFlags, UsageError } from "../lib/cli/args.ts";
-import { runMain, UserError } from "../lib/cli/main.ts";
+import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { UsageError, UserError } from "../lib/errors.ts";
+import { runMain } from "../lib/cli/main.ts";
 import { formatSeconds } from "../lib/cli/progress.ts";
 import { ensureSimWorld } from "../lib/data/synth/mod.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";

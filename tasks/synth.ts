@@ -3,7 +3,8 @@
  * plus classification and cue-conflict image sets). See `--help` and `lib/data/synth/README.md`.
  * @module
  */
-import { numberFlag, parseFlags, UsageError } from "../lib/cli/args.ts";
+import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { formatSeconds } from "../lib/cli/progress.ts";
 import { generateSimWorld, SHAPES, SIM_WORLD_DEFAULTS, type SimWorldOptions } from "../lib/data/synth/mod.ts";

@@ -1,6 +1,6 @@
 // Model-free tests of the attack suite: loss kernels (DLR, targeted DLR, CE, margin) against the reference's
 // vectors and central differences, APGD's checkpoint schedule, Square's p schedule and window sides, ε grids.
-import { UsageError } from "../lib/cli/args.ts";
+import { UsageError } from "../lib/errors.ts";
 import { checkpointSchedule } from "../lib/attacks/apgd.ts";
 import { logitRowsPipeline } from "../lib/attacks/ops.ts";
 import { attackUnit } from "../lib/attacks/registry.ts";

@@ -9,8 +9,7 @@ import { join } from "node:path";
 import h5wasm from "h5wasm/node";
 import { encode as encodePng, type ImageData } from "fast-png";
 import { encode as encodeJpeg } from "jpeg-js";
-import { UsageError } from "../lib/cli/args.ts";
-import { UserError } from "../lib/cli/main.ts";
+import { UsageError, UserError } from "../lib/errors.ts";
 import {
   BatchLoader,
   centerCropBox,

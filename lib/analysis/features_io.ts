@@ -7,7 +7,7 @@
  * [first dimension, product of the rest] (e.g. N × C × H × W feature maps).
  * @module
  */
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { getDataset, readSlice, withH5 } from "../data/nsd/hdf5.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { type Matrix, matrix } from "./matrix.ts";

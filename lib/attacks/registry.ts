@@ -3,7 +3,7 @@
  * run in order on the points still robust (one for most names, several for APGD-T's targets and AutoAttack).
  * @module
  */
-import { UsageError } from "../cli/args.ts";
+import { UsageError } from "../errors.ts";
 import type { Attack } from "./attack.ts";
 import { apgd } from "./apgd.ts";
 import { apgdTargeted, autoAttackStandard, fabTargets } from "./autoattack.ts";

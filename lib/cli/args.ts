@@ -4,17 +4,13 @@
  * @module
  */
 import { parseArgs as nodeParseArgs } from "node:util";
+import { UsageError } from "../errors.ts";
 
 /** Flag specification: `string` and `boolean` flags, with optional short letter and default. */
 export type FlagSpec = Record<
   string,
   { type: "string" | "boolean"; short?: string; default?: string | boolean; multiple?: boolean }
 >;
-
-/** Thrown for a bad flag; tasks print its message on one line and exit with code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 /**
  * Parses `args` strictly: unknown flags and missing values become a {@link UsageError} naming the flag.

@@ -3,12 +3,7 @@
  * (2 = usage, 1 = everything else); unexpected errors keep their stack.
  * @module
  */
-import { UsageError } from "./args.ts";
-
-/** An error whose message is already a complete one-line explanation for the user (file + fix). */
-export class UserError extends Error {
-  override name = "UserError";
-}
+import { UsageError, UserError } from "../errors.ts";
 
 /** Runs `body`, printing `task: message` and exiting non-zero on failure. */
 export async function runMain(task: string, body: () => Promise<void>): Promise<void> {
@@ -20,8 +15,7 @@ export async function runMain(task: string, body: () => Promise<void>): Promise<
       console.error(`${task}: ${error.message}`);
       Deno.exit(2);
     }
-    const known = error instanceof UserError ||
-      ["GpuError", "ShapeError", "NsdFormatError"].includes(error.name);
+    const known = error instanceof UserError;
     console.error(`${task}: ${known ? error.message : error.stack ?? error.message}`);
     Deno.exit(1);
   }

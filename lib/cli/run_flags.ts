@@ -3,7 +3,8 @@
  * resume behaviour, parsed once so both tasks spell and check them the same way.
  * @module
  */
-import { type FlagSpec, numberFlag, UsageError } from "./args.ts";
+import { type FlagSpec, numberFlag } from "./args.ts";
+import { UsageError } from "../errors.ts";
 import { ARCHITECTURES } from "../nn/models.ts";
 
 /** Flag specs common to the training tasks. */

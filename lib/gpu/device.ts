@@ -4,10 +4,11 @@
  * explicit readback.
  * @module
  */
+import { UserError } from "../errors.ts";
 import { loadKernelSource } from "./shader.ts";
 
 /** Raised for anything the GPU reports: no adapter, a lost device, a validation error (names the kernel). */
-export class GpuError extends Error {
+export class GpuError extends UserError {
   override name = "GpuError";
 }
 

@@ -23,7 +23,7 @@
  * All typed-array views assume a little-endian host, which is every platform Deno runs on.
  * @module
  */
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
 /** Raised for unreadable, corrupt or mismatched checkpoints; the message is one line naming the file. */

@@ -5,6 +5,7 @@
  * with an error naming the step if a loss became NaN or infinite.
  * @module
  */
+import { UserError } from "../errors.ts";
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { GuidanceLoss, Mse } from "../ops/loss.ts";
 import { ManifoldLoss, type ManifoldLossWeights, type ManifoldTargets } from "../ops/manifold_loss.ts";
@@ -47,7 +48,7 @@ export interface StepLosses {
 }
 
 /** Raised when a loss stops being finite; names the step. */
-export class NonFiniteLossError extends Error {
+export class NonFiniteLossError extends UserError {
   override name = "NonFiniteLossError";
 }
 

@@ -1,7 +1,8 @@
 /** Shape validation shared by all ops. @module */
+import { UserError } from "../errors.ts";
 
 /** Thrown before any dispatch when an op's operands do not fit; names the op and the shapes. */
-export class ShapeError extends Error {
+export class ShapeError extends UserError {
   override name = "ShapeError";
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { initWasm, Resvg, RESVG_WASM_URL } from "../deps/resvg_wasm.ts";
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 
 /** Where Debian's `fonts-dejavu-core` installs DejaVu Sans; override with `NEUROGUIDE_FONT`. */
 export const DEFAULT_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";

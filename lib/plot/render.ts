@@ -8,6 +8,7 @@
  * - a title becomes SVG text (Plot would make it an HTML `<h2>`).
  * @module
  */
+import { UserError } from "../errors.ts";
 import * as Plot from "../deps/observable_plot.ts";
 import { parseHTML } from "../deps/linkedom.ts";
 
@@ -28,7 +29,7 @@ interface DomElement {
 export type ChartOptions = Omit<Plot.PlotOptions, "document" | "title" | "style"> & { title?: string };
 
 /** Thrown when an option cannot be rendered to standalone SVG (e.g. an HTML swatch legend). */
-export class PlotRenderError extends Error {
+export class PlotRenderError extends UserError {
   override name = "PlotRenderError";
 }
 

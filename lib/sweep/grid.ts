@@ -16,7 +16,7 @@
  * flags for that model.
  * @module
  */
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { ROI_DEFINITIONS } from "../data/nsd/roi.ts";
 import { BASELINES } from "../train/guided.ts";
 

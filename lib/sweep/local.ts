@@ -4,7 +4,7 @@
  * left. A failed job blocks its dependants; the others still run, and the failures are listed at the end.
  * @module
  */
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { formatSeconds, Progress } from "../cli/progress.ts";
 import type { Job, SweepPlan } from "./plan.ts";
 import { jobFinished, runJob } from "./run_job.ts";

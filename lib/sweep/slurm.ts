@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { type Stage, stageJobs, STAGES, type SweepPlan } from "./plan.ts";
 

@@ -5,7 +5,7 @@
  * and the next batches are built while the GPU runs the current step.
  * @module
  */
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { ensureSimWorld } from "../data/synth/mod.ts";
 import { BatchLoader, type ImageBatch, openImageSource } from "../data/images/mod.ts";
 import { Random } from "../random.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
 import { type ModelConfig, modelConfig } from "../nn/models.ts";
 import { Plan } from "../nn/plan.ts";

@@ -7,7 +7,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import type { RunOptions } from "../cli/run_flags.ts";
 import { stepLR } from "../optim/schedule.ts";
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";

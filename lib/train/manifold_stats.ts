@@ -6,7 +6,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { Progress } from "../cli/progress.ts";
 import { fitPca, type PcaSize } from "../data/nsd/linalg.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";

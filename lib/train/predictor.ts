@@ -5,7 +5,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 import { type ModelConfig, modelConfig } from "../nn/models.ts";
 import { Plan } from "../nn/plan.ts";
 import { type OptimizerOptions, TrainStep } from "../nn/train_step.ts";

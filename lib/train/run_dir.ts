@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { UserError } from "../cli/main.ts";
+import { UserError } from "../errors.ts";
 
 /** One line of `metrics.jsonl`. */
 export type EpochMetrics = { epoch: number } & Record<string, number | string | null>;

@@ -4,7 +4,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { UserError } from "../../cli/main.ts";
+import { UserError } from "../../errors.ts";
 import { buildBatch } from "./batch.ts";
 import { type ImageSource, openDescribed } from "./source.ts";
 import type { FromWorker, ToWorker } from "./worker_pool.ts";

@@ -4,7 +4,7 @@
  * {@link ImageArray} with the fine labels.
  * @module
  */
-import { UserError } from "../../cli/main.ts";
+import { UserError } from "../../errors.ts";
 import { ImageArray, sharedBytes } from "./image_array.ts";
 
 const SIDE = 32, PIXELS = 3 * SIDE * SIDE;

@@ -8,7 +8,7 @@
  */
 import { convertIndexedToRgb, decode as decodePng } from "../../deps/fast_png.ts";
 import { decode as decodeJpeg } from "../../deps/jpeg_js.ts";
-import { UserError } from "../../cli/main.ts";
+import { UserError } from "../../errors.ts";
 
 /** An 8-bit RGB image stored planar (CHW: all red, then all green, then all blue), rows top to bottom. */
 export interface PlanarImage {

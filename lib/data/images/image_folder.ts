@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { UserError } from "../../cli/main.ts";
+import { UserError } from "../../errors.ts";
 import { ImageFiles } from "./image_files.ts";
 
 const IMAGE_EXTENSIONS = /\.(png|jpe?g)$/i;

@@ -9,7 +9,7 @@
  * seed than the file's is an error rather than a silent double permutation).
  * @module
  */
-import { UserError } from "../../cli/main.ts";
+import { UserError } from "../../errors.ts";
 import { withH5 } from "../nsd/hdf5.ts";
 import { shufflePairing } from "../nsd/prep.ts";
 import { readStimuli } from "../nsd/stimuli.ts";

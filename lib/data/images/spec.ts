@@ -4,8 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import { UsageError } from "../../cli/args.ts";
-import { UserError } from "../../cli/main.ts";
+import { UsageError, UserError } from "../../errors.ts";
 import { SIM_PATHS } from "../synth/mod.ts";
 import { openCifar100 } from "./cifar100.ts";
 import { openImageFolder, readClassList } from "./image_folder.ts";

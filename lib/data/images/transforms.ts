@@ -10,7 +10,7 @@
  * @module
  */
 import { resizeBilinearPil } from "../nsd/stimuli.ts";
-import { UserError } from "../../cli/main.ts";
+import { UserError } from "../../errors.ts";
 import type { Random } from "../../random.ts";
 import type { PlanarImage } from "./decode.ts";
 

@@ -5,7 +5,7 @@
  * the fewest in flight; the result does not depend on which worker built it.
  * @module
  */
-import { UserError } from "../../cli/main.ts";
+import { UserError } from "../../errors.ts";
 import type { BatchJob, ImageBatch } from "./batch.ts";
 import type { SourceDescriptor } from "./source.ts";
 

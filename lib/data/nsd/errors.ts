@@ -3,9 +3,10 @@
  * says how to fix it, so `runMain` can print it verbatim.
  * @module
  */
+import { UserError } from "../../errors.ts";
 
 /** A file of an NSD download is missing, malformed, or inconsistent with the others. */
-export class NsdFormatError extends Error {
+export class NsdFormatError extends UserError {
   override name = "NsdFormatError";
 
   /**

@@ -8,7 +8,7 @@
 import h5wasm from "../../deps/h5wasm.ts";
 import { encode as encodePng } from "../../deps/fast_png.ts";
 import { dirname, join } from "node:path";
-import { UserError } from "../../cli/main.ts";
+import { UserError } from "../../errors.ts";
 import { Progress } from "../../cli/progress.ts";
 import {
   buildAtlas,
