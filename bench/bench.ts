@@ -14,7 +14,7 @@ import { addOpRows } from "./ops.ts";
 import { addTrainRows } from "./train.ts";
 import { type BenchReport, type BenchResult, formatTable, formatThroughput, rows, runRows } from "./suite.ts";
 
-/** Machine ceiling for context (platform.md §11), not measured here: 2 Zen 4 cores. */
+/** Machine ceiling for context (docs/platform.md#kernel-speed), not measured here: 2 Zen 4 cores. */
 const CEILING = "machine ceiling: ≈230 GFLOP/s fp32 FMA peak, OpenBLAS sgemm 1024³ ≈170–185 (2 Zen 4 cores)";
 
 async function main(): Promise<void> {
@@ -80,7 +80,7 @@ function mergeInto(old: BenchRecord | null, fresh: BenchRecord): BenchRecord {
   };
 }
 
-/** Vulkan (lavapipe) offers shader-f16 on this Mesa; GL (llvmpipe) does not (platform.md §11). */
+/** Vulkan (lavapipe) offers shader-f16 on this Mesa; GL (llvmpipe) does not (docs/platform.md#kernel-speed). */
 async function guessBackend(): Promise<string> {
   const adapter = await navigator.gpu.requestAdapter();
   return adapter?.features.has("shader-f16")

@@ -1,4 +1,4 @@
-// Manifold-guidance loss (method.md §7) L = w_ce·CE + w_rad·L_rad + w_dim·L_dim on a batch of head outputs
+// Manifold-guidance loss (docs/method.md#manifold-guidance) L = w_ce·CE + w_rad·L_rad + w_dim·L_dim on a batch of head outputs
 // h [batch, dim] with labels, against stored per-class centres μ [classes, dim], radii r [classes] and
 // orthonormal bases U [classes, rank, dim] (unused basis rows are zero). Prepended with softmax_rows.wgsl.
 // Rows whose label is ≥ classes take no part in the manifold terms (their CE is NaN, see softmax_rows).

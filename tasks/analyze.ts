@@ -86,7 +86,7 @@ sim:DIR | imagefolder:DIR | cifar100:DIR | FILE.safetensors with 'images' and 'l
               neural_head (when present), each [N, width], and labels [N] (for manifold --labels F:labels)
                 --layers          also layer1… (ResNet stage outputs, averaged over space)
   smoothness  L∞ PGD (rel_stepsize 0.01, 40 steps, random start) at each ε, then mean ‖∇ₓCE‖₂² × 2 × 200 at
-              the adversarial point (method.md §7); ε = 0 is the clean point
+              the adversarial point (docs/method.md#smoothness); ε = 0 is the clean point
                 --eps LIST        comma list or START:STOP:STEP (default 0.08,0.12,0.18,0.26,0.38)
                 --eps-units U     normalized (default: ε × the model's mean std, as the reference) | pixel
   landscape   CE loss and true-class logit margin on a grid × grid plane around each of --n inputs (default 8)

@@ -90,7 +90,7 @@ const FLAGS = {
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
-/** The paper's L∞ grid (method.md §6); its L2 grid is this × √(3·224·224). */
+/** The paper's L∞ grid (docs/method.md#robustness-evaluation); its L2 grid is this × √(3·224·224). */
 const DEFAULT_GRID = "0.001:0.019:0.002";
 const PAPER_L2_SCALE = Math.sqrt(3 * 224 * 224);
 

@@ -34,7 +34,7 @@ Without options: the embedded demo — generates the simulated world (data/sim) 
 trains its neural predictor and a guided classifier (small models, a few minutes on 2 CPU cores), then
 prints where the results are and a three-line summary.
 
-With options: neural-guided training (method.md §4–5). The loss is (1 − α)·CE(logits, y) + α·MSE(neural
+With options: neural-guided training (docs/method.md#guided-training). The loss is (1 − α)·CE(logits, y) + α·MSE(neural
 head, predictor(x)); the predictor is frozen and sees the same augmented batch. SGD with momentum, StepLR.
 
 Options:
@@ -54,7 +54,7 @@ Options:
   --gamma X                 (default 0.1)
   --np-bn MODE              BatchNorm of the frozen predictor while training: train | eval (default train)
 
-Manifold guidance (method.md §7), instead of regressing onto the predictor's outputs:
+Manifold guidance (docs/method.md#manifold-guidance), instead of regressing onto the predictor's outputs:
   --guidance KIND           mse | manifold (default mse). manifold: per-class centre, radius and subspace of
                             the --predictor's outputs on the training images are computed once (saved as
                             manifold_stats.safetensors in --out); the predictor is not run while training

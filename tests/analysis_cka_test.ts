@@ -1,5 +1,5 @@
 /**
- * CKA against the reference's test vector (`attacks-and-analyses.md` §8, printed to 6 decimals, so 1e-6
+ * CKA against the reference's test vector (`docs/attacks-and-analyses.md#test-vectors`, printed to 6 decimals, so 1e-6
  * absolute) and its invariances, which hold exactly in exact arithmetic (1e-12 here).
  */
 import { cka, ckaFromGrams, fromRows, gramCpu, type Matrix } from "../lib/analysis/mod.ts";

@@ -1,6 +1,6 @@
 /**
  * The simulated world (`lib/data/synth`): determinism, file formats checked by independent means (NIfTI-1 and
- * MAT-v5 headers parsed by hand here, HDF5 re-read with h5wasm against `nsd-formats.md`), and the properties
+ * MAT-v5 headers parsed by hand here, HDF5 re-read with h5wasm against `docs/nsd-formats.md`), and the properties
  * the generative model promises (shape ROIs decode shape across textures better than V1; early ROIs carry
  * texture; NSD-style noise ceilings land in range).
  */
@@ -270,12 +270,12 @@ Deno.test("NIfTI files: header fields per the NIfTI-1 spec, NSD label codes, bet
     const ds = f.get("betas") as InstanceType<typeof h5wasm.Dataset>;
     return ds.value as Int16Array;
   });
-  // nsd-formats §9 check 2: the row-major HDF5 [T, Z, Y, X] bytes are the NIfTI X×Y×Z×T bytes.
+  // docs/nsd-formats.md#verification check 2: the row-major HDF5 [T, Z, Y, X] bytes are the NIfTI X×Y×Z×T bytes.
   deepStrictEqual(new Int16Array(nii.data.buffer), h5);
   ok(h5.some((v) => v !== 0), "betas are all zero");
 });
 
-Deno.test("HDF5 files: dataset names, shapes, dtypes and chunks as nsd-formats.md §4 and §8 describe", async () => {
+Deno.test("HDF5 files: dataset names, shapes, dtypes and chunks as docs/nsd-formats.md describes", async () => {
   const dir = join(TMP, "a");
   if (!(await Deno.stat(dir).catch(() => null))) await generateSimWorld(dir, TINY);
   await h5wasm.ready;
@@ -315,7 +315,7 @@ Deno.test("MAT-v5 design parsed by hand: NSD keys, shapes, 1-based indices, 3 re
   deepStrictEqual([...sharedix.data], [...sharedix.data].sort((a, b) => a - b));
   deepStrictEqual([...subjectim.data].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
 
-  // nsd-formats §9 check 5: a shared PNG equals its imgBrick row (row = 1-based id − 1).
+  // docs/nsd-formats.md#verification check 5: a shared PNG equals its imgBrick row (row = 1-based id − 1).
   const shared = [...Deno.readDirSync(join(dir, "nsddata/stimuli/nsd/shared1000"))].map((e) => e.name).sort();
   equal(shared.length, 3);
   const m = shared[0].match(/^shared0001_nsd(\d{5})\.png$/);
@@ -362,7 +362,7 @@ Deno.test("classification ImageFolder and cue-conflict names follow the conventi
   deepStrictEqual([png.width, png.height, png.channels], [16, 16, 3]);
 });
 
-/** ROI voxel indices: Kastner label ∈ labels and nsdgeneral == 1 (method.md §2.1), from the NIfTI files. */
+/** ROI voxel indices: Kastner label ∈ labels and nsdgeneral == 1 (docs/method.md#rois), from the NIfTI files. */
 async function roiVoxels(dir: string, labels: number[]): Promise<number[]> {
   const kastner = (await readNifti(join(dir, subj, "roi/Kastner2015.nii.gz"))).data;
   const general = (await readNifti(join(dir, subj, "roi/nsdgeneral.nii.gz"))).data;
@@ -410,7 +410,7 @@ async function sessionData(dir: string, manifest: SimWorldManifest, voxels: numb
   return sessions;
 }
 
-/** method.md §8, written out independently of the generator's copy. */
+/** docs/method.md#noise-ceiling, written out independently of the generator's copy. */
 function noiseCeilingMean(sessions: { betas: Float64Array; images: number[] }[], V: number): number {
   const byImage = new Map<number, number[][]>();
   for (const { betas, images } of sessions) {

@@ -4,7 +4,7 @@
 Usage: /usr/bin/python3 tools/run_notebook.py [--out DIR] [--timeout S] [--grace S] NOTEBOOK.ipynb...
 
 Stock nbclient stops reading a cell's iopub messages at its `status: idle`, but the Deno kernel sometimes
-publishes output after idle (platform.md §5, "late-output race"), which nbclient then drops silently. This
+publishes output after idle (docs/platform.md#late-output-race), which nbclient then drops silently. This
 executor keeps reading iopub after idle, with a short poll, until a grace period passes with no message for
 the cell. It overrides a private nbclient method, so it needs Debian's nbclient 0.7.2 (checked at start).
 

@@ -1,5 +1,5 @@
 /**
- * Representational similarity analysis with rsatoolbox's definitions (`attacks-and-analyses.md` §7):
+ * Representational similarity analysis with rsatoolbox's definitions (`docs/attacks-and-analyses.md#rsa`):
  * RDMs from feature matrices, crossnobis RDMs from repeated measurements, RDM comparisons, comparison
  * matrices and classical MDS.
  *

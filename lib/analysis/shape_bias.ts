@@ -1,6 +1,6 @@
 /**
  * Shape bias on Geirhos et al.'s (2019) cue-conflict stimuli, as bethgelab/model-vs-human scores it
- * (`attacks-and-analyses.md` §6): among images whose shape and texture categories differ, the fraction of
+ * (`docs/attacks-and-analyses.md#shape-bias`): among images whose shape and texture categories differ, the fraction of
  * shape decisions among decisions that match either the shape or the texture.
  *
  * File names follow the `shape-texture` convention of the stimulus set, e.g. `airplane1-bicycle2.png` or

@@ -1,6 +1,6 @@
 /**
  * Sanity checks computed from an evaluation's own results, after Carlini et al. (2019), "On evaluating
- * adversarial robustness" (checklist in `attacks-and-analyses.md` §5). A failure does not stop the run; it
+ * adversarial robustness" (`docs/attacks-and-analyses.md#evaluation-checks`). A failure does not stop the run; it
  * marks the report and is printed prominently, because it most often means gradient masking or a bug.
  * @module
  */

@@ -26,7 +26,7 @@ export type OptimizerOptions =
  * - `guide`: `(1 − α)·CE(logits, labels) + α·MSE(neural head, target)` (α = 0 is plain classification);
  * - `regress`: the neural predictor's loss, Σ (logits − target)² / batch (the paper's summed squared error);
  * - `manifold`: `w_ce·CE + w_rad·L_rad + w_dim·L_dim` of the neural head against stored per-class targets
- *   (method.md §7, {@link ManifoldLoss}); no target buffer or teacher is used.
+ *   (docs/method.md#manifold-guidance, {@link ManifoldLoss}); no target buffer or teacher is used.
  */
 export type Objective =
   | { kind: "guide"; alpha: number }

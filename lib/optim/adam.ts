@@ -29,7 +29,7 @@ export interface AdamOptions {
  *
  * @example
  * ```ts
- * // the neural predictor's optimizer (method.md §3): torch Adam with coupled L2
+ * // the neural predictor's optimizer (docs/method.md#neural-predictor): torch Adam with coupled L2
  * const adam = await Adam.create(gpu, params, { weightDecay: 5e-4 });
  * gpu.submit([...forwardBackward(batch), ...adam.step(1e-3)]);
  * ```

@@ -1,6 +1,6 @@
 /**
  * Observable Plot → one standalone SVG string, without a browser: Plot renders into a linkedom document, and
- * the result is fixed up so files open in rsvg, resvg and browsers alike (platform.md §6):
+ * the result is fixed up so files open in rsvg, resvg and browsers alike (docs/platform.md#plotting):
  * - the `xmlns` linkedom omits is added;
  * - a white background rectangle is drawn (CSS `background` is ignored by SVG rasterisers);
  * - SVG legends (quantize colour scales; ramps would need `<canvas>`) are stacked above the chart in the same

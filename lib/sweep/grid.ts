@@ -1,5 +1,5 @@
 /**
- * Model grids of a sweep: the paper's (method.md §5: None, Random, V1-/TO-shuffle and the seven ROIs, plus
+ * Model grids of a sweep: the paper's (docs/method.md#baselines-and-controls: None, Random, V1-/TO-shuffle and the seven ROIs, plus
  * optional weight-decay controls and seeds) or a user grid from JSON.
  *
  * User grid schema (JSON):
@@ -46,7 +46,7 @@ export const PAPER_ORDER = [
   "TO",
 ] as const;
 
-/** Weight decays of the smoothness-matched controls (method.md §5). */
+/** Weight decays of the smoothness-matched controls (docs/method.md#baselines-and-controls). */
 export const PAPER_WD = [0.003, 0.004, 0.005, 0.007, 0.01] as const;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Neural-guided classifier training (method.md §4–5): a classifier with a neural head regressed onto a frozen
+ * Neural-guided classifier training (docs/method.md#guided-training): a classifier with a neural head regressed onto a frozen
  * neural predictor's output on the same batch, `L = (1 − α)·CE + α·MSE(head(x), NP(x))`, and the baselines:
  * `none` (α = 0), `random` (a seeded random frozen predictor), `shuffle` (the predictor sees another image,
  * chosen by a fixed permutation) and the weight-decay models.
@@ -45,7 +45,7 @@ export interface GuidedSetup {
   alpha: number;
   /** The predictor sees a different image (fixed permutation); the data source supplies those images. */
   shuffle: boolean;
-  /** BatchNorm mode of the frozen predictor during training (method.md: "train"). */
+  /** BatchNorm mode of the frozen predictor during training (docs/method.md#guided-training: "train"). */
   predictorBatchNorm: "train" | "eval";
   optimizer: OptimizerOptions;
   /** Seed of the classifier's initial weights (torchvision's initialisation, {@link Plan.initialize}). */
@@ -53,7 +53,7 @@ export interface GuidedSetup {
   /** Neural-head width when no predictor fixes it (roi none). */
   neuralDim?: number;
   /**
-   * Manifold guidance (method.md §7): the head is trained towards these per-class targets instead of a
+   * Manifold guidance (docs/method.md#manifold-guidance): the head is trained towards these per-class targets instead of a
    * predictor's outputs; `roi` is then only a label and no predictor is loaded.
    */
   manifold?: { targets: ManifoldTargets; weights: ManifoldLossWeights };

@@ -1,5 +1,5 @@
 /**
- * The neural predictor (method.md §3): a ResNet whose `fc` outputs an ROI's K PCA scores, trained with the
+ * The neural predictor (docs/method.md#neural-predictor): a ResNet whose `fc` outputs an ROI's K PCA scores, trained with the
  * summed squared error over components averaged over the batch; validated by the per-image Pearson r between
  * predicted and measured K-vectors on the shared images (mean, median, max) and the per-component r.
  * @module
@@ -12,7 +12,7 @@ import { type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
 import { columnCorrelations, rowCorrelations, summarize } from "./metrics.ts";
 import type { TargetBatch } from "../data/images/predictor_dataset.ts";
 
-/** COCO statistics the paper's predictor normalises with (method.md §3). */
+/** COCO statistics the paper's predictor normalises with (docs/method.md#neural-predictor). */
 export const COCO_MEAN = [0.4740539, 0.45110828, 0.4117162];
 export const COCO_STD = [0.1120, 0.1153, 0.1304];
 

@@ -15,7 +15,7 @@ const IMAGE_EXTENSIONS = /\.(png|jpe?g)$/i;
 export interface ImageFolderOptions {
   /**
    * Class folders to use (e.g. from {@link readClassList}); the rest are ignored. Labels follow the
-   * *sorted* list, whatever order it was given in (`method.md` §4: index = position among sorted WNIDs).
+   * *sorted* list, whatever order it was given in (`docs/method.md#training-data`: index = position among sorted WNIDs).
    */
   classes?: readonly string[];
   /** Names the class list in errors (the `--classes` file). */

@@ -1,5 +1,5 @@
 /**
- * The neural predictor's data (`method.md` §3): NSD stimuli by 73k id (read with lib/data/nsd's
+ * The neural predictor's data (`docs/method.md#neural-predictor`): NSD stimuli by 73k id (read with lib/data/nsd's
  * `readStimuli`, Pillow-bilinear to the model size, once, into shared memory) paired with the PCA-score rows
  * of a prepared ROI file (`deno task nsd-prep`: `train_ids`, `val_ids`, `train`, `val`). No augmentation.
  * Batches come from {@link BatchLoader}s, so shuffling, resume, prefetch and workers behave as for images.

@@ -10,7 +10,7 @@ import { getDataset, readSlice, withH5 } from "./hdf5.ts";
 import { assertSameGrid, elementReader, type GridInfo, streamNiftiVolumes } from "./nifti.ts";
 import { betaSessionName, type NsdPaths } from "./paths.ts";
 
-/** NSD stores betas as % signal change × 300 (`nsd-formats.md` §3). */
+/** NSD stores betas as % signal change × 300 (`docs/nsd-formats.md#betas-nifti`). */
 export const BETA_SCALE = 300;
 /** How NSD's HDF5 betas are laid out, for mismatch messages. */
 const HDF5_AXES = "/betas is read as [trials, Z, Y, X]";

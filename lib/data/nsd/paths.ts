@@ -1,12 +1,12 @@
 /**
- * Where each NSD file lives inside a download (layout of the public bucket, `nsd-formats.md` §1). Shared with
+ * Where each NSD file lives inside a download (layout of the public bucket, `docs/nsd-formats.md#files`). Shared with
  * the simulated-world writer, which must produce exactly these paths.
  * @module
  */
 import { join, relative } from "node:path";
 import { NsdFormatError } from "./errors.ts";
 
-/** The single-trial beta version the method uses (`method.md` §2.2). */
+/** The single-trial beta version the method uses (`docs/method.md#data-preparation`). */
 export const DEFAULT_BETAS_VERSION = "betas_fithrf_GLMdenoise_RR";
 
 /** Paths of one subject's files inside an NSD root (the folder holding `nsddata/`, `nsddata_betas/`, …). */

@@ -1,7 +1,7 @@
 /**
- * Neural-data preparation (`method.md` §2.2): ROI betas of the chosen sessions → per-image repeat averages →
+ * Neural-data preparation (`docs/method.md#data-preparation`): ROI betas of the chosen sessions → per-image repeat averages →
  * shared-1000 validation split → per-voxel z-score with training statistics → PCA fitted on training, plus
- * the per-voxel noise ceiling of §8. Numerics are float64 throughout; betas are held as float32 (they are
+ * the per-voxel noise ceiling of `docs/method.md#noise-ceiling`. Numerics are float64 throughout; betas are held as float32 (they are
  * int16/300, so nothing is lost).
  * @module
  */
@@ -37,13 +37,13 @@ export interface PrepareOptions {
   sessions?: number[];
   /** Components to keep: `{variance: 0.95}` (default), `{k: K}`, or `null` for z-scored voxels without PCA. */
   pca?: { variance: number } | { k: number } | null;
-  /** When set, write the shuffled-pairing control (`method.md` §3) with this seed. */
+  /** When set, write the shuffled-pairing control (`docs/method.md#shuffle-control`) with this seed. */
   shuffleSeed?: number;
   /** Beta file format; "auto" prefers HDF5. */
   format?: "auto" | "hdf5" | "nifti";
   /** Design source; "auto" prefers `nsd_expdesign.mat`. */
   design?: "auto" | "mat" | "csv";
-  /** Voxel order of per-voxel outputs (`nsd-formats.md` §6); scores do not depend on it. Default "native". */
+  /** Voxel order of per-voxel outputs (`docs/nsd-formats.md#voxel-order`); scores do not depend on it. Default "native". */
   voxelOrder?: "native" | "reference";
   betasVersion?: string;
   /** Called after each session is read. */
@@ -233,7 +233,7 @@ export interface RepeatAverage {
   mean: Float64Array;
 }
 
-/** Averages the 1–3 (or any number of) repeats of each image (`method.md` §2.2 step 4). */
+/** Averages the 1–3 (or any number of) repeats of each image (`docs/method.md#data-preparation`, step 4). */
 export function averageRepeats(
   x: Float32Array,
   nTrials: number,
@@ -289,7 +289,7 @@ export function splitRows(avg: RepeatAverage, V: number, isVal: ArrayLike<number
 
 /**
  * z-scores every voxel of `train` and `val` in place with the training mean and population SD:
- * (x − μ)/(σ + 1e-6), NaN → 0 (`method.md` §2.2 step 6). Returns μ and σ.
+ * (x − μ)/(σ + 1e-6), NaN → 0 (`docs/method.md#data-preparation`, step 6). Returns μ and σ.
  */
 export function zscoreWithTrainStats(
   train: Float64Array,
@@ -318,7 +318,7 @@ export function zscoreWithTrainStats(
 }
 
 /**
- * NSD noise ceiling per voxel (`method.md` §8): z-score each voxel within each session (population SD),
+ * NSD noise ceiling per voxel (`docs/method.md#noise-ceiling`): z-score each voxel within each session (population SD),
  * take images with exactly 3 repeats, σ²_noise = mean across-repeat variance (ddof 1),
  * σ²_signal = max(1 − σ²_noise, 0), NC = 100·ncsnr²/(ncsnr² + 1/3) with ncsnr = σ_signal/σ_noise — computed
  * as 100·σ²_signal/(σ²_signal + σ²_noise/3), the same value without the ∞/∞ of a noiseless voxel.
@@ -390,7 +390,7 @@ export function finiteMeanSd(values: ArrayLike<number>): { mean: number; sd: num
 }
 
 /**
- * The shuffled-pairing control (`method.md` §3): training then validation ids are concatenated, permuted
+ * The shuffled-pairing control (`docs/method.md#shuffle-control`): training then validation ids are concatenated, permuted
  * with a seeded Fisher–Yates shuffle (`Random`, lib/random.ts), and cut back into the two splits, while the
  * targets stay in order; images therefore cross the split. numpy's permutation cannot be reproduced, so the
  * seed is recorded instead.

@@ -1,8 +1,8 @@
 /**
- * ROI masks on the func1pt8mm grid: the method's Kastner2015 ROIs (label groups ∩ nsdgeneral, `method.md`
- * §2.1), the named `prf-visualrois` and `streams` ROIs, nsdgeneral itself, or a user mask file. Membership is
- * always an equality test on rounded values, which stays correct with negative sentinel labels
- * (`nsd-formats.md` §5).
+ * ROI masks on the func1pt8mm grid: the method's Kastner2015 ROIs (label groups ∩ nsdgeneral,
+ * `docs/method.md#rois`), the named `prf-visualrois` and `streams` ROIs, nsdgeneral itself, or a user mask
+ * file. Membership is always an equality test on rounded values, which stays correct with negative sentinel
+ * labels (`docs/nsd-formats.md#roi-volumes`).
  * @module
  */
 import { basename, join } from "node:path";
@@ -18,7 +18,7 @@ export interface RoiDefinition {
   nsdgeneral: boolean;
 }
 
-/** Kastner2015 label groups of the method (`method.md` §2.1), each intersected with nsdgeneral == 1. */
+/** Kastner2015 label groups of the method (`docs/method.md#rois`), each intersected with nsdgeneral == 1. */
 const KASTNER: Record<string, number[]> = {
   V1: [1, 2],
   V2: [3, 4],
@@ -150,7 +150,7 @@ export async function loadRoi(paths: NsdPaths, spec: RoiSpec, grid?: GridInfo): 
 
 /**
  * Reorders flat native voxel indices into the reference code's order (nibabel [x,y,z] arrays flattened in C
- * order, z fastest; `nsd-formats.md` §6). The voxel set is unchanged.
+ * order, z fastest; `docs/nsd-formats.md#voxel-order`). The voxel set is unchanged.
  */
 export function referenceVoxelOrder(voxels: Int32Array, grid: number[]): Int32Array {
   const [X, Y, Z] = grid;
