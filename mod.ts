@@ -2,16 +2,29 @@
  * neuroguide: train image classifiers whose representation is pulled toward human ventral-stream fMRI (NSD),
  * on WebGPU, and measure what that neural guidance does.
  *
- * @example Train a tiny model and read its logits
+ * This module is what a notebook or another project needs: the GPU context, models, training steps and
+ * runs, checkpoints, the NSD readers and preparation, the attacks, the analyses, and the report's tables and
+ * charts. Each area has its own entry point with everything else it offers — `lib/gpu/mod.ts`,
+ * `lib/ops/mod.ts`, `lib/nn/mod.ts`, `lib/optim/mod.ts`, `lib/train/mod.ts`, `lib/io/mod.ts`,
+ * `lib/data/nsd/mod.ts`, `lib/data/synth/mod.ts`, `lib/data/images/mod.ts`, `lib/analysis/mod.ts`,
+ * `lib/attacks/mod.ts`, `lib/plot/mod.ts`, `lib/report/mod.ts`. Other files are internal (see
+ * `docs/CONVENTIONS.md`); the method is explained in `docs/method.md`.
+ *
+ * @example Train a tiny model for one step and read its logits
  * ```ts
  * import { getGpu, modelConfig, Plan, TrainStep } from "./mod.ts";
  * const gpu = await getGpu();
- * const plan = await Plan.create(gpu, modelConfig("resnet-tiny", { classes: 10, imageSize: 32 }), 16);
+ * const batch = 4;
+ * const plan = await Plan.create(gpu, modelConfig("mlp", { classes: 3, imageSize: 4, channels: 1 }), batch);
  * plan.initialize(0);
  * const step = await TrainStep.create(gpu, plan, { kind: "sgd", momentum: 0.9 }, { kind: "guide", alpha: 0 });
- * plan.setInput(images); gpu.write(step.labels, labels);
+ * const images = new Float32Array(batch * 1 * 4 * 4).map((_, i) => (i % 7) / 7); // NCHW in [0, 1]
+ * plan.setInput(images);
+ * gpu.write(step.labels, new Uint32Array([0, 1, 2, 0]));
  * await step.run(0.1);
- * console.log(await step.flush());
+ * console.log(await step.flush()); // [{ step: 1, total: …, ce: …, correct: … }]
+ * gpu.submit(plan.forward("eval"));
+ * console.log(await plan.read(plan.model.logits)); // batch × 3 logits
  * ```
  * @module
  */
@@ -19,97 +32,146 @@
 // Errors: every error a user can fix derives from UserError (one-line message)
 export { UsageError, UserError } from "./lib/errors.ts";
 
-// GPU core
-export { type AdapterKind, type Dispatch, getGpu, Gpu, GpuError, type KernelSpec } from "./lib/gpu/device.ts";
-export { loadKernelSource } from "./lib/gpu/shader.ts";
+// GPU
+export { type AdapterKind, getGpu, Gpu, GpuError } from "./lib/gpu/mod.ts";
+export { ShapeError } from "./lib/ops/mod.ts";
 
-// Ops (one program object per kernel; forward beside backward)
-export { Matmul } from "./lib/ops/matmul.ts";
-export { Linear } from "./lib/ops/linear.ts";
-export { Conv2d } from "./lib/ops/conv2d.ts";
-export { BatchNorm2d } from "./lib/ops/batchnorm.ts";
-export { Add, Copy, Relu, Scale } from "./lib/ops/elementwise.ts";
-export { Normalize } from "./lib/ops/normalize.ts";
-export { AdaptiveAvgPool2d, GlobalAvgPool, MaxPool2d } from "./lib/ops/pool.ts";
-export { GuidanceLoss, Mse, SoftmaxCrossEntropy } from "./lib/ops/loss.ts";
-export {
-  type DimSign,
-  MANIFOLD_DEFAULT_WEIGHTS,
-  ManifoldLoss,
-  type ManifoldLossWeights,
-  type ManifoldTargets,
-} from "./lib/ops/manifold_loss.ts";
-export { Reduce } from "./lib/ops/reduction.ts";
-export { ShapeError } from "./lib/ops/shape.ts";
-
-// Models, plans, training
+// Models, plans, training steps, checkpoints
 export {
   type ArchitectureName,
   ARCHITECTURES,
-  buildModel,
-  type BuiltModel,
-  type HeadPosition,
+  type Checkpoint,
   IMAGENET_MEAN,
   IMAGENET_STD,
+  loadCheckpoint,
+  type Mode,
   type ModelConfig,
   modelConfig,
-} from "./lib/nn/models.ts";
-export { type Mode, Plan, type PlanOptions } from "./lib/nn/plan.ts";
-export {
   NonFiniteLossError,
   type Objective,
   type OptimizerOptions,
+  Plan,
+  saveCheckpoint,
   type StepLosses,
   TrainStep,
-} from "./lib/nn/train_step.ts";
-export { type Checkpoint, loadCheckpoint, saveCheckpoint } from "./lib/nn/checkpoint.ts";
-export { Adam, type AdamOptions } from "./lib/optim/adam.ts";
-export { Sgd, type SgdOptions } from "./lib/optim/sgd.ts";
-export { cosineAnnealingLR, type Schedule, stepLR, withWarmup } from "./lib/optim/schedule.ts";
-export { createGuidedTrainer, type GuidedSetup, type GuidedTrainer } from "./lib/train/guided.ts";
-export { createPredictorTrainer, type PredictorSetup, type PredictorTrainer } from "./lib/train/predictor.ts";
+} from "./lib/nn/mod.ts";
+
+// Training: the paper's trainers, whole runs, the demo, classification data
 export {
-  loadManifoldTargets,
-  manifoldTargets,
-  predictorOutputs,
-  saveManifoldTargets,
-} from "./lib/train/manifold_stats.ts";
-export { columnCorrelations, crossEntropy, pearson, rowCorrelations } from "./lib/train/metrics.ts";
+  createGuidedTrainer,
+  createPredictorTrainer,
+  type GuidedRunOptions,
+  type GuidedSetup,
+  type GuidedSummary,
+  type GuidedTrainer,
+  openClassificationData,
+  type PredictorRunOptions,
+  type PredictorSetup,
+  type PredictorTrainer,
+  runDemo,
+  trainGuidedRun,
+  trainPredictorRun,
+} from "./lib/train/mod.ts";
 
 // Files
-export {
-  checkStateDict,
-  readConfig,
-  readSafetensors,
-  type Safetensors,
-  SafetensorsError,
-  writeSafetensors,
-} from "./lib/io/safetensors.ts";
+export { readSafetensors, type Safetensors, SafetensorsError, writeSafetensors } from "./lib/io/mod.ts";
 export { Random } from "./lib/random.ts";
 
-// Data: NSD readers and preparation, the simulated world, image sources and loaders
-export * from "./lib/data/nsd/mod.ts";
-export * from "./lib/data/synth/mod.ts";
-export * from "./lib/data/images/mod.ts";
-export { openClassificationData } from "./lib/train/classification_data.ts";
+// Data: NSD readers and preparation, the simulated world, image sources
 export {
-  type GuidedRunOptions,
-  type GuidedSummary,
-  MANIFOLD_STATS_FILE,
-  trainGuidedRun,
-} from "./lib/train/guided_run.ts";
-export { trainPredictorRun } from "./lib/train/predictor_run.ts";
-export { runDemo } from "./lib/train/demo.ts";
+  loadRoi,
+  NsdFormatError,
+  type NsdPaths,
+  nsdPaths,
+  type PrepareOptions,
+  prepareRoi,
+  readExpDesign,
+  readPreparedTargets,
+  readStimuli,
+  ROI_DEFINITIONS,
+} from "./lib/data/nsd/mod.ts";
+export { ensureSimWorld, type SimWorldOptions } from "./lib/data/synth/mod.ts";
+export {
+  BatchLoader,
+  type ImageBatch,
+  type ImageSource,
+  openImageSource,
+  readClassList,
+} from "./lib/data/images/mod.ts";
 
 // Analyses
-export * from "./lib/analysis/mod.ts";
+export {
+  categoryDecisions,
+  cka,
+  classicalMds,
+  type CompareMethod,
+  compareRdms,
+  compareRdmSets,
+  fromRows,
+  landscape,
+  linearSeparability,
+  manifoldAnalysis,
+  type Matrix,
+  modelFeatures,
+  parseCueConflict,
+  rdm,
+  type RdmMethod,
+  readFeatures,
+  shapeBias,
+  smoothness,
+} from "./lib/analysis/mod.ts";
 
 // Attacks
-export * from "./lib/attacks/mod.ts";
+export {
+  ATTACK_NAMES,
+  type AttackModel,
+  AttackOps,
+  type AttackUnit,
+  attackUnit,
+  type Check,
+  cleanCorrect,
+  computeChecks,
+  createAttackModel,
+  type Norm,
+  sweep,
+  type SweepOptions,
+  type SweepRow,
+} from "./lib/attacks/mod.ts";
 
 // Plots and sweep reports
-export * from "./lib/plot/mod.ts";
-export * from "./lib/report/mod.ts";
+export { type ChartOptions, Plot, PlotRenderError, renderSvg, svgToPng } from "./lib/plot/mod.ts";
+export {
+  attackNames,
+  ckaChart,
+  collectResults,
+  curves,
+  gainChart,
+  gainsOverNone,
+  hierarchyTrend,
+  landscapeChart,
+  landscapeSlice,
+  landscapeTable,
+  manifoldChart,
+  manifoldPoints,
+  matrixTable,
+  mdsChart,
+  orderModels,
+  referenceAttack,
+  type Results,
+  robustChart,
+  robustTable,
+  rsaChart,
+  shapeBiasChart,
+  smoothnessChart,
+  smoothnessTable,
+  type Table,
+  toCsv,
+  toMarkdown,
+  transferChart,
+  transferMatrix,
+  transferTable,
+  writeReport,
+} from "./lib/report/mod.ts";
 
 // Notebooks
 export {
