@@ -1,9 +1,14 @@
 /**
  * `deno task test [deno-test args…]`: runs the suite with `deno test` and ends with the plain line
  * `N passed, M failed` that CI reads (Deno's own summary line has another form). Exit code is deno's.
+ * Without arguments it runs `tests/` and, with `--doc`, the JSDoc examples of `mod.ts` and of every module
+ * under `lib/` and `tasks/` that has a TypeScript code block in a JSDoc comment (type-checked and run;
+ * counted in the same line).
  * @module
  */
-const args = Deno.args.length > 0 ? Deno.args : ["tests/"];
+const args = Deno.args.length > 0
+  ? Deno.args
+  : ["--doc", "tests/", "mod.ts", ...await modulesWithExamples(["lib", "tasks"])];
 const child = new Deno.Command(Deno.execPath(), {
   args: ["test", "-A", ...args],
   env: { NO_COLOR: "1", XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? (await runtimeDir()) },
@@ -29,6 +34,21 @@ if (ignored > 0) console.log(`${ignored} ignored`);
 // A run that crashed before deno printed its summary still counts as a failure.
 console.log(`${passed} passed, ${lastSummary ? failed : Math.max(failed, 1)} failed`);
 Deno.exit(code);
+
+/** `.ts` files under `roots` with a TypeScript code block in a JSDoc comment, sorted. */
+async function modulesWithExamples(roots: string[]): Promise<string[]> {
+  const DOC_BLOCK = /^\s*\* ```(ts|typescript)\b/m;
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (path.endsWith(".ts") && DOC_BLOCK.test(await Deno.readTextFile(path))) found.push(path);
+    }
+  };
+  for (const root of roots) await walk(root);
+  return found.sort();
+}
 
 async function runtimeDir(): Promise<string> {
   // lavapipe complains on every adapter request unless XDG_RUNTIME_DIR names a writable folder.

@@ -19,7 +19,8 @@ export interface CkaOptions extends GramOptions {
  *
  * @example
  * ```ts
- * const k = await centredGram(features, { gpu });
+ * import { fromRows } from "./matrix.ts";
+ * const k = await centredGram(fromRows([[1, 2], [3, 4], [5, 0]])); // 3 × 3 Gram of the column-centred rows
  * ```
  */
 export function centredGram(x: Matrix, options: GramOptions = {}): Promise<Float64Array> {
@@ -36,7 +37,10 @@ export function centredGram(x: Matrix, options: GramOptions = {}): Promise<Float
  *
  * @example
  * ```ts
- * const value = ckaFromGrams(await centredGram(x), await centredGram(y), x.rows, true);
+ * import { fromRows } from "./matrix.ts";
+ * const x = fromRows([[1, 2, 3], [2, 0, 1], [0, 1, 4], [3, 3, 0], [1, 1, 1]]);
+ * const y = fromRows([[0.5, 1], [1, -1], [2, 0], [0, 3], [1, 1]]);
+ * const unbiased = ckaFromGrams(await centredGram(x), await centredGram(y), x.rows, true); // −0.047425
  * ```
  */
 export function ckaFromGrams(k: Float64Array, l: Float64Array, n: number, unbiased = false): number {
@@ -56,8 +60,11 @@ export function ckaFromGrams(k: Float64Array, l: Float64Array, n: number, unbias
  *
  * @example
  * ```ts
- * const linear = await cka(modelA, modelB);
- * const unbiased = await cka(modelA, roi, { unbiased: true });
+ * import { fromRows } from "./matrix.ts";
+ * const x = fromRows([[1, 2, 3], [2, 0, 1], [0, 1, 4], [3, 3, 0], [1, 1, 1]]);
+ * const y = fromRows([[0.5, 1], [1, -1], [2, 0], [0, 3], [1, 1]]);
+ * const linear = await cka(x, y); // 0.570177
+ * const unbiased = await cka(x, y, { unbiased: true }); // −0.047425
  * ```
  */
 export async function cka(x: Matrix, y: Matrix, options: CkaOptions = {}): Promise<number> {

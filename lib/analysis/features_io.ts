@@ -40,8 +40,12 @@ function stem(file: string): string {
  *
  * @example
  * ```ts
- * const [layer4] = await readFeatures("runs/a/features.safetensors:layer4");
- * const [v1] = await readFeatures("prepared/subj01_V1.h5"); // its `val` dataset
+ * // A model's avgpool features and the V1 validation betas, for RSA or CKA.
+ * async function inputs(featuresFile: string, preparedRoi: string) {
+ *   const [avgpool] = await readFeatures(`${featuresFile}:avgpool`);
+ *   const [v1] = await readFeatures(preparedRoi); // its `val` dataset
+ *   return { avgpool, v1 };
+ * }
  * ```
  */
 export async function readFeatures(spec: string): Promise<NamedMatrix[]> {
@@ -93,7 +97,10 @@ function named(name: string, source: string, shape: number[], data: Float32Array
  *
  * @example
  * ```ts
- * const labels = await readLabels("runs/a/features.safetensors:labels");
+ * // The labels `deno task analyze features` stored beside the features.
+ * async function labelsOf(featuresFile: string) {
+ *   return await readLabels(`${featuresFile}:labels`);
+ * }
  * ```
  */
 export async function readLabels(spec: string): Promise<Int32Array> {

@@ -28,6 +28,7 @@ export interface GramOptions {
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
  * const g = gramCpu(fromRows([[1, 2], [3, 4]])); // [5, 11, 11, 25]
  * ```
  */
@@ -42,8 +43,11 @@ export function gramCpu(x: Matrix): Float64Array {
  *
  * @example
  * ```ts
+ * import { getGpu } from "../gpu/mod.ts";
+ * import { fromRows } from "./matrix.ts";
  * const gpu = await getGpu();
- * const g = await gram(features, { gpu }); // Float64Array, features.rows²
+ * // minGpuWork: 0 forces the GPU even for this tiny input (by default small products stay on the CPU)
+ * const g = await gram(fromRows([[1, 2], [3, 4]]), { gpu, minGpuWork: 0 }); // ≈ [5, 11, 11, 25] (float32)
  * ```
  */
 export async function gram(x: Matrix, options: GramOptions = {}): Promise<Float64Array> {

@@ -54,7 +54,11 @@ export interface ManifoldSummary extends ManifoldGeometry {
  *
  * @example
  * ```ts
- * const result = manifoldAnalysis(perClassFeatures, { kappa: 0, nT: 200, seed: 0 });
+ * import { fromRows } from "./matrix.ts";
+ * // two classes of three points each (rows: points, columns: features)
+ * const a = fromRows([[1, 0, 0], [1.2, 0.1, 0], [0.9, -0.1, 0.1]]);
+ * const b = fromRows([[0, 1, 0], [0.1, 1.1, 0], [-0.1, 0.9, 0.1]]);
+ * const result = manifoldAnalysis([a, b], { kappa: 0, nT: 200, seed: 0 });
  * console.log(result.capacity, result.radius, result.dimension);
  * ```
  */

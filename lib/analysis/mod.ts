@@ -7,11 +7,12 @@
  *
  * @example
  * ```ts
- * import { cka, compareRdms, fromRows, manifoldAnalysis, rdm, shapeBias } from "./lib/analysis/mod.ts";
+ * import { cka, compareRdms, fromRows, rdm } from "./mod.ts";
  * const x = fromRows([[1, 2, 3], [2, 0, 1], [0, 1, 4], [3, 3, 0]]);
  * const y = fromRows([[0.5, 1], [1, -1], [2, 0], [0, 3]]);
  * const rho = compareRdms(await rdm(x, "correlation"), await rdm(y, "correlation"), "spearman");
  * const linear = await cka(x, y);
+ * console.log(rho, linear);
  * ```
  * @module
  */

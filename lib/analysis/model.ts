@@ -51,10 +51,12 @@ function stageOutputs(plan: Plan): Map<string, Node> {
  *
  * @example
  * ```ts
- * const plan = await Plan.create(gpu, config, 16);
- * plan.loadStateDict(weights);
- * const tables = await modelFeatures(plan, set.images, set.count);
- * tables.get("logits")!.data;
+ * import type { Plan } from "../nn/mod.ts";
+ * // The logits of `count` images (NCHW in [0, 1]) for a model loaded into `plan` (`plan.loadStateDict`).
+ * async function logitsOf(plan: Plan, images: Float32Array, count: number): Promise<Float32Array> {
+ *   const tables = await modelFeatures(plan, images, count);
+ *   return tables.get("logits")!.data;
+ * }
  * ```
  */
 export async function modelFeatures(
@@ -107,8 +109,17 @@ export interface SmoothnessPoint {
  *
  * @example
  * ```ts
- * const ops = await AttackOps.create(await createAttackModel(gpu, config, weights, 16));
- * const curve = await smoothness(ops, set.images, set.labels, set.count, [0.02, 0.04]);
+ * import { AttackOps, createAttackModel } from "../attacks/mod.ts";
+ * import type { Gpu } from "../gpu/mod.ts";
+ * import type { ModelConfig } from "../nn/mod.ts";
+ * // Smoothness of a trained model at two ε (pixel units) on `count` images with their labels.
+ * async function smoothnessOf(
+ *   gpu: Gpu, config: ModelConfig, weights: Map<string, Float32Array>,
+ *   images: Float32Array, labels: Uint32Array, count: number,
+ * ) {
+ *   const ops = await AttackOps.create(await createAttackModel(gpu, config, weights, 16));
+ *   return await smoothness(ops, images, labels, count, [0.02, 0.04]); // [{ eps, value }, …]
+ * }
  * ```
  */
 export async function smoothness(
@@ -166,8 +177,12 @@ export interface LandscapeGrid {
  *
  * @example
  * ```ts
- * const grids = await landscape(ops, set.images, set.labels, 4, { grid: 11, span: 0.1 });
- * grids[0].loss[5][5]; // the clean loss
+ * import type { AttackOps } from "../attacks/mod.ts";
+ * // Loss landscapes of the first 4 images on an 11 × 11 grid; `ops` as for {@link smoothness}.
+ * async function landscapesOf(ops: AttackOps, images: Float32Array, labels: Uint32Array) {
+ *   const grids = await landscape(ops, images, labels, 4, { grid: 11, span: 0.1 });
+ *   return grids[0].loss[5][5]; // the first image's clean loss (the grid's centre)
+ * }
  * ```
  */
 export async function landscape(
@@ -234,8 +249,11 @@ export async function landscape(
  *
  * @example
  * ```ts
- * const trials = cueConflictTrials(folder.paths, tables.get("logits")!, classes, labels);
- * shapeBias(trials, classes);
+ * import { shapeBias } from "./shape_bias.ts";
+ * // Shape bias of a model's logits on cue-conflict files (`classes[i]` names logit i).
+ * function shapeBiasOf(files: string[], logits: FeatureTable, classes: string[], labels: Uint32Array) {
+ *   return shapeBias(cueConflictTrials(files, logits, classes, labels), classes).shapeBias;
+ * }
  * ```
  */
 export function cueConflictTrials(

@@ -76,6 +76,7 @@ function upperTriangle(n: number, f: (i: number, j: number) => number): Float64A
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
  * const d = await rdm(fromRows([[1, 2, 3], [2, 0, 1], [0, 1, 4]]), "euclidean"); // [3, 1, 4.6667]
  * ```
  */
@@ -125,7 +126,11 @@ export interface CrossnobisOptions {
  *
  * @example
  * ```ts
- * const d = crossnobisRdm([run1, run2, run3]); // run_k: conditions × channels
+ * import { fromRows } from "./matrix.ts";
+ * // two independent measurements (folds) of 3 conditions × 2 channels
+ * const run1 = fromRows([[1, 0], [0, 1], [1, 1]]);
+ * const run2 = fromRows([[1.1, 0], [0, 0.9], [1, 1.2]]);
+ * const d = crossnobisRdm([run1, run2]); // [1, 0.6, 0.5]; unbiased, so equal conditions can go negative
  * ```
  */
 export function crossnobisRdm(folds: readonly Matrix[], options: CrossnobisOptions = {}): Float64Array {
@@ -189,7 +194,10 @@ function multiply(x: ArrayLike<number>, l: Float64Array, n: number, p: number): 
  *
  * @example
  * ```ts
- * compareRdms(rdmA, rdmB, "spearman");
+ * const euclidean = [3, 1, 4.666667, 4.666667, 3.666667, 9.666667];
+ * const correlation = [1.5, 0.039231, 1.866025, 1.240192, 1.0, 1.970725];
+ * compareRdms(euclidean, correlation, "spearman"); // 0.782691 (rsatoolbox's value)
+ * compareRdms(euclidean, correlation, "cosine"); // 0.945429
  * ```
  */
 export function compareRdms(a: ArrayLike<number>, b: ArrayLike<number>, method: CompareMethod): number {
@@ -228,7 +236,8 @@ export function compareRdms(a: ArrayLike<number>, b: ArrayLike<number>, method: 
  *
  * @example
  * ```ts
- * const m = compareRdmSets([modelA, modelB], [roiV1, roiV4], "spearman"); // m[0][1]: modelA vs V4
+ * const modelA = [1, 2, 3], modelB = [3, 2, 1], roiV1 = [1, 2, 4], roiV4 = [2, 1, 3];
+ * const m = compareRdmSets([modelA, modelB], [roiV1, roiV4], "spearman"); // m[0][1]: modelA vs V4 = 0.5
  * ```
  */
 export function compareRdmSets(
@@ -256,7 +265,9 @@ export interface MdsResult {
  *
  * @example
  * ```ts
- * const { coordinates } = classicalMds(d, 2); // n × 2
+ * // the 4 corners of a unit square, as squared distances: 1 along the sides, 2 across
+ * const d = [1, 2, 1, 1, 2, 1];
+ * const { coordinates } = classicalMds(d, 2); // 4 × 2 points of a unit square (up to rotation)
  * ```
  */
 export function classicalMds(rdmVector: ArrayLike<number>, dims = 2): MdsResult {

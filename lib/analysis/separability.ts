@@ -41,7 +41,10 @@ export interface SeparabilityResult {
  *
  * @example
  * ```ts
- * const { accuracy, chance } = linearSeparability(features, labels, { seed: 0 });
+ * import { fromRows } from "./matrix.ts";
+ * const features = fromRows([[0, 0], [0.1, 0.2], [0.2, 0.1], [1, 1], [0.9, 1.1], [1.1, 0.9], [0, 0.1], [1, 1]]);
+ * const labels = [0, 0, 0, 1, 1, 1, 0, 1];
+ * const { accuracy, chance } = linearSeparability(features, labels, { seed: 0 }); // 1, 0.5
  * ```
  */
 export function linearSeparability(

@@ -127,8 +127,9 @@ export function shapeBias(
  *
  * @example
  * ```ts
- * const cats = [{ name: "knife", indices: [499] }, { name: "cat", indices: [281, 282, 283, 284, 285, 286] }];
- * const decisions = categoryDecisions(logits, batch, cats); // Int32Array of 0 | 1
+ * const cats = [{ name: "knife", indices: [0] }, { name: "cat", indices: [1, 2] }];
+ * const logits = new Float32Array([3, 0, 0, 0, 2, 2]); // 2 images × 3 ImageNet-style classes
+ * const decisions = categoryDecisions(logits, 2, cats); // [0, 1]: knife, then cat
  * ```
  */
 export function categoryDecisions(

@@ -25,7 +25,12 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
  *
  * @example
  * ```ts
- * const checks = computeChecks(rows, { pgd: "iterative", fgsm: "single-step" }, probeResult);
+ * import type { SweepRow } from "./evaluate.ts";
+ * // The checks of a PGD + FGSM evaluation, without the extra probes.
+ * function checksOf(rows: SweepRow[]) {
+ *   const checks = computeChecks(rows, { pgd: "iterative", fgsm: "single-step" }, null);
+ *   return checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
+ * }
  * ```
  */
 export function computeChecks(

@@ -29,7 +29,13 @@ const ROW_STRIDE = 4;
  *
  * @example
  * ```ts
- * const { adv } = await deepfool({ norm: "l2" }).run(ops, Infinity, new Random(0));
+ * import type { AttackOps } from "./ops.ts";
+ * import { Random } from "../random.ts";
+ * // Minimal L2 perturbations of the batch loaded into `ops` (see {@link AttackOps.setBatch}).
+ * async function minimalPerturbations(ops: AttackOps) {
+ *   const { adv } = await deepfool({ norm: "l2" }).run(ops, Infinity, new Random(0));
+ *   return adv;
+ * }
  * ```
  */
 export function deepfool(options: DeepFoolOptions): Attack {

@@ -253,8 +253,14 @@ function median(values: number[]): number | null {
  *
  * @example
  * ```ts
- * const correct = await cleanCorrect(ops, data);
- * const rows = await sweep(ops, data, correct, attackUnit("pgd", "linf", 10), { eps: [0.001, 0.003] });
+ * import { attackUnit } from "./registry.ts";
+ * import type { AttackOps } from "./ops.ts";
+ * // PGD robust accuracy at two ε of a 10-class model; `data` holds images in [0, 1] and labels.
+ * async function pgdCurve(ops: AttackOps, data: Dataset) {
+ *   const correct = await cleanCorrect(ops, data);
+ *   const rows = await sweep(ops, data, correct, attackUnit("pgd", "linf", 10), { eps: [0.001, 0.003] });
+ *   return rows.map((r) => [r.eps, r.robust_accuracy]);
+ * }
  * ```
  */
 export async function sweep(

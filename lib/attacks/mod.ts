@@ -5,11 +5,22 @@
  *
  * @example Robust accuracy of a trained model under PGD
  * ```ts
- * import { AttackOps, attackUnit, cleanCorrect, createAttackModel, sweep } from "./lib/attacks/mod.ts";
- * const model = await createAttackModel(gpu, config, weights, 32);
+ * import { AttackOps, attackUnit, cleanCorrect, createAttackModel, sweep } from "./mod.ts";
+ * import { getGpu } from "../gpu/mod.ts";
+ * import { modelConfig, Plan } from "../nn/mod.ts";
+ * const gpu = await getGpu();
+ * // a randomly initialised 3-class linear model on 1 × 2 × 2 images stands in for a trained one
+ * const config = modelConfig("linear", { classes: 3, imageSize: 2, channels: 1 });
+ * const init = await Plan.create(gpu, config, 4);
+ * init.initialize(0);
+ * const model = await createAttackModel(gpu, config, await init.stateDict(), 4);
  * const ops = await AttackOps.create(model);
+ * const images = new Float32Array(4 * 4).map((_, i) => (i % 5) / 5);
+ * const data = { images, labels: new Uint32Array([0, 1, 2, 0]), count: 4, dim: 4 };
  * const correct = await cleanCorrect(ops, data);
- * const rows = await sweep(ops, data, correct, attackUnit("pgd", "linf", model.classes), { eps: [0.002, 0.004] });
+ * const pgd = attackUnit("pgd", "linf", model.classes);
+ * const rows = await sweep(ops, data, correct, pgd, { eps: [0.01, 0.1] });
+ * console.log(rows.map((r) => `ε=${r.eps}: robust ${r.robust_accuracy} of clean ${r.clean_accuracy}`));
  * ```
  * @module
  */

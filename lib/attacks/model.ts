@@ -33,7 +33,14 @@ export interface AttackModel {
  *
  * @example
  * ```ts
- * const model = await createAttackModel(gpu, config, stateDict, 16);
+ * import { getGpu } from "../gpu/mod.ts";
+ * import { loadCheckpoint } from "../nn/mod.ts";
+ * // A checkpoint as an attack target, 16 images per GPU batch.
+ * async function attackTarget(path: string) {
+ *   const gpu = await getGpu();
+ *   const { config, weights } = await loadCheckpoint(path);
+ *   return await createAttackModel(gpu, config, weights, 16);
+ * }
  * ```
  */
 export async function createAttackModel(

@@ -35,10 +35,17 @@ export async function logitRowsPipeline(gpu: Gpu, file: string, entry: string): 
 /**
  * @example
  * ```ts
- * const ops = await AttackOps.create(model);
- * ops.setBatch(images, labels);
- * gpu.submit([...ops.copy(model.input, ops.x0), ...ops.gradient("ce"), ...ops.step("linf", model.input,
- *   model.inputGrad, ops.constant(eps), eps)]);
+ * import type { AttackModel } from "./model.ts";
+ * // One FGSM step of size `eps` on a batch, written by hand with the building blocks.
+ * async function fgsmStep(model: AttackModel, images: Float32Array, labels: Uint32Array, eps: number) {
+ *   const ops = await AttackOps.create(model);
+ *   ops.setBatch(images, labels);
+ *   model.gpu.submit([
+ *     ops.copy(model.input, ops.x0),
+ *     ...ops.gradient("ce"),
+ *     ...ops.step("linf", model.input, model.inputGrad, ops.constant(eps), eps),
+ *   ]);
+ * }
  * ```
  */
 export class AttackOps {

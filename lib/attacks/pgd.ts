@@ -33,8 +33,13 @@ export const PGD_DEFAULTS: Record<Norm, { steps: number; relStep: number }> = {
  *
  * @example
  * ```ts
- * const attack = pgd({ norm: "linf" });
- * const { adv } = await attack.run(ops, 8 / 255, new Random(0));
+ * import type { AttackOps } from "./ops.ts";
+ * import { Random } from "../random.ts";
+ * // L∞ PGD (Foolbox's defaults) at ε = 8/255 on the batch loaded into `ops`.
+ * async function pgdImages(ops: AttackOps) {
+ *   const { adv } = await pgd({ norm: "linf" }).run(ops, 8 / 255, new Random(0));
+ *   return adv;
+ * }
  * ```
  */
 export function pgd(options: PgdOptions): Attack {

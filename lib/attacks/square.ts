@@ -107,7 +107,13 @@ interface Variant {
  *
  * @example
  * ```ts
- * const { adv, evaluations } = await square({ norm: "l2" }).run(ops, 0.5, new Random(0));
+ * import type { AttackOps } from "./ops.ts";
+ * import { Random } from "../random.ts";
+ * // L2 Square at ε = 0.5 on the batch loaded into `ops`; also reports the model evaluations spent.
+ * async function squareL2(ops: AttackOps) {
+ *   const { adv, evaluations } = await square({ norm: "l2" }).run(ops, 0.5, new Random(0));
+ *   return { adv, evaluations };
+ * }
  * ```
  */
 export function square(options: SquareOptions = {}): Attack {

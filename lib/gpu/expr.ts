@@ -9,9 +9,16 @@
  *
  * @example
  * ```ts
- * const relu = await compileRule(gpu, "relu", { inputs: { x: "elem" }, forward: "max(x, 0.0)",
- *   grads: { x: "select(0.0, dy, y > 0.0)" } });
- * gpu.submit([relu.forward.bind({ x }, y, { count })]);
+ * import { getGpu } from "./device.ts";
+ * const gpu = await getGpu();
+ * const relu = await compileRule(gpu, "relu", {
+ *   inputs: { x: "elem" },
+ *   forward: "max(x, 0.0)",
+ *   grads: { x: "select(0.0, dy, y > 0.0)" },
+ * });
+ * const x = gpu.upload(new Float32Array([-1, 2, -3, 4])), y = gpu.buffer(4 * 4);
+ * gpu.submit([relu.forward.bind({ x }, y, { count: 4 })]);
+ * console.log(await gpu.readF32(y, 4)); // [0, 2, 0, 4]
  * ```
  * @module
  */

@@ -27,7 +27,15 @@ const QUERIES = 4096;
  *
  * @example
  * ```ts
- * const timings = await profileDispatches(gpu, async () => { gpu.submit(dispatches); await gpu.sync(); });
+ * import type { Dispatch, Gpu } from "./device.ts";
+ * // Per-kernel GPU times of one submission of `dispatches`.
+ * async function timeKernels(gpu: Gpu, dispatches: Dispatch[]) {
+ *   const timings = await profileDispatches(gpu, async () => {
+ *     gpu.submit(dispatches);
+ *     await gpu.sync();
+ *   });
+ *   return timings;
+ * }
  * ```
  */
 export async function profileDispatches(gpu: Gpu, work: () => Promise<void>): Promise<DispatchTiming[]> {

@@ -178,8 +178,11 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
  *
  * @example
  * ```ts
- * const { tensors, metadata } = await readSafetensors("runs/a/epoch-10.safetensors");
- * const conv1 = tensors.get("conv1.weight"); // { dtype: "F32", shape: [64, 3, 7, 7], data: Float32Array }
+ * // The first convolution of a torchvision ResNet checkpoint.
+ * async function conv1Of(path: string) {
+ *   const { tensors, metadata } = await readSafetensors(path);
+ *   return tensors.get("conv1.weight"); // { dtype: "F32", shape: [64, 3, 7, 7], data: Float32Array }
+ * }
  * ```
  */
 export async function readSafetensors(pathOrBytes: string | URL | Uint8Array): Promise<Safetensors> {
@@ -248,10 +251,13 @@ export function encodeSafetensors(
  *
  * @example
  * ```ts
- * await writeSafetensors("runs/a/epoch-10.safetensors", {
- *   "fc.weight": { shape: [50, 512], data: fcWeight },
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await writeSafetensors(path, {
+ *   "fc.weight": { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
  *   "bn1.num_batches_tracked": { shape: [], data: new BigInt64Array([1234n]) },
- * }, { config: { arch: "resnet18", classes: 50 } });
+ * }, { config: { arch: "linear", classes: 2 } });
+ * console.log((await readSafetensors(path)).tensors.get("fc.weight")?.shape); // [2, 3]
+ * await Deno.remove(path);
  * ```
  */
 export async function writeSafetensors(

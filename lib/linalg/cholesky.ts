@@ -37,7 +37,8 @@ export function cholesky(a: ArrayLike<number>, n: number): Float64Array | null {
  *
  * @example
  * ```ts
- * const x = choleskySolve(cholesky(a, n)!, n, b); // one right-hand side
+ * const a = new Float64Array([4, 2, 2, 3]), n = 2;
+ * const x = choleskySolve(cholesky(a, n)!, n, [2, 1]); // solves A x = b: [0.5, 0]
  * ```
  */
 export function choleskySolve(l: Float64Array, n: number, b: ArrayLike<number>, columns = 1): Float64Array {

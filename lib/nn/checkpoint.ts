@@ -31,7 +31,12 @@ const EXTRA_PREFIXES = ["optim."];
  *
  * @example
  * ```ts
- * await saveCheckpoint("runs/a/model.safetensors", config, await plan.stateDict(), { epoch: "3" });
+ * import type { ModelConfig } from "./models.ts";
+ * import type { Plan } from "./plan.ts";
+ * // Saves a model with its config, so {@link loadCheckpoint} needs only the path.
+ * async function save(plan: Plan, config: ModelConfig, path: string) {
+ *   await saveCheckpoint(path, config, await plan.stateDict(), { epoch: "3" });
+ * }
  * ```
  */
 export async function saveCheckpoint(

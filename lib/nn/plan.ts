@@ -32,12 +32,14 @@ export interface PlanOptions {
 /**
  * @example
  * ```ts
+ * import { getGpu } from "../gpu/mod.ts";
+ * import { modelConfig } from "./models.ts";
  * const gpu = await getGpu();
- * const plan = await Plan.create(gpu, modelConfig("resnet-tiny", { classes: 10, imageSize: 32 }), 8);
+ * const plan = await Plan.create(gpu, modelConfig("mlp", { classes: 10, imageSize: 8 }), 2);
  * plan.initialize(0);
- * plan.setInput(images); // Float32Array of 8·3·32·32 values in [0, 1]
+ * plan.setInput(new Float32Array(2 * 3 * 8 * 8).fill(0.5)); // NCHW in [0, 1]
  * gpu.submit(plan.forward("eval"));
- * const logits = await plan.read(plan.model.logits);
+ * const logits = await plan.read(plan.model.logits); // 2 × 10
  * ```
  */
 export class Plan {

@@ -87,11 +87,23 @@ export class TrainStep {
    *
    * @example
    * ```ts
-   * const step = await TrainStep.create(gpu, plan, { kind: "sgd", momentum: 0.9, weightDecay: 1e-4 },
-   *   { kind: "guide", alpha: 0.9 });
-   * plan.setInput(images); gpu.write(step.labels, labels); gpu.write(step.target, targets);
-   * step.run(0.1);
-   * const losses = await step.flush();
+   * import { getGpu } from "../gpu/mod.ts";
+   * import { modelConfig } from "./models.ts";
+   * import { Plan } from "./plan.ts";
+   * const gpu = await getGpu();
+   * // a 2-class MLP with a 3-dimensional neural head, guided with α = 0.9
+   * const config = modelConfig("mlp", { classes: 2, imageSize: 2, channels: 1, neuralDim: 3 });
+   * const plan = await Plan.create(gpu, config, 2);
+   * plan.initialize(0);
+   * const step = await TrainStep.create(gpu, plan, { kind: "sgd", momentum: 0.9, weightDecay: 1e-4 }, {
+   *   kind: "guide",
+   *   alpha: 0.9,
+   * });
+   * plan.setInput(new Float32Array([0, 1, 1, 0, 1, 0, 0, 1]));
+   * gpu.write(step.labels, new Uint32Array([0, 1]));
+   * gpu.write(step.target, new Float32Array([1, 0, 0, 0, 1, 0])); // the neural head's targets
+   * await step.run(0.1);
+   * const [losses] = await step.flush(); // { step: 1, total, ce, mse, correct, … }
    * ```
    */
   static async create(

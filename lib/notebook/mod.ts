@@ -21,7 +21,11 @@ export const NOTEBOOK_SWEEP_COMMAND =
  *
  * @example
  * ```ts
- * const results = await collectResults(await resultsFolder());
+ * import { collectResults } from "../report/mod.ts";
+ * // In a notebook: the results folder of `$NEUROGUIDE_RESULTS` or the default sweep.
+ * async function load() {
+ *   return await collectResults(await resultsFolder());
+ * }
  * ```
  */
 export async function resultsFolder(): Promise<string> {
@@ -44,7 +48,11 @@ export async function resultsFolder(): Promise<string> {
  *
  * @example
  * ```ts
- * await showChart(robustChart("pgd", curves(results, "pgd")));
+ * import { curves, type Results, robustChart } from "../report/mod.ts";
+ * // In a notebook cell: robust accuracy vs ε under PGD, drawn inline.
+ * async function show(results: Results) {
+ *   await showChart(robustChart("pgd", curves(results, "pgd")));
+ * }
  * ```
  */
 export async function showChart(chart: ChartOptions): Promise<void> {

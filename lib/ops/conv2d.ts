@@ -40,10 +40,18 @@ const SPLIT_SCRATCH_BYTES = 32 * 2 ** 20;
 /**
  * @example
  * ```ts
+ * import { getGpu } from "../gpu/mod.ts";
+ * const gpu = await getGpu();
+ * // one 3 × 3 image, one 3 × 3 kernel of ones, padding 1: each output sums a 3 × 3 neighbourhood
  * const conv = await Conv2d.create(gpu, {
- *   batch: 8, inChannels: 64, height: 56, width: 56, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
+ *   batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1,
+ *   kernel: 3, stride: 1, padding: 1, bias: false,
  * });
+ * const x = gpu.upload(new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+ * const weight = gpu.upload(new Float32Array(9).fill(1));
+ * const y = gpu.buffer(9 * 4);
  * gpu.submit(conv.forward({ x, weight, y }));
+ * console.log(await gpu.readF32(y, 9)); // [12, 21, 16, 27, 45, 33, 24, 39, 28]
  * ```
  */
 export class Conv2d {

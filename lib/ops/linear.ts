@@ -22,8 +22,15 @@ export interface LinearOptions {
 /**
  * @example
  * ```ts
- * const fc = await Linear.create(gpu, { batch: 32, inFeatures: 512, outFeatures: 10, bias: true });
+ * import { getGpu } from "../gpu/mod.ts";
+ * const gpu = await getGpu();
+ * const fc = await Linear.create(gpu, { batch: 2, inFeatures: 3, outFeatures: 2, bias: true });
+ * const x = gpu.upload(new Float32Array([1, 2, 3, 4, 5, 6])); // [batch, in]
+ * const weight = gpu.upload(new Float32Array([1, 0, 0, 0, 1, 1])); // [out, in], PyTorch's layout
+ * const bias = gpu.upload(new Float32Array([10, 20]));
+ * const y = gpu.buffer(2 * 2 * 4);
  * gpu.submit(fc.forward({ x, weight, bias, y }));
+ * console.log(await gpu.readF32(y, 4)); // [11, 25, 14, 31]
  * ```
  */
 export class Linear {

@@ -88,8 +88,17 @@ export class ManifoldLoss {
    *
    * @example
    * ```ts
-   * const loss = await ManifoldLoss.create(gpu, { batch: 32, logitClasses: 10, targets, weights: MANIFOLD_DEFAULT_WEIGHTS });
-   * gpu.submit([...loss.forward({ logits, labels, head, out }), ...loss.backward({ logits, labels, head, dLogits, dHead })]);
+   * import type { Gpu } from "../gpu/mod.ts";
+   * // Forward and backward of the manifold-guidance loss on one batch of 32 (10 classes).
+   * async function manifoldLossStep(
+   *   gpu: Gpu,
+   *   targets: ManifoldTargets,
+   *   b: Record<"logits" | "labels" | "head" | "out" | "dLogits" | "dHead", GPUBuffer>,
+   * ) {
+   *   const weights = MANIFOLD_DEFAULT_WEIGHTS;
+   *   const loss = await ManifoldLoss.create(gpu, { batch: 32, logitClasses: 10, targets, weights });
+   *   gpu.submit([...loss.forward(b), ...loss.backward(b)]);
+   * }
    * ```
    */
   static async create(

@@ -38,8 +38,15 @@ export interface MatmulBuffers {
 /**
  * @example
  * ```ts
- * const mm = await Matmul.create(gpu, { m: 64, n: 32, k: 128, transB: true });
+ * import { getGpu } from "../gpu/mod.ts";
+ * const gpu = await getGpu();
+ * // C = A · Bᵀ with A [2, 3] and B stored [2, 3] (transB)
+ * const mm = await Matmul.create(gpu, { m: 2, n: 2, k: 3, transB: true });
+ * const a = gpu.upload(new Float32Array([1, 2, 3, 4, 5, 6]));
+ * const b = gpu.upload(new Float32Array([1, 0, 0, 0, 1, 1]));
+ * const c = gpu.buffer(2 * 2 * 4);
  * gpu.submit(mm.run({ a, b, c }));
+ * console.log(await gpu.readF32(c, 4)); // [1, 5, 4, 11]
  * ```
  */
 export class Matmul {

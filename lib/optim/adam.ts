@@ -29,9 +29,15 @@ export interface AdamOptions {
  *
  * @example
  * ```ts
+ * import { getGpu } from "../gpu/mod.ts";
+ * const gpu = await getGpu();
+ * // one parameter tensor of 2 values and its gradient
+ * const param = gpu.upload(new Float32Array([1, 2])), grad = gpu.upload(new Float32Array([0.5, -0.5]));
+ * const params = [{ name: "w", shape: [2], param, grad }];
  * // the neural predictor's optimizer (docs/method.md#neural-predictor): torch Adam with coupled L2
  * const adam = await Adam.create(gpu, params, { weightDecay: 5e-4 });
- * gpu.submit([...forwardBackward(batch), ...adam.step(1e-3)]);
+ * gpu.submit(adam.step(1e-3)); // after a forward/backward pass has written `grad`
+ * console.log(await gpu.readF32(param, 2)); // ≈ [0.999, 2.001]: Adam's first step is lr·sign(g)
  * ```
  */
 export class Adam extends Optimizer {

@@ -24,11 +24,14 @@ export interface SgdOptions {
  *
  * @example
  * ```ts
- * const sgd = await Sgd.create(gpu, params, { momentum: 0.9, weightDecay: 1e-4 });
- * for (const epoch of epochs) {
- *   const lr = schedule(epoch);
- *   for (const batch of batches) gpu.submit([...forwardBackward(batch), ...sgd.step(lr)]);
- * }
+ * import { getGpu } from "../gpu/mod.ts";
+ * const gpu = await getGpu();
+ * // one parameter tensor of 2 values and its gradient
+ * const param = gpu.upload(new Float32Array([1, 2])), grad = gpu.upload(new Float32Array([0.5, -0.5]));
+ * const params = [{ name: "w", shape: [2], param, grad }];
+ * const sgd = await Sgd.create(gpu, params, { momentum: 0.9 });
+ * gpu.submit(sgd.step(0.1));
+ * console.log(await gpu.readF32(param, 2)); // [0.95, 2.05]: p − lr·g on the first step
  * ```
  */
 export class Sgd extends Optimizer {

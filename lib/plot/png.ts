@@ -32,7 +32,11 @@ function setUp(): Promise<Uint8Array> {
  *
  * @example
  * ```ts
- * await Deno.writeFile("chart.png", await svgToPng(renderSvg({ marks: [Plot.dot([[1, 2]])] }), 1280));
+ * import { Plot, renderSvg } from "./mod.ts";
+ * // Writes a one-point chart as a 1280-px PNG (needs the DejaVu Sans font, see {@link DEFAULT_FONT}).
+ * async function writeChart(path: string) {
+ *   await Deno.writeFile(path, await svgToPng(renderSvg({ marks: [Plot.dot([[1, 2]])] }), 1280));
+ * }
  * ```
  */
 export async function svgToPng(svg: string, width?: number): Promise<Uint8Array> {

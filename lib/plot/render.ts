@@ -38,8 +38,9 @@ export class PlotRenderError extends UserError {
  *
  * @example
  * ```ts
+ * import { Plot } from "./mod.ts";
  * const svg = renderSvg({ title: "loss", marks: [Plot.lineY([3, 2, 1.5, 1.2])] });
- * await Deno.writeTextFile("loss.svg", svg);
+ * svg.startsWith("<svg"); // true: a standalone SVG document, ready for Deno.writeTextFile
  * ```
  */
 export function renderSvg(options: ChartOptions): string {

@@ -120,8 +120,10 @@ export function orderModels(names: readonly string[]): string[] {
  *
  * @example
  * ```ts
- * const results = await collectResults("runs/sweep");
- * console.log(results.models.map((m) => `${m.name} ${m.cleanAccuracy}`));
+ * const dir = await Deno.makeTempDir(); // any folder: what is missing is listed, not an error
+ * const results = await collectResults(dir);
+ * console.log(results.models.map((m) => `${m.name} ${m.cleanAccuracy}`), results.missing);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function collectResults(dir: string): Promise<Results> {

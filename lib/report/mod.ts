@@ -5,10 +5,13 @@
  *
  * @example Robust-accuracy curves of a sweep, as an SVG
  * ```ts
- * import { collectResults, curves, robustChart } from "./lib/report/mod.ts";
- * import { renderSvg } from "./lib/plot/mod.ts";
- * const results = await collectResults("runs/sweep");
- * const svg = renderSvg(robustChart("pgd", curves(results, "pgd")));
+ * import { collectResults, curves, robustChart } from "./mod.ts";
+ * import { renderSvg } from "../plot/mod.ts";
+ * // Robust-accuracy curves of a sweep's results folder under PGD, as an SVG.
+ * async function pgdCurves(dir: string) {
+ *   const results = await collectResults(dir);
+ *   return renderSvg(robustChart("pgd", curves(results, "pgd")));
+ * }
  * ```
  * @module
  */

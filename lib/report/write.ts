@@ -51,7 +51,9 @@ export interface ReportOutput {
  *
  * @example
  * ```ts
- * const { files } = await writeReport("runs/sweep");
+ * const dir = await Deno.makeTempDir(); // an empty results folder: every section says "not available"
+ * const { files } = await writeReport(dir); // ["report.md"]
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeReport(

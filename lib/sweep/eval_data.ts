@@ -14,7 +14,10 @@ import { exists } from "./run_job.ts";
  *
  * @example
  * ```ts
- * await writeEvalData("data/sim", 32, "runs/sweep/data/eval.safetensors");
+ * // The sweep's evaluation images (the simulated world's validation split at 32 px), written once.
+ * async function evalData(out: string) {
+ *   await writeEvalData("data/sim", 32, `${out}/data/eval.safetensors`);
+ * }
  * ```
  */
 export async function writeEvalData(sim: string, size: number, file: string): Promise<number | null> {

@@ -29,7 +29,13 @@ export interface LocalResult {
  *
  * @example
  * ```ts
- * const { ran } = await runLocal(buildPlan("runs/sweep", settings, paperGrid()), { jobs: 1, quiet: false });
+ * import { buildPlan, type SweepSettings } from "./plan.ts";
+ * import { paperGrid } from "./grid.ts";
+ * // The paper grid, one job at a time, into `out`.
+ * async function runPaperGrid(out: string, settings: SweepSettings) {
+ *   const { ran } = await runLocal(buildPlan(out, settings, paperGrid()), { jobs: 1, quiet: false });
+ *   return ran;
+ * }
  * ```
  */
 export async function runLocal(plan: SweepPlan, o: LocalOptions): Promise<LocalResult> {

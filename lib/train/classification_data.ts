@@ -34,8 +34,12 @@ export interface DataOptions {
  *
  * @example
  * ```ts
- * const data = await openClassificationData("sim", { size: 32, seed: 0, sim: "data/sim", shuffle: false });
- * for await (const batch of data.train(0, 32)) console.log(batch.labels);
+ * // The labels of the first training epoch of the simulated world at 32 px.
+ * async function firstEpochLabels() {
+ *   const data = await openClassificationData("sim", { size: 32, seed: 0, sim: "data/sim", shuffle: false });
+ *   for await (const batch of data.train(0, 32)) console.log(batch.labels);
+ *   data.close();
+ * }
  * ```
  */
 export async function openClassificationData(spec: string, o: DataOptions): Promise<ClassificationData> {

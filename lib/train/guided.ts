@@ -80,11 +80,16 @@ export interface GuidedTrainer {
  *
  * @example
  * ```ts
+ * import { getGpu } from "../gpu/mod.ts";
+ * const gpu = await getGpu();
+ * // The None baseline on a tiny MLP: no predictor, α forced to 0. An ROI model instead sets roi: "TO" and
+ * // predictorPath: "runs/np-TO/predictor.safetensors" (a `deno task predictor` run).
  * const trainer = await createGuidedTrainer(gpu, {
- *   arch: "resnet-tiny", classes: 10, imageSize: 64, batch: 32, roi: "TO", predictorPath: "runs/np/predictor.safetensors",
+ *   arch: "mlp", classes: 3, imageSize: 4, batch: 2, roi: "none",
  *   alpha: 0.9, shuffle: false, predictorBatchNorm: "train", optimizer: { kind: "sgd", momentum: 0.9, weightDecay: 1e-4 },
  *   seed: 0,
  * });
+ * console.log(trainer.alpha); // 0
  * ```
  */
 export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<GuidedTrainer> {

@@ -79,8 +79,13 @@ export interface GuidedSummary {
  *
  * @example
  * ```ts
- * const { summary } = await trainGuidedRun(gpu, data, { ...runOptions, roi: "TO", predictor: "runs/np",
- *   alpha: 0.9, shuffle: false, momentum: 0.9, stepSize: 20, gamma: 0.1, predictorBatchNorm: "train" });
+ * import type { Gpu } from "../gpu/mod.ts";
+ * // A TO-guided run with the paper's loss and schedule; `run` carries arch, epochs, out, …
+ * async function trainTo(gpu: Gpu, data: ClassificationData, run: GuidedRunOptions) {
+ *   const { summary } = await trainGuidedRun(gpu, data, { ...run, roi: "TO", predictor: "runs/np-TO",
+ *     alpha: 0.9, shuffle: false, momentum: 0.9, stepSize: 20, gamma: 0.1, predictorBatchNorm: "train" });
+ *   return summary;
+ * }
  * ```
  */
 export async function trainGuidedRun(

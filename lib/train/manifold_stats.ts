@@ -22,7 +22,10 @@ import type { LabeledBatch } from "./guided.ts";
  *
  * @example
  * ```ts
- * const targets = manifoldTargets(outputs, labels, count, 497, 50, { variance: 0.95 });
+ * // 2-D outputs of 4 images, classes 0, 0, 1, 1
+ * const points = new Float32Array([1, 0, 3, 0, 0, 1, 0, 2]);
+ * const targets = manifoldTargets(points, new Uint32Array([0, 0, 1, 1]), 4, 2, 2, { variance: 0.95 });
+ * console.log(targets.centres, targets.radii); // [2, 0, 0, 1.5], [1, 0.5]
  * ```
  */
 export function manifoldTargets(

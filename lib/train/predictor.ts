@@ -41,10 +41,13 @@ export interface PredictorTrainer {
 /**
  * @example
  * ```ts
+ * import { getGpu } from "../gpu/mod.ts";
+ * const gpu = await getGpu();
+ * // a predictor of K = 4 PCA scores on 8-px images (the paper's: resnet18, 227 px, batch 200)
  * const trainer = await createPredictorTrainer(gpu, {
- *   arch: "resnet-tiny", imageSize: 64, batch: 32, k: 40, optimizer: { kind: "adam", weightDecay: 5e-4 },
- *   seed: 0,
+ *   arch: "mlp", imageSize: 8, batch: 2, k: 4, optimizer: { kind: "adam", weightDecay: 5e-4 }, seed: 0,
  * });
+ * console.log(trainer.plan.model.logits.shape); // [2, 4]: batch × K
  * ```
  */
 export async function createPredictorTrainer(gpu: Gpu, s: PredictorSetup): Promise<PredictorTrainer> {

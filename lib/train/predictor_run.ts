@@ -39,8 +39,13 @@ export interface PredictorSummary {
  *
  * @example
  * ```ts
- * await trainPredictorRun(gpu, { ...runOptions, prepared: "data/sim/prepared/subj01_TO.h5",
- *   stimuli: (s) => nsdPaths("data/sim", s).stimuli });
+ * import type { Gpu } from "../gpu/mod.ts";
+ * import { nsdPaths } from "../data/nsd/paths.ts";
+ * // The TO predictor on the simulated world; `run` carries arch, epochs, out, …
+ * async function trainToPredictor(gpu: Gpu, run: PredictorRunOptions) {
+ *   return await trainPredictorRun(gpu, { ...run, prepared: "runs/demo/subj01_TO.h5",
+ *     stimuli: (s) => nsdPaths("data/sim", s).stimuli });
+ * }
  * ```
  */
 export async function trainPredictorRun(

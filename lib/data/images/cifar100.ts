@@ -18,8 +18,11 @@ const FINE_CLASSES = 100;
  *
  * @example
  * ```ts
- * const test = await openCifar100("data/cifar-100-binary/test.bin");
- * test.length; // 10000
+ * // CIFAR-100's test split from the binary distribution.
+ * async function cifarTest(dir: string) {
+ *   const test = await openCifar100(`${dir}/test.bin`);
+ *   return test.length; // 10000
+ * }
  * ```
  */
 export async function openCifar100(file: string): Promise<ImageArray> {

@@ -26,8 +26,11 @@ const JPEG_MAGIC = [0xff, 0xd8, 0xff];
  *
  * @example
  * ```ts
- * const image = decodeImage(await Deno.readFile("cat.jpeg"), "cat.jpeg");
- * image.data[0]; // red of the top-left pixel
+ * // The red value of an image file's top-left pixel (PNG or baseline JPEG).
+ * async function topLeftRed(path: string) {
+ *   const image = decodeImage(await Deno.readFile(path), path);
+ *   return image.data[0];
+ * }
  * ```
  */
 export function decodeImage(bytes: Uint8Array, file: string): PlanarImage {

@@ -20,7 +20,10 @@ export interface EvalSet {
  *
  * @example
  * ```ts
- * const val = await loadEvalSet("sim:data/sim", 32, 200);
+ * // 200 validation images of the simulated world at 32 px, with labels.
+ * async function simVal() {
+ *   return await loadEvalSet("sim:data/sim", 32, 200);
+ * }
  * ```
  */
 export async function loadEvalSet(

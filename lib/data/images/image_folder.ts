@@ -28,9 +28,12 @@ export interface ImageFolderOptions {
  *
  * @example
  * ```ts
- * const train = await openImageFolder("data/sim/classification/train");
- * train.classes; // ["arrow", "crescent", …]
- * const first = await train.image(0);
+ * // The classes and first image of an ImageFolder tree (`<root>/<class>/*.png|jpeg`).
+ * async function peek(root: string) {
+ *   const train = await openImageFolder(root);
+ *   train.classes; // sorted class folder names, e.g. ["arrow", "crescent", …]
+ *   return await train.image(0);
+ * }
  * ```
  */
 export async function openImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<ImageFiles> {

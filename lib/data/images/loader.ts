@@ -43,10 +43,14 @@ export function defaultWorkers(): number {
  *
  * @example
  * ```ts
- * const train = await openImageFolder("data/sim/classification/train");
- * using loader = new BatchLoader(train, { transform: { kind: "train", size: 64 }, batch: 32, seed: 1 });
- * for await (const b of loader.epoch(3, { startBatch: 5 })) {
- *   b.images; // Float32Array [32, 3, 64, 64]
+ * import { openImageFolder } from "./image_folder.ts";
+ * // Epoch 3 of a training folder, resuming at batch 5 (the order is a function of seed and epoch).
+ * async function resumeEpoch(folder: string) {
+ *   const train = await openImageFolder(folder);
+ *   using loader = new BatchLoader(train, { transform: { kind: "train", size: 64 }, batch: 32, seed: 1 });
+ *   for await (const b of loader.epoch(3, { startBatch: 5 })) {
+ *     b.images; // Float32Array [32, 3, 64, 64]
+ *   }
  * }
  * ```
  */

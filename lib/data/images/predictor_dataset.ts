@@ -52,9 +52,17 @@ export interface PredictorDatasetOptions {
  *
  * @example
  * ```ts
- * const data = await PredictorDataset.open("runs/prep/V1.h5", paths.stimuli, { batch: 200, valBatch: 100 });
- * for await (const b of data.train(0)) { b.images; b.targets; }
- * data.close();
+ * import { nsdPaths } from "../nsd/paths.ts";
+ * // One training epoch of the V1 predictor's data (prepared by `deno task nsd-prep`).
+ * async function firstEpoch(nsdRoot: string) {
+ *   const stimuli = nsdPaths(nsdRoot, 1).stimuli;
+ *   const data = await PredictorDataset.open("runs/prep/V1.h5", stimuli, { batch: 200, valBatch: 100 });
+ *   for await (const b of data.train(0)) {
+ *     b.images; // [200, 3, 227, 227]
+ *     b.targets; // [200, K]
+ *   }
+ *   data.close();
+ * }
  * ```
  */
 export class PredictorDataset {

@@ -34,7 +34,10 @@ export const SOURCE_SPECS = "sim[:DIR] | imagefolder:DIR | cifar100:DIR";
  *
  * @example
  * ```ts
- * const val = await openImageSource("imagefolder:/data/imagenet50", "val", { classesFile: "coco50.txt" });
+ * // ImageNet's validation images of the paper's 50 classes.
+ * async function imagenet50Val(root: string) {
+ *   return await openImageSource(`imagefolder:${root}`, "val", { classesFile: "resources/coco50.txt" });
+ * }
  * ```
  */
 export async function openImageSource(

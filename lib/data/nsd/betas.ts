@@ -134,7 +134,18 @@ export async function betaSessionInfo(session: BetaSession, root?: string): Prom
  *
  * @example
  * ```ts
- * const x = await readSessionBetas(session, roi.voxels, { file: roi.files[0], dims: roi.grid });
+ * import { listBetaSessions } from "./betas.ts";
+ * import { loadRoi } from "./roi.ts";
+ * import { nsdPaths } from "./paths.ts";
+ * // Session 1's V1 betas (% signal change), trials × voxels.
+ * async function firstSessionV1(nsdRoot: string) {
+ *   const paths = nsdPaths(nsdRoot, 1);
+ *   const roi = await loadRoi(paths, "V1");
+ *   const [session] = await listBetaSessions(paths);
+ *   const grid = { file: roi.files[0], dims: roi.grid };
+ *   const { trials, data } = await readSessionBetas(session, roi.voxels, grid);
+ *   return { trials, data };
+ * }
  * ```
  */
 export async function readSessionBetas(

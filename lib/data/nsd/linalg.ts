@@ -200,8 +200,10 @@ export type PcaSize = { variance: number } | { k: number };
  *
  * @example
  * ```ts
- * const fit = fitPca(x, nImages, nVoxels, { variance: 0.95 });
- * const scores = pcaTransform(x, nImages, fit);
+ * // 4 images × 2 voxels on a line: one component explains all the variance
+ * const x = new Float64Array([0, 0, 1, 2, 2, 4, 3, 6]);
+ * const fit = fitPca(x, 4, 2, { variance: 0.95 }); // fit.k = 1
+ * const scores = pcaTransform(x, 4, fit); // 4 × 1, centred: ±3.354, ±1.118
  * ```
  */
 export function fitPca(x: Float64Array, n: number, v: number, size: PcaSize): PcaFit {

@@ -128,8 +128,11 @@ function parseMatrix(
  *
  * @example
  * ```ts
- * const vars = await parseMat5(await Deno.readFile("nsd_expdesign.mat"), "nsd_expdesign.mat", ["sharedix"]);
- * vars.get("sharedix")!.dims; // [1, 1000]
+ * import { encodeMatV5 } from "../synth/mat_write.ts";
+ * // a MAT v5 file with one variable, as nsd_expdesign.mat stores sharedix (1 × N doubles)
+ * const bytes = await encodeMatV5([{ name: "sharedix", class: "double", shape: [1, 3], data: [5, 9, 12] }]);
+ * const vars = await parseMat5(bytes, "example.mat", ["sharedix"]);
+ * vars.get("sharedix")!.dims; // [1, 3]
  * ```
  */
 export async function parseMat5(

@@ -7,12 +7,16 @@
  *
  * @example
  * ```ts
- * import { loadRoi, nsdPaths, prepareRoi, readExpDesign, readStimuli } from "./lib/data/nsd/mod.ts";
- * const paths = nsdPaths("/data/nsd", 1);
- * const roi = await loadRoi(paths, "V1");
- * const design = await readExpDesign(paths);
- * const prepared = await prepareRoi({ nsd: "/data/nsd", subject: 1, roi: "V1", sessions: [1, 2, 3] });
- * const images = await readStimuli(paths.stimuli, prepared.valIds.slice(0, 8), { size: 227 });
+ * import { loadRoi, nsdPaths, prepareRoi, readExpDesign, readStimuli } from "./mod.ts";
+ * // The pieces of an NSD download, read one by one.
+ * async function tour(nsdRoot: string) {
+ *   const paths = nsdPaths(nsdRoot, 1);
+ *   const roi = await loadRoi(paths, "V1");
+ *   const design = await readExpDesign(paths);
+ *   const prepared = await prepareRoi({ nsd: nsdRoot, subject: 1, roi: "V1", sessions: [1, 2, 3] });
+ *   const images = await readStimuli(paths.stimuli, prepared.valIds.slice(0, 8), { size: 227 });
+ *   return { roi, design, prepared, images };
+ * }
  * ```
  * @module
  */

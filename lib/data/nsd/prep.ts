@@ -87,10 +87,13 @@ export interface PreparedRoi {
  *
  * @example
  * ```ts
- * import { prepareRoi, writePreparedRoi } from "./lib/data/nsd/mod.ts";
- * const prepared = await prepareRoi({ nsd: "/data/nsd", subject: 1, roi: "V1", pca: { variance: 0.95 } });
- * console.log(prepared.k, prepared.train.length / prepared.k); // K, number of training images
- * await writePreparedRoi("runs/subj01_V1.h5", prepared);
+ * import { prepareRoi, writePreparedRoi } from "./mod.ts";
+ * // subj01's V1 targets from an NSD download, written like `deno task nsd-prep`.
+ * async function prepareV1(nsdRoot: string) {
+ *   const prepared = await prepareRoi({ nsd: nsdRoot, subject: 1, roi: "V1", pca: { variance: 0.95 } });
+ *   console.log(prepared.k, prepared.train.length / prepared.k); // K, number of training images
+ *   await writePreparedRoi("runs/subj01_V1.h5", prepared);
+ * }
  * ```
  */
 export async function prepareRoi(options: PrepareOptions): Promise<PreparedRoi> {

@@ -104,8 +104,12 @@ export function roiDefinition(name: string, roiDir = "roi"): RoiDefinition {
  *
  * @example
  * ```ts
- * const roi = await loadRoi(nsdPaths("/data/nsd", 1), "V1");
- * roi.voxels.length; // number of V1 ∩ nsdgeneral voxels
+ * import { nsdPaths } from "./paths.ts";
+ * // The number of V1 ∩ nsdgeneral voxels of subj01.
+ * async function v1Size(nsdRoot: string) {
+ *   const roi = await loadRoi(nsdPaths(nsdRoot, 1), "V1");
+ *   return roi.voxels.length;
+ * }
  * ```
  */
 export async function loadRoi(paths: NsdPaths, spec: RoiSpec, grid?: GridInfo): Promise<RoiMask> {

@@ -28,8 +28,12 @@ export interface StimulusOptions {
  *
  * @example
  * ```ts
- * const { data, shape } = await readStimuli(nsdPaths("/data/nsd", 1).stimuli, [2950], { size: 227 });
- * shape; // [1, 3, 227, 227]
+ * import { nsdPaths } from "./paths.ts";
+ * // 73k image 2950 (shared0001_nsd02951.png) at the predictor's 227 px.
+ * async function firstSharedImage(nsdRoot: string) {
+ *   const { data, shape } = await readStimuli(nsdPaths(nsdRoot, 1).stimuli, [2950], { size: 227 });
+ *   return { data, shape }; // shape [1, 3, 227, 227]
+ * }
  * ```
  */
 export async function readStimuli(

@@ -4,9 +4,12 @@
  *
  * @example
  * ```ts
- * import { ensureSimWorld } from "./lib/data/synth/mod.ts";
- * const world = await ensureSimWorld("data/sim"); // generates data/sim once, then reuses it
- * console.log(world.classes, world.subjects[0].noiseCeiling.TO);
+ * import { ensureSimWorld } from "./mod.ts";
+ * // The simulated world under data/sim: generated on the first call (minutes), then reused.
+ * async function world() {
+ *   const manifest = await ensureSimWorld("data/sim");
+ *   console.log(manifest.classes, manifest.subjects[0].noiseCeiling.TO);
+ * }
  * ```
  * @module
  */

@@ -210,8 +210,11 @@ export function resolveSimWorldOptions(options: SimWorldOptions = {}): SimWorldC
  *
  * @example
  * ```ts
- * const manifest = await generateSimWorld("data/sim", { seed: 0, images: 400 });
- * console.log(manifest.subjects[0].roiVoxels.V1);
+ * // A fresh simulated world of 400 images per subject under `dir` (replaced if present).
+ * async function smallWorld(dir: string) {
+ *   const manifest = await generateSimWorld(dir, { seed: 0, images: 400 });
+ *   console.log(manifest.subjects[0].roiVoxels.V1);
+ * }
  * ```
  */
 export async function generateSimWorld(
@@ -263,7 +266,10 @@ const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0
  *
  * @example
  * ```ts
- * const world = await ensureSimWorld("data/sim"); // what `deno task train` does without NSD
+ * // What `deno task train` does without NSD: generate data/sim once, then reuse it.
+ * async function simWorld() {
+ *   return await ensureSimWorld("data/sim");
+ * }
  * ```
  */
 export async function ensureSimWorld(dir: string, options: SimWorldOptions = {}): Promise<SimWorldManifest> {
