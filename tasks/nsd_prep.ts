@@ -1,6 +1,6 @@
 /**
- * `deno task nsd-prep`: prepares one subject × ROI of an NSD download into PCA targets (`docs/method.md#data-preparation`)
- * and writes them to an HDF5 file atomically. See `--help`.
+ * `deno task nsd-prep`: prepares one subject × ROI of an NSD download into PCA targets
+ * (`docs/method.md#data-preparation`) and writes them to an HDF5 file atomically. See `--help`.
  * @module
  */
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
@@ -17,7 +17,8 @@ import {
 
 const HELP = `deno task nsd-prep --nsd DIR --subject N --roi NAME --out FILE.h5 [options]
 
-Prepares fMRI targets for one subject and ROI from an NSD download (docs/method.md#data-preparation): ROI betas of the chosen
+Prepares fMRI targets for one subject and ROI from an NSD download (docs/method.md#data-preparation):
+ROI betas of the chosen
 sessions (÷300) → per-image repeat averages → split (validation = shared-1000 images) → per-voxel z-score
 with training statistics → PCA fitted on training. Also computes the per-voxel NSD noise ceiling.
 
@@ -35,7 +36,8 @@ Options:
   --pca-variance F      keep the fewest components explaining more than F of the variance (default 0.95)
   --pca-k K             keep exactly K components instead
   --no-pca              store z-scored voxels instead of PCA scores
-  --shuffle SEED        write the shuffled-pairing control (docs/method.md#shuffle-control) with this integer seed
+  --shuffle SEED        write the shuffled-pairing control (docs/method.md#shuffle-control) with this
+                        integer seed
   --format F            betas format: auto (HDF5 when present) | hdf5 | nifti
   --design D            design source: auto (nsd_expdesign.mat when present) | mat | csv
   --voxel-order O       native (x fastest) | reference (nibabel C order, z fastest) for per-voxel outputs

@@ -34,7 +34,8 @@ Without options: the embedded demo — generates the simulated world (data/sim) 
 trains its neural predictor and a guided classifier (small models, a few minutes on 2 CPU cores), then
 prints where the results are and a three-line summary.
 
-With options: neural-guided training (docs/method.md#guided-training). The loss is (1 − α)·CE(logits, y) + α·MSE(neural
+With options: neural-guided training (docs/method.md#guided-training). The loss is
+(1 − α)·CE(logits, y) + α·MSE(neural
 head, predictor(x)); the predictor is frozen and sees the same augmented batch. SGD with momentum, StepLR.
 
 Options:
