@@ -80,7 +80,9 @@ function mergeInto(old: BenchRecord | null, fresh: BenchRecord): BenchRecord {
   };
 }
 
-/** Vulkan (lavapipe) offers shader-f16 on this Mesa; GL (llvmpipe) does not (docs/platform.md#kernel-speed). */
+/**
+ * Vulkan (lavapipe) offers shader-f16 on this Mesa; GL (llvmpipe) does not (docs/platform.md#kernel-speed).
+ */
 async function guessBackend(): Promise<string> {
   const adapter = await navigator.gpu.requestAdapter();
   return adapter?.features.has("shader-f16")

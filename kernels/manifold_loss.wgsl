@@ -1,6 +1,7 @@
-// Manifold-guidance loss (docs/method.md#manifold-guidance) L = w_ce·CE + w_rad·L_rad + w_dim·L_dim on a batch of head outputs
-// h [batch, dim] with labels, against stored per-class centres μ [classes, dim], radii r [classes] and
-// orthonormal bases U [classes, rank, dim] (unused basis rows are zero). Prepended with softmax_rows.wgsl.
+// Manifold-guidance loss (docs/method.md#manifold-guidance) L = w_ce·CE + w_rad·L_rad + w_dim·L_dim on a
+// batch of head outputs h [batch, dim] with labels, against stored per-class centres μ [classes, dim], radii
+// r [classes] and orthonormal bases U [classes, rank, dim] (unused basis rows are zero). Prepended with
+// softmax_rows.wgsl.
 // Rows whose label is ≥ classes take no part in the manifold terms (their CE is NaN, see softmax_rows).
 //   L_rad = mean over classes present of ReLU(s_c − r_c), s_c = √(mean_{i∈c} ‖h_i − μ_c‖²);
 //   L_dim = mean over classes with ≥ 2 rows of mean_{i∈c} sign·ρ_i, ρ_i = ‖(I − U_cᵀU_c) x̃_i‖_ε / ‖x̃_i‖_ε,

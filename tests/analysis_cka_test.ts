@@ -1,6 +1,6 @@
 /**
- * CKA against the reference's test vector (`docs/attacks-and-analyses.md#test-vectors`, printed to 6 decimals, so 1e-6
- * absolute) and its invariances, which hold exactly in exact arithmetic (1e-12 here).
+ * CKA against the reference's test vector (`docs/attacks-and-analyses.md#test-vectors`, printed to 6
+ * decimals, so 1e-6 absolute) and its invariances, which hold exactly in exact arithmetic (1e-12 here).
  */
 import { cka, ckaFromGrams, fromRows, gramCpu, type Matrix } from "../lib/analysis/mod.ts";
 import { Random } from "../lib/random.ts";

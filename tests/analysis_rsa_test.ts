@@ -1,6 +1,6 @@
 /**
- * RSA against rsatoolbox's published values (`docs/attacks-and-analyses.md#test-vectors`) and constructed data with
- * closed-form answers. Tolerance 1e-6 absolute: the reference values are printed to 6 decimals.
+ * RSA against rsatoolbox's published values (`docs/attacks-and-analyses.md#test-vectors`) and constructed
+ * data with closed-form answers. Tolerance 1e-6 absolute: the reference values are printed to 6 decimals.
  */
 import {
   classicalMds,

@@ -41,7 +41,8 @@ async function runLoss(kind: Loss, logits: number[][], labels: number[], targets
   };
 }
 
-// Plain float64 references of the losses (docs/attacks-and-analyses.md#apgd, docs/attacks-and-analyses.md#square).
+// Plain float64 references of the losses (docs/attacks-and-analyses.md#apgd,
+// docs/attacks-and-analyses.md#square).
 function sorted(z: Float64Array): number[] {
   return [...z].sort((a, b) => b - a);
 }

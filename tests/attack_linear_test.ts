@@ -1,7 +1,8 @@
-// Attacks on `linear` models, whose exact robust accuracy has a closed form (docs/attacks-and-analyses.md#test-vectors):
-// no attack may report more fooled points than exist, PGD / APGD / AutoAttack must find all of them, every
-// returned image lies in the ε-ball and the box, ε = 0 gives clean accuracy. Plus the reference's DeepFool
-// 2-D example. Small shapes (16 or 2 inputs) so the software adapter runs the lot in seconds.
+// Attacks on `linear` models, whose exact robust accuracy has a closed form
+// (docs/attacks-and-analyses.md#test-vectors): no attack may report more fooled points than exist,
+// PGD / APGD / AutoAttack must find all of them, every returned image lies in the ε-ball and the box, ε = 0
+// gives clean accuracy. Plus the reference's DeepFool 2-D example. Small shapes (16 or 2 inputs) so the
+// software adapter runs the lot in seconds.
 import type { Attack } from "../lib/attacks/attack.ts";
 import { carliniWagner } from "../lib/attacks/cw.ts";
 import { deepfool } from "../lib/attacks/deepfool.ts";

@@ -31,7 +31,7 @@ export function slug(heading: string): string {
   return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
 }
 
-/** The anchors of a Markdown page: one per heading outside code fences, repeated slugs numbered as GitHub does. */
+/** A Markdown page's anchors: one per heading outside code fences, repeats numbered as GitHub does. */
 export function anchors(markdown: string): Set<string> {
   const out = new Set<string>();
   const seen = new Map<string, number>();

@@ -27,7 +27,7 @@ Deno.test("resnet18 shapes: 224 px → 7×7 before the global pool", () => {
   deepStrictEqual(built.neural?.shape, [2, 20]);
 });
 
-Deno.test("neural head at layer1..3 reads the adaptive-pooled stage (docs/method.md#head-position sizes)", () => {
+Deno.test("neural head at layer1..3 reads the adaptive-pooled stage (sizes as docs/method.md#head-position)", () => {
   const expected = { layer1: 1024, layer2: 512, layer3: 1024 } as const;
   for (const [position, features] of Object.entries(expected)) {
     const config = modelConfig("resnet18", { classes: 50, imageSize: 224, neuralDim: 7 });

@@ -1,7 +1,7 @@
 import { readClassList } from "../lib/data/images/mod.ts";
 import { deepStrictEqual, equal } from "../lib/testing/assert.ts";
 
-Deno.test("resources/coco50.txt: 50 sorted WNIDs, first sorrel and last ballplayer as docs/method.md#training-data lists", async () => {
+Deno.test("resources/coco50.txt: 50 sorted WNIDs, sorrel … ballplayer (docs/method.md#training-data)", async () => {
   const names = await readClassList("resources/coco50.txt");
   equal(names.length, 50);
   deepStrictEqual(names, [...names].sort());

@@ -1,8 +1,8 @@
 /**
  * The simulated world (`lib/data/synth`): determinism, file formats checked by independent means (NIfTI-1 and
- * MAT-v5 headers parsed by hand here, HDF5 re-read with h5wasm against `docs/nsd-formats.md`), and the properties
- * the generative model promises (shape ROIs decode shape across textures better than V1; early ROIs carry
- * texture; NSD-style noise ceilings land in range).
+ * MAT-v5 headers parsed by hand here, HDF5 re-read with h5wasm against `docs/nsd-formats.md`), and the
+ * properties the generative model promises (shape ROIs decode shape across textures better than V1; early
+ * ROIs carry texture; NSD-style noise ceilings land in range).
  */
 import h5wasm from "h5wasm/node";
 import { decode as decodePng } from "fast-png";
@@ -270,12 +270,13 @@ Deno.test("NIfTI files: header fields per the NIfTI-1 spec, NSD label codes, bet
     const ds = f.get("betas") as InstanceType<typeof h5wasm.Dataset>;
     return ds.value as Int16Array;
   });
-  // docs/nsd-formats.md#verification check 2: the row-major HDF5 [T, Z, Y, X] bytes are the NIfTI X×Y×Z×T bytes.
+  // docs/nsd-formats.md#verification check 2: the row-major HDF5 [T, Z, Y, X] bytes are the NIfTI X×Y×Z×T
+  // bytes.
   deepStrictEqual(new Int16Array(nii.data.buffer), h5);
   ok(h5.some((v) => v !== 0), "betas are all zero");
 });
 
-Deno.test("HDF5 files: dataset names, shapes, dtypes and chunks as docs/nsd-formats.md describes", async () => {
+Deno.test("HDF5 files: dataset names, shapes, dtypes and chunks as in docs/nsd-formats.md", async () => {
   const dir = join(TMP, "a");
   if (!(await Deno.stat(dir).catch(() => null))) await generateSimWorld(dir, TINY);
   await h5wasm.ready;
@@ -362,7 +363,9 @@ Deno.test("classification ImageFolder and cue-conflict names follow the conventi
   deepStrictEqual([png.width, png.height, png.channels], [16, 16, 3]);
 });
 
-/** ROI voxel indices: Kastner label ∈ labels and nsdgeneral == 1 (docs/method.md#rois), from the NIfTI files. */
+/**
+ * ROI voxel indices: Kastner label ∈ labels and nsdgeneral == 1 (docs/method.md#rois), from the NIfTI files.
+ */
 async function roiVoxels(dir: string, labels: number[]): Promise<number[]> {
   const kastner = (await readNifti(join(dir, subj, "roi/Kastner2015.nii.gz"))).data;
   const general = (await readNifti(join(dir, subj, "roi/nsdgeneral.nii.gz"))).data;

@@ -32,9 +32,9 @@ const EPS = 1e-6;
 const normEps = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0) + EPS * EPS);
 
 /**
- * docs/method.md#manifold-guidance written out directly in float64: L_rad = mean over classes present of ReLU(RMS‖h − μ_c‖ − r_c);
- * L_dim = mean over classes with ≥ 2 rows of the class mean of ±‖x̃ − Px̃‖/‖x̃‖ (x̃ centred on the class's batch
- * mean, P = Σ u uᵀ over the class's basis rows).
+ * docs/method.md#manifold-guidance written out directly in float64: L_rad = mean over classes present of
+ * ReLU(RMS‖h − μ_c‖ − r_c); L_dim = mean over classes with ≥ 2 rows of the class mean of ±‖x̃ − Px̃‖/‖x̃‖ (x̃
+ * centred on the class's batch mean, P = Σ u uᵀ over the class's basis rows).
  */
 function manifoldReference(
   head: Float64Array,

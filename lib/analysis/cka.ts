@@ -1,7 +1,7 @@
 /**
- * Centred kernel alignment with a linear kernel (`docs/attacks-and-analyses.md#cka`): Kornblith et al.'s linear
- * CKA and Brain-Score's unbiased (debiased-HSIC) CKA, both computed from n × n Gram matrices so that wide
- * feature matrices (1,000 × 4,096) cost one Gram product each.
+ * Centred kernel alignment with a linear kernel (`docs/attacks-and-analyses.md#cka`): Kornblith et al.'s
+ * linear CKA and Brain-Score's unbiased (debiased-HSIC) CKA, both computed from n × n Gram matrices so that
+ * wide feature matrices (1,000 × 4,096) cost one Gram product each.
  * @module
  */
 import { gram, type GramOptions } from "./gram.ts";

@@ -1,7 +1,8 @@
 /**
  * Mean-field-theoretic manifold analysis (MFTMA; Chung, Lee & Sompolinsky 2018; Cohen et al. 2020): per-class
  * manifold capacity, anchor radius and anchor dimension, as `manifold_analysis_corr` of
- * schung039/neural_manifolds_replicaMFT computes them (`docs/attacks-and-analyses.md#manifold-geometry-mftma`), ported minimally:
+ * schung039/neural_manifolds_replicaMFT computes them
+ * (`docs/attacks-and-analyses.md#manifold-geometry-mftma`), ported minimally:
  *
  * - the optional low-rank centre decorrelation (`fun_FA`) is skipped, i.e. K = 0: manifold centres are used
  *   as they are (reported as `centreDecorrelation: 0`);

@@ -1,8 +1,8 @@
 /**
- * Model-side analyses: features read from a model's forward plan, output-surface smoothness (docs/method.md#smoothness),
- * loss/logit landscapes, and model decisions on a cue-conflict folder for {@link shapeBias}. Every forward and
- * backward pass reuses the fixed-batch {@link Plan} and the attack machinery; the CPU only pads, pools reads
- * and averages.
+ * Model-side analyses: features read from a model's forward plan, output-surface smoothness
+ * (docs/method.md#smoothness), loss/logit landscapes, and model decisions on a cue-conflict folder for
+ * {@link shapeBias}. Every forward and backward pass reuses the fixed-batch {@link Plan} and the attack
+ * machinery; the CPU only pads, pools reads and averages.
  * @module
  */
 import type { AttackOps } from "../attacks/ops.ts";
@@ -102,8 +102,8 @@ export interface SmoothnessPoint {
 }
 
 /**
- * Output-surface smoothness (docs/method.md#smoothness): at each ε, L∞ PGD with rel_stepsize 0.01 (40 steps, random
- * start; ε = 0 means the clean point), then g = ∇ₓCE of each example at the clipped adversarial point;
+ * Output-surface smoothness (docs/method.md#smoothness): at each ε, L∞ PGD with rel_stepsize 0.01 (40 steps,
+ * random start; ε = 0 means the clean point), then g = ∇ₓCE of each example at the clipped adversarial point;
  * value = mean ‖g‖₂² × 2 × 200. The gradient is per example (the CE of that example alone), so the value does
  * not depend on the batch size.
  *

@@ -1,7 +1,7 @@
 /**
  * Shape bias on Geirhos et al.'s (2019) cue-conflict stimuli, as bethgelab/model-vs-human scores it
- * (`docs/attacks-and-analyses.md#shape-bias`): among images whose shape and texture categories differ, the fraction of
- * shape decisions among decisions that match either the shape or the texture.
+ * (`docs/attacks-and-analyses.md#shape-bias`): among images whose shape and texture categories differ, the
+ * fraction of shape decisions among decisions that match either the shape or the texture.
  *
  * File names follow the `shape-texture` convention of the stimulus set, e.g. `airplane1-bicycle2.png` or
  * `0001_cc_dnn_dog10-bird2.png`: the part after the last `_`, without extension, is `<shape><n>-<texture><n>`.

@@ -1,7 +1,7 @@
 /**
  * Sanity checks computed from an evaluation's own results, after Carlini et al. (2019), "On evaluating
- * adversarial robustness" (`docs/attacks-and-analyses.md#evaluation-checks`). A failure does not stop the run; it
- * marks the report and is printed prominently, because it most often means gradient masking or a bug.
+ * adversarial robustness" (`docs/attacks-and-analyses.md#evaluation-checks`). A failure does not stop the
+ * run; it marks the report and is printed prominently, because it most often means gradient masking or a bug.
  * @module
  */
 import type { ProbeResult, SweepRow } from "./evaluate.ts";

@@ -10,7 +10,10 @@ import { GraphBuilder, type Node } from "./graph.ts";
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
-/** Where the neural head reads from (docs/method.md#head-position): the pooled penultimate vector or an earlier stage. */
+/**
+ * Where the neural head reads from (docs/method.md#head-position): the pooled penultimate vector or an
+ * earlier stage.
+ */
 export type HeadPosition = "layer1" | "layer2" | "layer3" | "layer4";
 
 interface CommonConfig {

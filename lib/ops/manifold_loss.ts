@@ -1,8 +1,8 @@
 /**
- * The manifold-guidance loss of docs/method.md#manifold-guidance, `L = w_ce·CE + w_rad·L_rad + w_dim·L_dim`, as a static set of
- * dispatches (`kernels/manifold_loss.wgsl`): the neural head's outputs of each class in the batch are pulled
- * inside the stored class radius and into the stored class subspace. No predictor runs at train time; the
- * per-class targets are computed once beforehand (see `lib/train/manifold_stats.ts`).
+ * The manifold-guidance loss of docs/method.md#manifold-guidance, `L = w_ce·CE + w_rad·L_rad + w_dim·L_dim`,
+ * as a static set of dispatches (`kernels/manifold_loss.wgsl`): the neural head's outputs of each class in
+ * the batch are pulled inside the stored class radius and into the stored class subspace. No predictor runs
+ * at train time; the per-class targets are computed once beforehand (see `lib/train/manifold_stats.ts`).
  * @module
  */
 import type { Dispatch, Gpu } from "../gpu/device.ts";

@@ -22,7 +22,7 @@ export interface StepLROptions {
  *
  * @example
  * ```ts
- * const lr = stepLR({ baseLr: 0.1, stepSize: 20 }); // docs/method.md#loss-and-optimisation: ×0.1 every 20 epochs
+ * const lr = stepLR({ baseLr: 0.1, stepSize: 20 }); // ×0.1 every 20 epochs (docs/method.md#guided-training)
  * lr(0); lr(19); // 0.1, 0.1
  * lr(20); // 0.01
  * ```

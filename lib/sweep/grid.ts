@@ -1,6 +1,6 @@
 /**
- * Model grids of a sweep: the paper's (docs/method.md#baselines-and-controls: None, Random, V1-/TO-shuffle and the seven ROIs, plus
- * optional weight-decay controls and seeds) or a user grid from JSON.
+ * Model grids of a sweep: the paper's (docs/method.md#baselines-and-controls: None, Random, V1-/TO-shuffle
+ * and the seven ROIs, plus optional weight-decay controls and seeds) or a user grid from JSON.
  *
  * User grid schema (JSON):
  * ```json

@@ -1,8 +1,8 @@
 /**
- * Neural-guided classifier training (docs/method.md#guided-training): a classifier with a neural head regressed onto a frozen
- * neural predictor's output on the same batch, `L = (1 − α)·CE + α·MSE(head(x), NP(x))`, and the baselines:
- * `none` (α = 0), `random` (a seeded random frozen predictor), `shuffle` (the predictor sees another image,
- * chosen by a fixed permutation) and the weight-decay models.
+ * Neural-guided classifier training (docs/method.md#guided-training): a classifier with a neural head
+ * regressed onto a frozen neural predictor's output on the same batch, `L = (1 − α)·CE + α·MSE(head(x),
+ * NP(x))`, and the baselines: `none` (α = 0), `random` (a seeded random frozen predictor), `shuffle` (the
+ * predictor sees another image, chosen by a fixed permutation) and the weight-decay models.
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
@@ -53,8 +53,8 @@ export interface GuidedSetup {
   /** Neural-head width when no predictor fixes it (roi none). */
   neuralDim?: number;
   /**
-   * Manifold guidance (docs/method.md#manifold-guidance): the head is trained towards these per-class targets instead of a
-   * predictor's outputs; `roi` is then only a label and no predictor is loaded.
+   * Manifold guidance (docs/method.md#manifold-guidance): the head is trained towards these per-class targets
+   * instead of a predictor's outputs; `roi` is then only a label and no predictor is loaded.
    */
   manifold?: { targets: ManifoldTargets; weights: ManifoldLossWeights };
 }

@@ -51,7 +51,9 @@ export interface GuidedRunOptions extends RunOptions {
   stepSize: number;
   gamma: number;
   predictorBatchNorm: "train" | "eval";
-  /** Manifold guidance (docs/method.md#manifold-guidance) from `predictor`'s outputs; absent = MSE guidance. */
+  /**
+   * Manifold guidance (docs/method.md#manifold-guidance) from `predictor`'s outputs; absent = MSE guidance.
+   */
   manifold?: { weights: ManifoldLossWeights; basis: PcaSize };
 }
 

@@ -1,8 +1,9 @@
 /**
- * The offline statistics of manifold guidance (docs/method.md#manifold-guidance): per class, from a frozen predictor's outputs on
- * the training images, the centre (mean), the radius (RMS distance to the centre) and an orthonormal basis U_d
- * of the class's principal subspace (95 % of its variance, or d directions). Computed once — the predictor's
- * forward on the GPU, the small per-class PCA on the CPU — and kept in the run folder.
+ * The offline statistics of manifold guidance (docs/method.md#manifold-guidance): per class, from a frozen
+ * predictor's outputs on the training images, the centre (mean), the radius (RMS distance to the centre) and
+ * an orthonormal basis U_d of the class's principal subspace (95 % of its variance, or d directions).
+ * Computed once — the predictor's forward on the GPU, the small per-class PCA on the CPU — and kept in the
+ * run folder.
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";

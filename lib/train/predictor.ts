@@ -1,7 +1,8 @@
 /**
- * The neural predictor (docs/method.md#neural-predictor): a ResNet whose `fc` outputs an ROI's K PCA scores, trained with the
- * summed squared error over components averaged over the batch; validated by the per-image Pearson r between
- * predicted and measured K-vectors on the shared images (mean, median, max) and the per-component r.
+ * The neural predictor (docs/method.md#neural-predictor): a ResNet whose `fc` outputs an ROI's K PCA scores,
+ * trained with the summed squared error over components averaged over the batch; validated by the per-image
+ * Pearson r between predicted and measured K-vectors on the shared images (mean, median, max) and the
+ * per-component r.
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";

@@ -14,8 +14,9 @@ const IMAGE_EXTENSIONS = /\.(png|jpe?g)$/i;
 /** Options of {@link openImageFolder}. */
 export interface ImageFolderOptions {
   /**
-   * Class folders to use (e.g. from {@link readClassList}); the rest are ignored. Labels follow the
-   * *sorted* list, whatever order it was given in (`docs/method.md#training-data`: index = position among sorted WNIDs).
+   * Class folders to use (e.g. from {@link readClassList}); the rest are ignored. Labels follow the *sorted*
+   * list, whatever order it was given in (`docs/method.md#training-data`: index = position among sorted
+   * WNIDs).
    */
   classes?: readonly string[];
   /** Names the class list in errors (the `--classes` file). */

@@ -27,8 +27,8 @@ export interface LoaderOptions {
   /** Batches built ahead of the one being consumed. Default max(2, workers). */
   prefetch?: number;
   /**
-   * Shuffle control (`docs/method.md#baselines-and-controls`): `partners[i]` is the source index whose image the predictor sees with
-   * image i; batches then carry `partnerImages`, augmented with their own draws.
+   * Shuffle control (`docs/method.md#baselines-and-controls`): `partners[i]` is the source index whose image
+   * the predictor sees with image i; batches then carry `partnerImages`, augmented with their own draws.
    */
   partners?: Uint32Array;
 }

@@ -1,8 +1,9 @@
 /**
- * The neural predictor's data (`docs/method.md#neural-predictor`): NSD stimuli by 73k id (read with lib/data/nsd's
- * `readStimuli`, Pillow-bilinear to the model size, once, into shared memory) paired with the PCA-score rows
- * of a prepared ROI file (`deno task nsd-prep`: `train_ids`, `val_ids`, `train`, `val`). No augmentation.
- * Batches come from {@link BatchLoader}s, so shuffling, resume, prefetch and workers behave as for images.
+ * The neural predictor's data (`docs/method.md#neural-predictor`): NSD stimuli by 73k id (read with
+ * lib/data/nsd's `readStimuli`, Pillow-bilinear to the model size, once, into shared memory) paired with the
+ * PCA-score rows of a prepared ROI file (`deno task nsd-prep`: `train_ids`, `val_ids`, `train`, `val`). No
+ * augmentation. Batches come from {@link BatchLoader}s, so shuffling, resume, prefetch and workers behave as
+ * for images.
  *
  * Shuffle control: `nsd-prep --shuffle-seed S` already permutes the ids in the file and records `shuffle_seed`;
  * that is honoured as is. A seed given here is applied only to an unshuffled file (asking for a different

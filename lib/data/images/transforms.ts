@@ -24,8 +24,8 @@ export interface Box {
 
 /**
  * What to do to each image: `train` = RandomResizedCrop(size) + flip (p = 0.5); `val` = Resize(round(size ·
- * 256/224)) of the shorter side + CenterCrop(size) (224 → 256, as `docs/method.md#training-data`); `none` = no resampling
- * (the image must already be size×size, e.g. NSD stimuli read at the model size).
+ * 256/224)) of the shorter side + CenterCrop(size) (224 → 256, as `docs/method.md#training-data`); `none` =
+ * no resampling (the image must already be size×size, e.g. NSD stimuli read at the model size).
  */
 export interface Transform {
   kind: "train" | "val" | "none";

@@ -44,8 +44,9 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Reads `nsd_expdesign.mat`: trial t shows subject image i = `masterordering[t] − 1`, whose 73k id is
- * `subjectim[subject−1][i] − 1`; it is a validation image iff i < |sharedix| (1000 in NSD, `docs/method.md#data-preparation`),
- * which holds because the first |sharedix| columns of `subjectim` are the shared images (checked here).
+ * `subjectim[subject−1][i] − 1`; it is a validation image iff i < |sharedix| (1000 in NSD,
+ * `docs/method.md#data-preparation`), which holds because the first |sharedix| columns of `subjectim` are the
+ * shared images (checked here).
  */
 export async function readExpDesignMat(path: string, subject: number, root?: string): Promise<ExpDesign> {
   const vars = await readMat5(path, ["masterordering", "subjectim", "sharedix"], root);

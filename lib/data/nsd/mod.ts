@@ -1,8 +1,8 @@
 /**
- * NSD data layer: readers for the files of a Natural Scenes Dataset download exactly as NSD ships them
- * (betas HDF5/NIfTI, ROI volumes, `nsd_expdesign.mat` / `nsd_stim_info_merged.csv`, `nsd_stimuli.hdf5`) and
- * the neural-data preparation of `docs/method.md#data-preparation` (`prepareRoi`). All image ids are 0-based 73k ids
- * (`imgBrick` row); voxel indices are flat `x + X*(y + Y*z)`. Every format problem is an
+ * NSD data layer: readers for the files of a Natural Scenes Dataset download exactly as NSD ships them (betas
+ * HDF5/NIfTI, ROI volumes, `nsd_expdesign.mat` / `nsd_stim_info_merged.csv`, `nsd_stimuli.hdf5`) and the
+ * neural-data preparation of `docs/method.md#data-preparation` (`prepareRoi`). All image ids are 0-based 73k
+ * ids (`imgBrick` row); voxel indices are flat `x + X*(y + Y*z)`. Every format problem is an
  * {@link NsdFormatError} with a one-line message naming the file and the fix.
  *
  * @example

@@ -1,7 +1,7 @@
 /**
  * NIfTI-1 reading for NSD volumes: headers through nifti-reader-js, voxel data decoded here so that 4-D betas
- * can be streamed one trial volume at a time (a whole session is ≈1 GB once gunzipped, `docs/nsd-formats.md#betas-nifti`).
- * The header constants are exported for the simulated-world writer.
+ * can be streamed one trial volume at a time (a whole session is ≈1 GB once gunzipped,
+ * `docs/nsd-formats.md#betas-nifti`). The header constants are exported for the simulated-world writer.
  * @module
  */
 import * as nifti from "../../deps/nifti_reader.ts";
@@ -247,7 +247,9 @@ export async function readNiftiVolume(
   return { info, data };
 }
 
-/** func1pt8mm grid [X, Y, Z] per subject 1..8 (NSD "Technical notes"; `docs/nsd-formats.md#functional-grid`). */
+/**
+ * func1pt8mm grid [X, Y, Z] per subject 1..8 (NSD "Technical notes"; `docs/nsd-formats.md#functional-grid`).
+ */
 export const NSD_FUNC_GRIDS: Readonly<Record<number, readonly number[]>> = {
   1: [81, 104, 83],
   2: [82, 106, 84],

@@ -1,6 +1,6 @@
 /**
- * Where each NSD file lives inside a download (layout of the public bucket, `docs/nsd-formats.md#files`). Shared with
- * the simulated-world writer, which must produce exactly these paths.
+ * Where each NSD file lives inside a download (layout of the public bucket, `docs/nsd-formats.md#files`).
+ * Shared with the simulated-world writer, which must produce exactly these paths.
  * @module
  */
 import { join, relative } from "node:path";

@@ -1,8 +1,8 @@
 /**
- * Neural-data preparation (`docs/method.md#data-preparation`): ROI betas of the chosen sessions → per-image repeat averages →
- * shared-1000 validation split → per-voxel z-score with training statistics → PCA fitted on training, plus
- * the per-voxel noise ceiling of `docs/method.md#noise-ceiling`. Numerics are float64 throughout; betas are held as float32 (they are
- * int16/300, so nothing is lost).
+ * Neural-data preparation (`docs/method.md#data-preparation`): ROI betas of the chosen sessions → per-image
+ * repeat averages → shared-1000 validation split → per-voxel z-score with training statistics → PCA fitted on
+ * training, plus the per-voxel noise ceiling of `docs/method.md#noise-ceiling`. Numerics are float64
+ * throughout; betas are held as float32 (they are int16/300, so nothing is lost).
  * @module
  */
 import h5wasm from "../../deps/h5wasm.ts";
@@ -43,7 +43,10 @@ export interface PrepareOptions {
   format?: "auto" | "hdf5" | "nifti";
   /** Design source; "auto" prefers `nsd_expdesign.mat`. */
   design?: "auto" | "mat" | "csv";
-  /** Voxel order of per-voxel outputs (`docs/nsd-formats.md#voxel-order`); scores do not depend on it. Default "native". */
+  /**
+   * Voxel order of per-voxel outputs (`docs/nsd-formats.md#voxel-order`); scores do not depend on it.
+   * Default "native".
+   */
   voxelOrder?: "native" | "reference";
   betasVersion?: string;
   /** Called after each session is read. */
@@ -321,11 +324,11 @@ export function zscoreWithTrainStats(
 }
 
 /**
- * NSD noise ceiling per voxel (`docs/method.md#noise-ceiling`): z-score each voxel within each session (population SD),
- * take images with exactly 3 repeats, σ²_noise = mean across-repeat variance (ddof 1),
+ * NSD noise ceiling per voxel (`docs/method.md#noise-ceiling`): z-score each voxel within each session
+ * (population SD), take images with exactly 3 repeats, σ²_noise = mean across-repeat variance (ddof 1),
  * σ²_signal = max(1 − σ²_noise, 0), NC = 100·ncsnr²/(ncsnr² + 1/3) with ncsnr = σ_signal/σ_noise — computed
- * as 100·σ²_signal/(σ²_signal + σ²_noise/3), the same value without the ∞/∞ of a noiseless voxel.
- * Voxels with zero SD in any session (masked-out zeros) get NaN, as do all voxels when no image has 3 repeats.
+ * as 100·σ²_signal/(σ²_signal + σ²_noise/3), the same value without the ∞/∞ of a noiseless voxel. Voxels with
+ * zero SD in any session (masked-out zeros) get NaN, as do all voxels when no image has 3 repeats.
  *
  * @param sessionStarts first trial row of each session (ascending; the last session runs to `nTrials`).
  */
@@ -393,10 +396,10 @@ export function finiteMeanSd(values: ArrayLike<number>): { mean: number; sd: num
 }
 
 /**
- * The shuffled-pairing control (`docs/method.md#shuffle-control`): training then validation ids are concatenated, permuted
- * with a seeded Fisher–Yates shuffle (`Random`, lib/random.ts), and cut back into the two splits, while the
- * targets stay in order; images therefore cross the split. numpy's permutation cannot be reproduced, so the
- * seed is recorded instead.
+ * The shuffled-pairing control (`docs/method.md#shuffle-control`): training then validation ids are
+ * concatenated, permuted with a seeded Fisher–Yates shuffle (`Random`, lib/random.ts), and cut back into the
+ * two splits, while the targets stay in order; images therefore cross the split. numpy's permutation cannot
+ * be reproduced, so the seed is recorded instead.
  */
 export function shufflePairing(
   trainIds: Int32Array,

@@ -17,7 +17,9 @@ export const NSD_STIMULUS_SIZE = 425;
 
 /** Options of {@link readStimuli}. */
 export interface StimulusOptions {
-  /** Output side in pixels (227 for the neural predictor, `docs/method.md#predictor-stimuli`). Default 227. */
+  /**
+   * Output side in pixels (227 for the neural predictor, `docs/method.md#predictor-stimuli`). Default 227.
+   */
   size?: number;
   /** "float32" → values in [0, 1]; "uint8" → 0..255. Default "float32". */
   dtype?: "float32" | "uint8";

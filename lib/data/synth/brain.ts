@@ -1,8 +1,9 @@
 /**
- * The simulated brain: an ellipsoidal voxel grid whose posterior cortical shell carries the Kastner2015
- * (Wang 2015) visual areas in their usual posterior→anterior order, and a voxel response model in which each
- * area reads one stage of `features.ts`. Single-trial betas are signal + trial noise + session offset, with
- * per-voxel signal-to-noise drawn so NSD-style noise ceilings match the subj01 table of `docs/method.md#noise-ceiling`.
+ * The simulated brain: an ellipsoidal voxel grid whose posterior cortical shell carries the Kastner2015 (Wang
+ * 2015) visual areas in their usual posterior→anterior order, and a voxel response model in which each area
+ * reads one stage of `features.ts`. Single-trial betas are signal + trial noise + session offset, with
+ * per-voxel signal-to-noise drawn so NSD-style noise ceilings match the subj01 table of
+ * `docs/method.md#noise-ceiling`.
  * @module
  */
 import { CHANNELS, type ImageFeatures, RF_GRIDS, SHAPE_GRID } from "./features.ts";
@@ -35,7 +36,8 @@ export type RoiName = keyof typeof ROI_LABELS;
 
 /**
  * Target noise ceiling (percent, mean and SD over voxels) per group of labels. The method's ROIs use the
- * subj01 values of `docs/method.md#noise-ceiling`; the rest are lower, as for voxels outside the stimulus-driven areas.
+ * subj01 values of `docs/method.md#noise-ceiling`; the rest are lower, as for voxels outside the
+ * stimulus-driven areas.
  */
 export const NC_TARGETS: Record<string, { mean: number; sd: number }> = {
   V1: { mean: 31.06, sd: 24.01 },
@@ -321,9 +323,10 @@ export function sessionBetas(
 }
 
 /**
- * The NSD noise ceiling of `docs/method.md#noise-ceiling` for each voxel: z-score within each session, keep images with exactly
- * 3 trials, σ²_noise = mean across-repeat variance (ddof 1), NC = 100·ncsnr²/(ncsnr² + 1/3).
- * `betas[s]` is session s's [trial][voxel] data for the voxels of interest; `images[s]` its trials' images.
+ * The NSD noise ceiling of `docs/method.md#noise-ceiling` for each voxel: z-score within each session, keep
+ * images with exactly 3 trials, σ²_noise = mean across-repeat variance (ddof 1), NC = 100·ncsnr²/(ncsnr² +
+ * 1/3). `betas[s]` is session s's [trial][voxel] data for the voxels of interest; `images[s]` its trials'
+ * images.
  */
 export function noiseCeiling(
   betas: Float32Array[],

@@ -622,7 +622,8 @@ async function writeSubject(ctx: Context, design: Design, s: number, features: I
   const atlas = buildAtlas(c.grid, rng.fork("atlas", s));
   const files: [string, NiftiImage][] = [
     [SIM_PATHS.roi(s, "Kastner2015"), volume(c, atlas.kastner, "int16", "sim Kastner2015 labels")],
-    // nsdgeneral as float32 and the rest as int16, so readers exercise both stored types (docs/nsd-formats.md#roi-volumes).
+    // nsdgeneral as float32 and the rest as int16, so readers exercise both stored types
+    // (docs/nsd-formats.md#roi-volumes).
     [SIM_PATHS.roi(s, "nsdgeneral"), volume(c, atlas.nsdgeneral, "float32", "sim nsdgeneral")],
     [SIM_PATHS.roi(s, "prf-visualrois"), volume(c, atlas.prf, "int16", "sim prf-visualrois")],
     [SIM_PATHS.roi(s, "streams"), volume(c, atlas.streams, "int16", "sim streams")],
