@@ -7,6 +7,7 @@
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { progressReporter } from "../lib/cli/progress.ts";
 import { computeChecks, failureBanner } from "../lib/attacks/checks.ts";
 import {
   cleanCorrect,
@@ -331,7 +332,7 @@ async function main(): Promise<void> {
         eps: grid.map((e) => e * scale),
         epsReported: grid,
         seed,
-        quiet: values.quiet as boolean,
+        progress: progressReporter("attack", values.quiet as boolean),
         transfer,
       }),
     );

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
-import { formatSeconds } from "../lib/cli/progress.ts";
+import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
 import { ensureSimWorld } from "../lib/data/synth/mod.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { ARCHITECTURES } from "../lib/nn/models.ts";
@@ -200,7 +200,7 @@ async function main(args: string[]): Promise<void> {
   await checkSameSettings(plan);
   say(`${models.length} models, ${stageJobs(plan, "predictor").length} predictors → ${plan.out}`);
   for (const line of plan.skipped) say(line);
-  await ensureSimWorld(settings.sim);
+  await ensureSimWorld(settings.sim, { progress: progressReporter("sweep", Boolean(v.quiet)) });
   if (settings.attacks.length || analyses.length) {
     const n = await writeEvalData(settings.sim, settings.size, evalDataPath(plan.out));
     if (n !== null) say(`evaluation set: ${n} validation images at ${settings.size} px`);
@@ -210,7 +210,7 @@ async function main(args: string[]): Promise<void> {
   if (executor === "local") {
     stopChildrenOnSignal();
     const jobs = num("jobs", 1, { integer: true, min: 1 });
-    const result = await runLocal(plan, { jobs, quiet: Boolean(v.quiet) });
+    const result = await runLocal(plan, { jobs, progress: progressReporter("sweep", Boolean(v.quiet)) });
     console.log(
       `sweep: ${result.ran} steps run, ${result.skippedJobs} jobs already finished, in ${
         formatSeconds(result.seconds)

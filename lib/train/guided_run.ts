@@ -5,7 +5,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
-import type { RunOptions } from "../cli/run_flags.ts";
+import type { RunOptions } from "./run_options.ts";
 import { stepLR } from "../optim/schedule.ts";
 import { UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
@@ -106,7 +106,7 @@ export async function trainGuidedRun(
   });
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
-  await run.prepare({ kind: "guided", data: data.source, ...o, quiet: undefined }, {
+  await run.prepare({ kind: "guided", data: data.source, ...o, progress: undefined }, {
     resume: o.resume,
     overwrite: o.force,
   });
@@ -130,7 +130,7 @@ export async function trainGuidedRun(
     seed: o.seed,
     stepsPerEpoch: steps,
     label: `train ${trainer.roi}`,
-    quiet: o.quiet,
+    progress: o.progress,
     finalName: "model.safetensors",
     metadata: {
       roi: trainer.roi,
@@ -203,7 +203,7 @@ async function manifoldSetup(
     batch: o.batch,
     steps: Math.floor(data.trainSize / o.batch),
     batches: data.train(0, o.batch),
-    quiet: o.quiet,
+    progress: o.progress,
   });
   const targets = manifoldTargets(
     outputs.points,

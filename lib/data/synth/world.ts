@@ -9,7 +9,7 @@ import h5wasm from "../../deps/h5wasm.ts";
 import { encode as encodePng } from "../../deps/fast_png.ts";
 import { dirname, join } from "node:path";
 import { UserError } from "../../errors.ts";
-import { Progress } from "../../cli/progress.ts";
+import { type ProgressBar, type ProgressReporter, SILENT } from "../../progress.ts";
 import {
   buildAtlas,
   buildSubjectModel,
@@ -63,12 +63,12 @@ export interface SimWorldOptions {
   betasFormats?: ("hdf5" | "nifti")[];
   /** Replace an existing world. Default false. */
   force?: boolean;
-  /** No progress output. Default false. */
-  quiet?: boolean;
+  /** Where the progress bar goes (default: nowhere). */
+  progress?: ProgressReporter;
 }
 
-/** Resolved options: what determines the files (so `force` and `quiet` are left out). */
-export type SimWorldConfig = Required<Omit<SimWorldOptions, "force" | "quiet">>;
+/** Resolved options: what determines the files (so `force` and `progress` are left out). */
+export type SimWorldConfig = Required<Omit<SimWorldOptions, "force" | "progress">>;
 
 /** Default options of the embedded world. */
 export const SIM_WORLD_DEFAULTS: SimWorldConfig = {
@@ -242,7 +242,7 @@ export async function generateSimWorld(
   });
   try {
     await Deno.mkdir(temp, { recursive: true });
-    const manifest = await writeWorld(temp, config, options.quiet ?? false);
+    const manifest = await writeWorld(temp, config, options.progress ?? SILENT);
     await Deno.writeTextFile(join(temp, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + "\n");
     await replaceDir(temp, dir, options.force ?? false);
     return manifest;
@@ -353,7 +353,7 @@ interface Context {
   /** Class names (class-index order) and the catalogue shape of each class. */
   names: string[];
   shapeIds: number[];
-  progress: Progress;
+  progress: ProgressBar;
   /** Writes `data` to `root/rel`, creating folders as needed. */
   write: (rel: string, data: Uint8Array | string) => void;
   png: (rgb: Uint8Array) => Uint8Array;
@@ -369,7 +369,11 @@ interface Design {
   masterordering: number[];
 }
 
-async function writeWorld(root: string, c: SimWorldConfig, quiet: boolean): Promise<SimWorldManifest> {
+async function writeWorld(
+  root: string,
+  c: SimWorldConfig,
+  progress: ProgressReporter,
+): Promise<SimWorldManifest> {
   await h5wasm.ready;
   const rng = new Random(`neuroguide-sim/v${SIM_WORLD_VERSION}/seed:${c.seed}`);
   const names = SHAPES.slice(0, c.classes).map((s) => s.name).sort();
@@ -383,10 +387,10 @@ async function writeWorld(root: string, c: SimWorldConfig, quiet: boolean): Prom
     rng,
     names,
     shapeIds: names.map((n) => SHAPES.findIndex((s) => s.name === n)),
-    progress: new Progress(
+    progress: progress.stage(
       "synth",
       stimuli + C * (c.trainPerClass + c.valPerClass) + conflictCount + c.subjects * c.sessions,
-      { unit: "items", quiet },
+      { unit: "items" },
     ),
     // Thousands of small PNGs: synchronous writes and one mkdir per folder are several times faster here.
     write: (rel, data) => {
