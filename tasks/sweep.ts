@@ -5,7 +5,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { forFlag, numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
@@ -15,6 +15,7 @@ import { ARCHITECTURES } from "../lib/nn/models.ts";
 import { writeEvalData } from "../lib/sweep/eval_data.ts";
 import { paperGrid, parseGrid } from "../lib/sweep/grid.ts";
 import { runLocal } from "../lib/sweep/local.ts";
+import { parseEpsGrid } from "../lib/attacks/eps_grid.ts";
 import {
   ANALYSES,
   type Analysis,
@@ -27,7 +28,6 @@ import {
   STAGES,
   type SweepPlan,
 } from "../lib/sweep/plan.ts";
-import { parseEpsGrid } from "./attack.ts";
 import { children, runJob } from "../lib/sweep/run_job.ts";
 import { dryRunText, slurmScripts, submitSlurm, waitForJobs } from "../lib/sweep/slurm.ts";
 
@@ -248,7 +248,7 @@ function analysesFlag(text: string): Analysis[] {
 
 /** The first, middle and last ε of `--eps` (the transfer matrix needs a few, not the whole grid). */
 function fewEps(grid: string): string {
-  const values = parseEpsGrid(grid);
+  const values = forFlag("--eps:", () => parseEpsGrid(grid));
   const picked = [values[0], values[Math.floor((values.length - 1) / 2)], values[values.length - 1]];
   return [...new Set(picked)].join(",");
 }

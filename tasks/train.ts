@@ -4,7 +4,7 @@
  * @module
  */
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
-import { UsageError } from "../lib/errors.ts";
+import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
 import { readRunFlags, RUN_FLAGS, type RunDefaults, runFlagsHelp } from "../lib/cli/run_flags.ts";
@@ -111,6 +111,9 @@ async function main(args: string[]): Promise<void> {
   }
   if (values.shuffle && (BASELINES as readonly string[]).includes(canonical)) {
     throw new UsageError("--shuffle needs an ROI predictor (e.g. --roi V1 --shuffle)");
+  }
+  if (!values.predictor && !(BASELINES as readonly string[]).includes(canonical)) {
+    throw new UserError(`--roi ${canonical} needs --predictor RUN (train one with deno task predictor)`);
   }
   // Every flag is checked before any work starts (opening "sim" may generate the world).
   const optional = (name: string, fallback: number, range: Parameters<typeof numberFlag>[2]) =>

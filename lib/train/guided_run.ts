@@ -118,7 +118,9 @@ export async function trainGuidedRun(
     });
   }
   const steps = Math.floor(data.trainSize / o.batch);
-  if (steps === 0) throw new Error(`--batch ${o.batch} is larger than the ${data.trainSize} training images`);
+  if (steps === 0) {
+    throw new UserError(`batch ${o.batch} is larger than the ${data.trainSize} training images`);
+  }
   const result = await trainLoop({
     run,
     config: trainer.config,
@@ -187,7 +189,7 @@ async function manifoldSetup(
 ): Promise<
   { targets: ManifoldTargets; weights: ManifoldLossWeights; basis: PcaSize; roi: string; computed: boolean }
 > {
-  if (!predictorPath) throw new UserError("--guidance manifold needs --predictor RUN (deno task predictor)");
+  if (!predictorPath) throw new UserError("manifold guidance needs a predictor (deno task predictor)");
   const roi = (await loadCheckpoint(predictorPath)).metadata.roi ?? "unknown";
   const saved = new RunDir(o.out).file(MANIFOLD_STATS_FILE);
   const common = { ...settings, roi };

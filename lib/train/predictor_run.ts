@@ -4,6 +4,7 @@
  */
 import type { Gpu } from "../gpu/device.ts";
 import type { RunOptions } from "./run_options.ts";
+import { UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createPredictorTrainer } from "./predictor.ts";
@@ -86,8 +87,8 @@ async function trainPredictor(
   let components: number[] = [];
   const steps = Math.floor(data.trainIds.length / o.batch);
   if (steps === 0) {
-    throw new Error(
-      `--batch ${o.batch} is larger than the ${data.trainIds.length} training images of ${o.prepared}`,
+    throw new UserError(
+      `batch ${o.batch} is larger than the ${data.trainIds.length} training images of ${o.prepared}`,
     );
   }
   const result = await trainLoop({
