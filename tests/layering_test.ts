@@ -125,3 +125,12 @@ Deno.test("no task imports another task; tests import a task only for its main",
     [],
   );
 });
+
+Deno.test("the bottom layers lib/gpu and lib/linalg import only themselves and lib/errors.ts", async () => {
+  for (const layer of ["lib/gpu", "lib/linalg"]) {
+    deepStrictEqual(
+      await offenders(layer, (_file, target) => !under(target, layer) && target !== "lib/errors.ts"),
+      [],
+    );
+  }
+});

@@ -10,7 +10,7 @@ import { type CompiledRule, compileRule, type Rule } from "../gpu/expr.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { loadKernelSource } from "../gpu/shader.ts";
 import { Reduce } from "./reduction.ts";
-import { checkBuffers } from "./operands.ts";
+import { checkBuffers } from "../gpu/operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /** Compiles `entries` of `file` with the shared softmax row helpers prepended (WGSL has no include). */

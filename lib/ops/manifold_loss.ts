@@ -8,7 +8,7 @@
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { loadKernelSource } from "../gpu/shader.ts";
-import { checkBuffers } from "./operands.ts";
+import { checkBuffers } from "../gpu/operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /** Per-class targets: centres `[classes, dim]`, radii `[classes]`, orthonormal bases `[classes, rank, dim]`. */

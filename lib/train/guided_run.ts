@@ -12,7 +12,7 @@ import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
-import type { PcaSize } from "../data/nsd/linalg.ts";
+import type { PcaSize } from "../linalg/pca.ts";
 import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
 import {
   loadManifoldTargets,

@@ -8,7 +8,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import { UserError } from "../errors.ts";
 import { type ProgressReporter, SILENT } from "../progress.ts";
-import { fitPca, type PcaSize } from "../data/nsd/linalg.ts";
+import { fitPca, type PcaSize } from "../linalg/pca.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
 import { Plan } from "../nn/plan.ts";

@@ -13,17 +13,15 @@ import { type ProgressBar, type ProgressReporter, SILENT } from "../../progress.
 import {
   buildAtlas,
   buildSubjectModel,
-  KASTNER_NAMES,
   NC_TARGETS,
   NOISE_MODEL,
   noiseCeiling,
-  PRF_NAMES,
-  type RoiName,
   roiVoxels,
   sessionBetas,
   STAGES,
-  STREAMS_NAMES,
 } from "./brain.ts";
+import { KASTNER_NAMES, PRF_NAMES, type RoiName, STREAMS_NAMES } from "../nsd/roi.ts";
+import { DEFAULT_BETAS_VERSION, NSD_LAYOUT } from "../nsd/paths.ts";
 import { FEATURE_GRID, type ImageFeatures, imageFeatures, RF_GRIDS, SHAPE_GRID } from "./features.ts";
 import { renderScene, sampleScene, type SceneSpec, SHAPES, textureName } from "./images.ts";
 import { encodeMatV5 } from "./mat_write.ts";
@@ -146,20 +144,20 @@ export interface SimPaths {
 
 /** Paths of the world's files, relative to its root, in the NSD tree. */
 export const SIM_PATHS: SimPaths = {
-  stimuli: "nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5",
-  expdesign: "nsddata/experiments/nsd/nsd_expdesign.mat",
-  shared: "nsddata/stimuli/nsd/shared1000",
-  stimInfoMerged: "nsddata/experiments/nsd/nsd_stim_info_merged.csv",
+  stimuli: NSD_LAYOUT.stimuli,
+  expdesign: NSD_LAYOUT.expdesign,
+  shared: NSD_LAYOUT.shared,
+  stimInfoMerged: NSD_LAYOUT.stimInfoCsv,
   stimInfo: "sim_stim_info.csv",
   classification: "classification",
   cueConflict: "cue_conflict",
-  roi: (s: number | string, name: string) => `nsddata/ppdata/${subjectDir(s)}/func1pt8mm/roi/${name}.nii.gz`,
-  brainmask: (s: number | string) => `nsddata/ppdata/${subjectDir(s)}/func1pt8mm/brainmask.nii.gz`,
-  ctab: (who: string, name: string) => `nsddata/freesurfer/${who}/label/${name}.mgz.ctab`,
+  roi: (s: number | string, name: string) => `${NSD_LAYOUT.roiDir(subjectDir(s))}/${name}.nii.gz`,
+  brainmask: (s: number | string) => NSD_LAYOUT.brainmask(subjectDir(s)),
+  ctab: NSD_LAYOUT.ctab,
   betas: (s: number | string, session: number | string, ext: string) =>
-    `nsddata_betas/ppdata/${subjectDir(s)}/func1pt8mm/betas_fithrf_GLMdenoise_RR/betas_session${
-      pad(session, 2)
-    }.${ext}`,
+    `${NSD_LAYOUT.betasDir(subjectDir(s), DEFAULT_BETAS_VERSION)}/${
+      NSD_LAYOUT.betaSession(String(session), ext)
+    }`,
 };
 
 /** Validates and fills in options; throws {@link UserError} naming the bad option. */
