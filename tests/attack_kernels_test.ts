@@ -2,7 +2,6 @@
 // vectors and central differences, APGD's checkpoint schedule, Square's p schedule and window sides, ε grids.
 import { UsageError } from "../lib/errors.ts";
 import { checkpointSchedule } from "../lib/attacks/apgd.ts";
-import { logitRowsPipeline } from "../lib/attacks/ops.ts";
 import { attackUnit } from "../lib/attacks/registry.ts";
 import { etaRectangles, roundHalfEven, squareP, squareSide, squareSideL2 } from "../lib/attacks/square.ts";
 import { getGpu } from "../lib/gpu/device.ts";
@@ -22,7 +21,8 @@ const FILES: Record<Loss, [string, string]> = {
 async function runLoss(kind: Loss, logits: number[][], labels: number[], targets?: number[]) {
   const gpu = await getGpu();
   const batch = logits.length, classes = logits[0].length;
-  const pipeline = await logitRowsPipeline(gpu, ...FILES[kind]);
+  const [file, entry] = FILES[kind];
+  const pipeline = await gpu.pipeline({ file, entry });
   const grad = gpu.buffer(batch * classes * 4), loss = gpu.buffer(batch * 4), fooled = gpu.buffer(batch * 4);
   const buffers = [
     gpu.upload(Float32Array.from(logits.flat())),
