@@ -10,7 +10,7 @@ import type { LayerRecorder, Node } from "./graph.ts";
 import { Conv2d } from "../ops/conv2d.ts";
 import { Linear } from "../ops/linear.ts";
 import { BatchNorm2d } from "../ops/batchnorm.ts";
-import { Add, Copy, Relu } from "../ops/elementwise.ts";
+import { Add, Copy, Gelu, Relu } from "../ops/elementwise.ts";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../ops/pool.ts";
 import { Normalize } from "../ops/normalize.ts";
 
@@ -132,6 +132,7 @@ export interface LayerKinds {
   >;
   batchnorm: LayerKind<{ prefix: string; input: Node }, OneInput & { prefix: string }>;
   relu: LayerKind<{ input: Node }, OneInput>;
+  gelu: LayerKind<{ input: Node }, OneInput>;
   maxpool: LayerKind<
     { input: Node; kernel: number; stride: number; padding: number },
     OneInput & { kernel: number; stride: number; padding: number }
@@ -288,6 +289,17 @@ export const LAYER_KINDS: LayerKinds = {
     trainable: false,
     bind: async (gpu, layer, b) => {
       const op = await Relu.create(gpu, { count: size(layer.input) });
+      return unaryKernels(layer, b, op);
+    },
+  },
+
+  /** GELU, tanh approximation (`nn.GELU(approximate="tanh")`). */
+  gelu: {
+    record: (r, { input }) => ({ input, output: r.node(input.shape) }),
+    inputs: single,
+    trainable: false,
+    bind: async (gpu, layer, b) => {
+      const op = await Gelu.create(gpu, { count: size(layer.input) });
       return unaryKernels(layer, b, op);
     },
   },
