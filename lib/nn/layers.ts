@@ -102,6 +102,21 @@ function weightedKernels(
   };
 }
 
+/** The two passes of an op on one input (what {@link unaryKernels} binds). */
+type UnaryOp = Parameters<typeof unaryKernels>[2];
+
+/** A parameter-free elementwise layer kind whose op class compiles for a `count` of values. */
+function activation(
+  op: { create(gpu: Gpu, shape: { count: number }): Promise<UnaryOp> },
+): LayerKind<{ input: Node }, OneInput> {
+  return {
+    record: (r, { input }) => ({ input, output: r.node(input.shape) }),
+    inputs: single,
+    trainable: false,
+    bind: async (gpu, layer, b) => unaryKernels(layer, b, await op.create(gpu, { count: size(layer.input) })),
+  };
+}
+
 /** A layer reading one node. */
 interface OneInput {
   input: Node;
@@ -283,26 +298,9 @@ export const LAYER_KINDS: LayerKinds = {
     },
   },
 
-  relu: {
-    record: (r, { input }) => ({ input, output: r.node(input.shape) }),
-    inputs: single,
-    trainable: false,
-    bind: async (gpu, layer, b) => {
-      const op = await Relu.create(gpu, { count: size(layer.input) });
-      return unaryKernels(layer, b, op);
-    },
-  },
-
+  relu: activation(Relu),
   /** GELU, tanh approximation (`nn.GELU(approximate="tanh")`). */
-  gelu: {
-    record: (r, { input }) => ({ input, output: r.node(input.shape) }),
-    inputs: single,
-    trainable: false,
-    bind: async (gpu, layer, b) => {
-      const op = await Gelu.create(gpu, { count: size(layer.input) });
-      return unaryKernels(layer, b, op);
-    },
-  },
+  gelu: activation(Gelu),
 
   maxpool: {
     record: (r, { input, kernel, stride, padding }) => {
