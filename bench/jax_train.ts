@@ -7,7 +7,8 @@
  * running statistics, which a train-mode step never reads (a few per-channel ops per BN layer).
  * @module
  */
-import type { Layer, Node } from "../lib/nn/graph.ts";
+import type { Node } from "../lib/nn/graph.ts";
+import { layerInputs } from "../lib/nn/layers.ts";
 import type { BuiltModel } from "../lib/nn/models.ts";
 import { loadJax } from "./peers.ts";
 
@@ -83,7 +84,7 @@ function forward(jax: Jax, model: BuiltModel, p: Params, images: JArray): JArray
   // the last read hands the value over and earlier ones take a reference.
   const readers = new Map<number, number>();
   for (const layer of layers) {
-    for (const n of inputsOf(layer)) readers.set(n.storage, (readers.get(n.storage) ?? 0) + 1);
+    for (const n of layerInputs(layer)) readers.set(n.storage, (readers.get(n.storage) ?? 0) + 1);
   }
   const values = new Map<number, JArray>([[model.graph.input.storage, images]]);
   const read = (node: Node): JArray => {
@@ -138,17 +139,13 @@ function forward(jax: Jax, model: BuiltModel, p: Params, images: JArray): JArray
         y = np.matmul(read(layer.input), np.transpose(param(layer.weight)));
         if (layer.bias) y = y.add(param(layer.bias));
         break;
-      case "maxpool":
-        // The imagenet stem's pool; the bench models (cifar stem) have none.
-        throw new Error("jax-js train step: maxpool is not implemented");
+      default:
+        // maxpool is the imagenet stem's pool; the bench models (cifar stem) have none.
+        throw new Error(`jax-js train step: ${layer.op} is not implemented`);
     }
     values.set(layer.output.storage, y);
   }
   // Parameters were all taken by reference; the function must consume its argument once.
   jax.tree.dispose(p);
   return values.get(model.logits.storage)!;
-}
-
-function inputsOf(layer: Layer): Node[] {
-  return layer.op === "add" ? layer.inputs : [layer.input];
 }

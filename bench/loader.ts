@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { encode as encodeJpeg } from "../lib/deps/jpeg_js.ts";
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { progressReporter } from "../lib/cli/progress.ts";
 import { ensureSimWorld } from "../lib/data/synth/mod.ts";
 import {
   BatchLoader,
@@ -65,7 +66,7 @@ async function main(args: string[]): Promise<void> {
   const workerCounts = values.workers
     ? String(values.workers).split(",").map((w) => numberFlag("workers", w, { integer: true, min: 0 }))
     : [0, defaultWorkers()];
-  await ensureSimWorld("data/sim");
+  await ensureSimWorld("data/sim", { progress: progressReporter("bench", false) });
   const jpegDir = await Deno.makeTempDir({ prefix: "neuroguide-bench-jpeg-" });
   try {
     await writeJpegs(jpegDir, 96);

@@ -1,6 +1,8 @@
-// Per-example softmax cross-entropy for attacks (prepended with logit_rows.wgsl): one invocation per row
+// Per-example softmax cross-entropy for attacks (includes _logit_rows.wgsl): one invocation per row
 // writes the loss, the gradient w.r.t. the logits (not averaged over the batch: each example is attacked on
 // its own) and 1 where the example is misclassified (first maximum != label).
+#include "_logit_rows.wgsl"
+
 struct Params { batch: u32, classes: u32 }
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;

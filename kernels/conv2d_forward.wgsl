@@ -1,6 +1,7 @@
 // Forward convolution as implicit GEMM: Y[co, (b, oy, ox)] = Σ W[co, (tap, ci)] · X[(tap, ci), (b, oy, ox)]
 // (+ bias[co]). M = cout, N = batch·oh·ow, one segment per kernel tap, reduction over ci inside it, so the
-// tap's bounds checks are done once per segment. Needs conv2d_shape.wgsl.
+// tap's bounds checks are done once per segment. Includes _conv2d_shape.wgsl.
+#include "_conv2d_shape.wgsl"
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<vec4f>; // [tap][cout][cin padded], see conv2d_weight_layout

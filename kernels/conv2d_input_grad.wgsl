@@ -1,10 +1,11 @@
 // Input gradient of conv2d as implicit GEMM: dX[ci, (b, iy, ix)] (+)= Σ Wᵀ[ci, (tap, co)] · dY[(tap, co), (b, oy, ox)]
 // where oy = (iy + pad - ky) / stride when that divides exactly. M = cin, N = batch·h·w, one segment per tap,
-// reduction over co inside it. Needs conv2d_shape.wgsl.
+// reduction over co inside it. Includes _conv2d_shape.wgsl.
 //
 // With stride s only one tap in s² reaches a given pixel, depending on (iy mod s, ix mod s). The columns are
 // therefore ordered phase by phase (all pixels with iy ≡ py, ix ≡ px, then the next phase), so neighbouring
 // invocations share their phase and skip the taps that cannot reach them instead of multiplying zeros.
+#include "_conv2d_shape.wgsl"
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<vec4f>; // [tap][cin][cout padded], see conv2d_weight_layout

@@ -1,7 +1,8 @@
 // Weight gradient of conv2d as implicit GEMM: dW[co, (ci, tap)] = Σ dY[co, (b, oy, ox)] · X[(b, oy, ox), (ci, tap)].
 // M = cout, N = cin·k·k, one segment per output row (b, oy), reduction over ox inside it. The long reduction
 // (batch·oh·ow) is split over z: split z writes its partial sums to out[z] and gemm_splitk.wgsl adds them.
-// Needs conv2d_shape.wgsl.
+// Includes _conv2d_shape.wgsl.
+#include "_conv2d_shape.wgsl"
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4f>;

@@ -1,4 +1,4 @@
-// Carlini–Wagner L2 (Carlini & Wagner 2017) as in Foolbox, prepended with logit_rows.wgsl. The attack
+// Carlini–Wagner L2 (Carlini & Wagner 2017) as in Foolbox, includes _logit_rows.wgsl. The attack
 // optimises δ in tanh space: x = ½·tanh(w0 + δ) + ½ with w0 = artanh(0.999999·(2·x_clean − 1)), minimising
 // c·max(z_y − max_{j≠y} z_j + κ, 0) + ‖x − x_rec‖² with Adam (β1 0.9, β2 0.999, ε 1e-8).
 //   map:   x = ½·tanh(w0 + δ) + ½ (the model input)
@@ -7,6 +7,7 @@
 //          example 0 also advances Adam's step count
 //   adam:  g = (∇ₓ + 2(x − x_rec))·½(1 − tanh²(w0 + δ)); Adam step on δ
 //   track: keep the closest misclassified x per example (flag for a row copy), and whether any was found
+#include "_logit_rows.wgsl"
 
 struct RowParams { batch: u32, classes: u32, kappa: f32 }
 

@@ -1,9 +1,11 @@
-// DeepFool (Moosavi-Dezfooli et al. 2016) as in Foolbox, prepended with logit_rows.wgsl. Per step, for each
+// DeepFool (Moosavi-Dezfooli et al. 2016) as in Foolbox, includes _logit_rows.wgsl. Per step, for each
 // candidate class k (the clean top-10 but the first): seed ∇(z_k − z_0) → backward → ‖w_k‖ → select the
 // closest linearised boundary; then update adds (d + 1e-4)·w/‖w‖₂ (L2) or (d + 1e-4)·sign(w) (L∞) to the
 // total perturbation and sets x = clamp(x0 + (1 + overshoot)·p_total), the overshoot on the total as in the
 // paper. Examples freeze once misclassified. `rows` holds 4 floats per example:
 //   0 active (1 until misclassified)   1 z_k − z_0 of the current candidate   2 best distance d   3 its ‖w‖
+#include "_logit_rows.wgsl"
+
 struct Params { batch: u32, classes: u32, candidates: u32, slot: u32, linf: u32 }
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;

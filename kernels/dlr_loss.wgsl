@@ -1,8 +1,10 @@
-// Difference-of-logits-ratio losses of APGD (Croce & Hein 2020; prepended with logit_rows.wgsl), value and
+// Difference-of-logits-ratio losses of APGD (Croce & Hein 2020; includes _logit_rows.wgsl), value and
 // gradient w.r.t. the logits per example, plus 1 where misclassified. π sorts the row's logits descending.
 //   dlr:          L = −(z_y − max_{j≠y} z_j) / (z_π1 − z_π3 + 1e-12)
 //   dlr_targeted: L = −(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2 + 1e-12)
 // Gradients follow autograd through the sort: the denominator's terms receive N/D² with their signs.
+#include "_logit_rows.wgsl"
+
 struct Params { batch: u32, classes: u32 }
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;

@@ -1,9 +1,11 @@
 // Neural-guidance loss L = (1 − α)·CE(logits, labels) + α·MSE(head, target), CE averaged over the batch and
-// MSE over all batch·dim head values; prepended with softmax_rows.wgsl. α and the gradient scale live in a
+// MSE over all batch·dim head values; includes _softmax_rows.wgsl. α and the gradient scale live in a
 // uniform the host rewrites between steps.
 // Forward: forward_rows (one invocation per row) then forward_total (one invocation:
 // out = [total, ce, mse, correct]). Backward: one dispatch; the first `batch` invocations write a dlogits row
 // each, the next batch·dim one dhead value each.
+#include "_softmax_rows.wgsl"
+
 struct Params {
   batch: u32,
   classes: u32,

@@ -1,8 +1,7 @@
-// Manifold-guidance loss (docs/method.md#manifold-guidance) L = w_ce·CE + w_rad·L_rad + w_dim·L_dim on a
-// batch of head outputs h [batch, dim] with labels, against stored per-class centres μ [classes, dim], radii
-// r [classes] and orthonormal bases U [classes, rank, dim] (unused basis rows are zero). Prepended with
-// softmax_rows.wgsl.
-// Rows whose label is ≥ classes take no part in the manifold terms (their CE is NaN, see softmax_rows).
+// Manifold-guidance loss (docs/method.md#manifold-guidance) L = w_ce·CE + w_rad·L_rad + w_dim·L_dim on a batch of head outputs
+// h [batch, dim] with labels, against stored per-class centres μ [classes, dim], radii r [classes] and
+// orthonormal bases U [classes, rank, dim] (unused basis rows are zero). Includes _softmax_rows.wgsl.
+// Rows whose label is ≥ classes take no part in the manifold terms (their CE is NaN, see _softmax_rows).
 //   L_rad = mean over classes present of ReLU(s_c − r_c), s_c = √(mean_{i∈c} ‖h_i − μ_c‖²);
 //   L_dim = mean over classes with ≥ 2 rows of mean_{i∈c} sign·ρ_i, ρ_i = ‖(I − U_cᵀU_c) x̃_i‖_ε / ‖x̃_i‖_ε,
 //           x̃_i = h_i − (batch mean of class c), ‖v‖_ε = √(‖v‖² + ε²); VAF_i = 1 − ρ_i.
@@ -10,6 +9,8 @@
 // the per-class gradient coefficients for the backward: ce_grads (batch), row_grads (batch) →
 // class_means of g (classes·dim) → head_grads (batch·dim). The backward reads the forward's scratch, so it
 // must follow it in the same step.
+#include "_softmax_rows.wgsl"
+
 struct Params {
   batch: u32,
   classes: u32,

@@ -1,6 +1,8 @@
-// The Carlini–Wagner / Square margin as an attacker's loss (prepended with logit_rows.wgsl), per example:
+// The Carlini–Wagner / Square margin as an attacker's loss (includes _logit_rows.wgsl), per example:
 // L = max_{j≠y} z_j − z_y (so larger is more adversarial; L ≥ 0 ⇔ the margin z_y − max_{j≠y} z_j ≤ 0),
 // its gradient w.r.t. the logits and 1 where misclassified.
+#include "_logit_rows.wgsl"
+
 struct Params { batch: u32, classes: u32 }
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;

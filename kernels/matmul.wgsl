@@ -1,7 +1,7 @@
 // GEMM operands for a plain row-major matmul: C[M,N] = alpha·op(A)·op(B) + beta·C (+ bias[n]), where op
 // transposes when TRANS_A / TRANS_B is set (A stored [K,M], B stored [N,K]). One segment spans all of K.
 // A and B are read as vec4s: on llvmpipe every storage load costs a loop over the SIMD lanes, so one vec4 load
-// beats four scalar ones. Composed with gemm_core.wgsl and a driver.
+// beats four scalar ones. Linked with a driver, which includes _gemm_core.wgsl.
 
 struct Params { m: u32, n: u32, k: u32, has_bias: u32, alpha: f32, beta: f32 }
 

@@ -1,6 +1,8 @@
 // Mean softmax cross-entropy over a batch with the count of correct argmax predictions, and its gradient.
-// Prepended with softmax_rows.wgsl. Forward: forward_rows (one invocation per row) then forward_total (one
+// Includes _softmax_rows.wgsl. Forward: forward_rows (one invocation per row) then forward_total (one
 // invocation: out = [mean loss, correct]). Backward: one invocation per row writes dlogits.
+#include "_softmax_rows.wgsl"
+
 struct Params { batch: u32, classes: u32 }
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;

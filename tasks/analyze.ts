@@ -4,7 +4,7 @@
  * Writes JSON plus a CSV beside it (features: a safetensors file), atomically. See `--help`.
  * @module
  */
-import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { forFlag, numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import {
@@ -37,12 +37,14 @@ import { getGpu, type Gpu } from "../lib/gpu/device.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { type TensorInput, writeSafetensors } from "../lib/io/safetensors.ts";
 import { createAttackModel } from "../lib/attacks/model.ts";
+import { type DatasetModel, loadDataset } from "../lib/attacks/dataset.ts";
+import type { Dataset } from "../lib/attacks/evaluate.ts";
+import { parseEpsGrid } from "../lib/attacks/eps_grid.ts";
 import { AttackOps } from "../lib/attacks/ops.ts";
-import { type Checkpoint, loadCheckpoint } from "../lib/nn/checkpoint.ts";
+import { type Checkpoint, checkpointPath, loadCheckpoint } from "../lib/nn/checkpoint.ts";
 import { IMAGENET_STD } from "../lib/nn/models.ts";
 import { Plan } from "../lib/nn/plan.ts";
 import { openImageFolder } from "../lib/data/images/mod.ts";
-import { checkpointPath, loadData, parseEpsGrid } from "./attack.ts";
 
 const KINDS = ["rsa", "cka", "manifold", "shape-bias", "features", "smoothness", "landscape"] as const;
 type Kind = typeof KINDS[number];
@@ -302,8 +304,13 @@ async function runManifold(flags: Values): Promise<Output> {
 /** Loads `--model` (a checkpoint or a run folder). */
 async function modelFlag(flags: Values, kind: Kind): Promise<{ file: string; checkpoint: Checkpoint }> {
   if (!flags.model) throw new UsageError(`${kind}: --model is required (see --help)`);
-  const file = await checkpointPath(flags.model as string, "model");
+  const file = await forFlag("--model", () => checkpointPath(flags.model as string));
   return { file, checkpoint: await loadCheckpoint(file) };
+}
+
+/** Loads `--data` at the model's input size. */
+function dataFlag(flags: Values, model: DatasetModel, limit: number | undefined): Promise<Dataset> {
+  return forFlag("--data", () => loadDataset(flags.data as string, model, limit));
 }
 
 /** A frozen eval-mode plan of the whole model (neural head included), for feature reads. */
@@ -323,7 +330,7 @@ async function runFeatures(flags: Values, out: string): Promise<string> {
   const gpu = await getGpu(), batch = numberFlag("batch", flags.batch, { min: 1, integer: true });
   const limit = flags.n === undefined ? undefined : numberFlag("n", flags.n, { min: 1, integer: true });
   const plan = await featurePlan(gpu, checkpoint, batch);
-  const data = await loadData(flags.data as string, planShape(plan), limit);
+  const data = await dataFlag(flags, planShape(plan), limit);
   const tables = await modelFeatures(plan, data.images, data.count, { stages: Boolean(flags.layers) });
   const tensors = new Map<string, TensorInput>(
     [...tables].map(([name, t]) => [name, { shape: [t.rows, t.cols], data: t.data }]),
@@ -339,12 +346,12 @@ async function attackSetup(flags: Values, kind: Kind, defaultN?: number) {
   const gpu = await getGpu(), batch = numberFlag("batch", flags.batch, { min: 1, integer: true });
   const limit = flags.n === undefined ? defaultN : numberFlag("n", flags.n, { min: 1, integer: true });
   const model = await createAttackModel(gpu, checkpoint.config, checkpoint.weights, batch);
-  const data = await loadData(flags.data as string, model, limit);
+  const data = await dataFlag(flags, model, limit);
   return { file, checkpoint, ops: await AttackOps.create(model), data };
 }
 
 async function runSmoothness(flags: Values): Promise<Output> {
-  const eps = parseEpsGrid(flags.eps as string);
+  const eps = forFlag("--eps:", () => parseEpsGrid(flags.eps as string));
   const units = choice(flags, "eps-units", ["normalized", "pixel"] as const);
   const seed = numberFlag("seed", flags.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
   const { file, checkpoint, ops, data } = await attackSetup(flags, "smoothness");
@@ -405,7 +412,10 @@ async function modelTrials(flags: Values, classNames: string[] | undefined): Pro
       `${dir}/${unknown}: shape folder is not one of the model's classes (${names.join(", ")})`,
     );
   }
-  const data = await loadData(`imagefolder:${dir}`, planShape(plan), undefined);
+  const data = await forFlag(
+    "--cue-conflict",
+    () => loadDataset(`imagefolder:${dir}`, planShape(plan), undefined),
+  );
   const logits = (await modelFeatures(plan, data.images, data.count)).get("logits")!;
   return cueConflictTrials(
     folder.paths,

@@ -4,27 +4,21 @@
  * atomically. See `--help`.
  * @module
  */
-import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { forFlag, numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { progressReporter } from "../lib/cli/progress.ts";
 import { computeChecks, failureBanner } from "../lib/attacks/checks.ts";
-import {
-  cleanCorrect,
-  type Dataset,
-  probe,
-  sweep,
-  type SweepRow,
-  type TransferTarget,
-} from "../lib/attacks/evaluate.ts";
-import { type AttackModel, createAttackModel } from "../lib/attacks/model.ts";
+import { cleanCorrect, probe, sweep, type SweepRow, type TransferTarget } from "../lib/attacks/evaluate.ts";
+import { createAttackModel } from "../lib/attacks/model.ts";
+import { loadDataset } from "../lib/attacks/dataset.ts";
+import { parseEpsGrid } from "../lib/attacks/eps_grid.ts";
 import { AttackOps } from "../lib/attacks/ops.ts";
 import { ATTACK_NAMES, type AttackKind, attackNorm, attackUnit } from "../lib/attacks/registry.ts";
 import { getGpu, type Gpu } from "../lib/gpu/device.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
-import { readSafetensors, type Tensor } from "../lib/io/safetensors.ts";
-import { loadCheckpoint } from "../lib/nn/checkpoint.ts";
+import { checkpointPath, loadCheckpoint } from "../lib/nn/checkpoint.ts";
 import { IMAGENET_STD, type ModelConfig } from "../lib/nn/models.ts";
-import { loadEvalSet } from "../lib/data/images/eval_set.ts";
 
 const HELP =
   `deno task attack --model RUN_OR_CKPT --data DATA --attack NAME[,NAME…] --eps GRID --out FILE.json
@@ -94,126 +88,11 @@ const FLAGS = {
 const DEFAULT_GRID = "0.001:0.019:0.002";
 const PAPER_L2_SCALE = Math.sqrt(3 * 224 * 224);
 
-/**
- * Parses `START:STOP:STEP` (inclusive, tolerant of float steps) or `a,b,c`; names `--eps` in errors.
- *
- * @example
- * ```ts
- * parseEpsGrid("0.001:0.019:0.002"); // [0.001, 0.003, …, 0.019]
- * ```
- */
-export function parseEpsGrid(text: string): number[] {
-  let values: number[];
-  const range = text.split(":");
-  if (range.length === 3) {
-    const [start, stop, step] = range.map((v) => numberFlag("eps", v));
-    if (!(step > 0)) throw new UsageError(`--eps: step must be > 0 in '${text}'`);
-    const count = Math.floor((stop - start) / step + 1e-9) + 1;
-    if (count < 1) throw new UsageError(`--eps: '${text}' is empty (STOP < START)`);
-    // rounding to 12 digits keeps 0.001 + 9·0.002 printing as 0.019
-    values = Array.from({ length: count }, (_, i) => Number((start + i * step).toPrecision(12)));
-  } else if (range.length === 1) {
-    values = text.split(",").map((v) => numberFlag("eps", v));
-  } else {
-    throw new UsageError(`--eps: expected START:STOP:STEP or a comma list, got '${text}'`);
-  }
-  if (values.some((v) => v < 0)) throw new UsageError(`--eps: ε must be ≥ 0, got '${text}'`);
-  if (values.some((v, i) => i > 0 && v <= values[i - 1])) {
-    throw new UsageError(`--eps: values must be strictly ascending, got '${text}'`);
-  }
-  return values;
-}
-
-/** A checkpoint path from a checkpoint file or a run folder (shared with `analyze`). */
-export async function checkpointPath(path: string, flag: string): Promise<string> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch {
-    throw new UsageError(`--${flag} ${path}: no such file or run folder`);
-  }
-  if (!info.isDirectory) return path;
-  const inside = `${path.replace(/\/+$/, "")}/model.safetensors`;
-  try {
-    await Deno.stat(inside);
-  } catch {
-    throw new UsageError(`--${flag} ${path}: the run folder has no model.safetensors`);
-  }
-  return inside;
-}
-
 async function loadModel(gpu: Gpu, path: string, flag: string, batch: number) {
-  const file = await checkpointPath(path, flag);
+  const file = await forFlag(`--${flag}`, () => checkpointPath(path));
   const checkpoint = await loadCheckpoint(file);
   const model = await createAttackModel(gpu, checkpoint.config, checkpoint.weights, batch);
   return { file, config: checkpoint.config, weights: checkpoint.weights, ops: await AttackOps.create(model) };
-}
-
-function integerLabels(tensor: Tensor, file: string): Uint32Array {
-  const { data } = tensor;
-  if (data instanceof Float32Array) {
-    throw new UserError(`--data ${file}: 'labels' must be integer, not ${tensor.dtype}`);
-  }
-  return Uint32Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
-}
-
-/**
- * Loads `--data` (an image-folder spec or a safetensors file) at the model's input size and checks it against
- * the model (shared with `analyze`).
- */
-export async function loadData(
-  spec: string,
-  model: Pick<AttackModel, "inputShape" | "classes">,
-  limit: number | undefined,
-): Promise<Dataset> {
-  if (spec === "sim-val" || /^(sim|imagefolder|cifar100):/.test(spec)) {
-    const [, c, h] = model.inputShape;
-    if (c !== 3) throw new UserError(`--data ${spec}: image folders are RGB; the model takes ${c} channels`);
-    const set = await loadEvalSet(spec === "sim-val" ? "sim" : spec, h, limit);
-    const bad = set.labels.findIndex((v) => v >= model.classes);
-    if (bad >= 0) {
-      throw new UserError(
-        `--data ${spec}: ${set.classes.length} classes, but the model has ${model.classes}`,
-      );
-    }
-    return { images: set.images, labels: set.labels, count: set.count, dim: c * h * h };
-  }
-  let file;
-  try {
-    file = await readSafetensors(spec);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UsageError(`--data ${spec}: no such file`);
-    throw e;
-  }
-  const images = file.tensors.get("images"), labels = file.tensors.get("labels");
-  if (!images || !labels) throw new UserError(`--data ${spec}: needs tensors 'images' and 'labels'`);
-  const [, c, h, w] = model.inputShape;
-  const [n, ...chw] = images.shape;
-  if (images.shape.length !== 4 || chw[0] !== c || chw[1] !== h || chw[2] !== w) {
-    throw new UserError(
-      `--data ${spec}: images are [${images.shape}], the model takes N×${c}×${h}×${w} (check --model or the data)`,
-    );
-  }
-  if (labels.shape.length !== 1 || labels.shape[0] !== n) {
-    throw new UserError(`--data ${spec}: labels are [${labels.shape}], expected [${n}]`);
-  }
-  const count = Math.min(n, limit ?? n), dim = c * h * w;
-  let pixels: Float32Array;
-  if (images.dtype === "U8") {
-    pixels = Float32Array.from(images.data.subarray(0, count * dim) as Uint8Array, (v) => v / 255);
-  } else if (images.data instanceof Float32Array) pixels = images.data.slice(0, count * dim);
-  else throw new UserError(`--data ${spec}: images must be uint8 or float, not ${images.dtype}`);
-  if (pixels.some((v) => !(v >= 0 && v <= 1))) {
-    throw new UserError(`--data ${spec}: float images must lie in [0, 1] (found values outside)`);
-  }
-  const classes = integerLabels(labels, spec).slice(0, count);
-  const bad = classes.findIndex((v) => v >= model.classes);
-  if (bad >= 0) {
-    throw new UserError(
-      `--data ${spec}: label ${classes[bad]} at index ${bad} is outside the model's ${model.classes} classes`,
-    );
-  }
-  return { images: pixels, labels: classes, count, dim };
 }
 
 const CSV_COLUMNS = [
@@ -281,19 +160,20 @@ async function main(): Promise<void> {
       `--attack: ${names[0]} and ${other} use different norms; run L∞ and L2 attacks separately (--norm)`,
     );
   }
-  const grid = parseEpsGrid(
-    (values.eps as string | undefined) ??
-      (threat === "l2"
-        ? parseEpsGrid(DEFAULT_GRID).map((e) => Number((e * PAPER_L2_SCALE).toPrecision(6))).join(",")
-        : DEFAULT_GRID),
-  );
+  const grid = forFlag("--eps:", () =>
+    parseEpsGrid(
+      (values.eps as string | undefined) ??
+        (threat === "l2"
+          ? parseEpsGrid(DEFAULT_GRID).map((e) => Number((e * PAPER_L2_SCALE).toPrecision(6))).join(",")
+          : DEFAULT_GRID),
+    ));
   // Resolve attack names before any loading so that a typo fails fast (classes are checked again below).
-  for (const name of names) attackUnit(name, threat, 1000);
+  for (const name of names) forFlag("--attack", () => attackUnit(name, threat, 1000));
 
   const gpu = await getGpu();
   const source = await loadModel(gpu, modelPath, "model", batch);
   const model = source.ops.model;
-  const data = await loadData(dataSpec, model, limit);
+  const data = await forFlag("--data", () => loadDataset(dataSpec, model, limit));
   const std = (source.config as ModelConfig).std ?? IMAGENET_STD;
   const scale = units === "normalized" ? std.reduce((a, b) => a + b, 0) / std.length : 1;
   const transfer: TransferTarget[] = [];
@@ -320,7 +200,7 @@ async function main(): Promise<void> {
   const kinds: Record<string, AttackKind> = {};
   const omitted: Record<string, string[]> = {};
   for (const name of names) {
-    const unit = attackUnit(name, threat, model.classes, cw);
+    const unit = forFlag("--attack", () => attackUnit(name, threat, model.classes, cw));
     kinds[unit.name] = unit.kind;
     if (unit.omitted.length) {
       omitted[unit.name] = unit.omitted;
@@ -331,7 +211,7 @@ async function main(): Promise<void> {
         eps: grid.map((e) => e * scale),
         epsReported: grid,
         seed,
-        quiet: values.quiet as boolean,
+        progress: progressReporter("attack", values.quiet as boolean),
         transfer,
       }),
     );

@@ -51,7 +51,7 @@ async function main(args: string[]): Promise<void> {
     shuffle: { type: "string" },
   });
   if (values.help) return console.log(HELP);
-  const run = readRunFlags(values, DEFAULTS);
+  const run = readRunFlags(values, DEFAULTS, "predictor");
   if (!values.prepared) {
     throw new UsageError("--prepared FILE.h5 is required (make one with deno task nsd-prep)");
   }

@@ -5,16 +5,17 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { forFlag, numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
-import { formatSeconds } from "../lib/cli/progress.ts";
+import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
 import { ensureSimWorld } from "../lib/data/synth/mod.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { ARCHITECTURES } from "../lib/nn/models.ts";
 import { writeEvalData } from "../lib/sweep/eval_data.ts";
 import { paperGrid, parseGrid } from "../lib/sweep/grid.ts";
 import { runLocal } from "../lib/sweep/local.ts";
+import { parseEpsGrid } from "../lib/attacks/eps_grid.ts";
 import {
   ANALYSES,
   type Analysis,
@@ -27,7 +28,6 @@ import {
   STAGES,
   type SweepPlan,
 } from "../lib/sweep/plan.ts";
-import { parseEpsGrid } from "./attack.ts";
 import { children, runJob } from "../lib/sweep/run_job.ts";
 import { dryRunText, slurmScripts, submitSlurm, waitForJobs } from "../lib/sweep/slurm.ts";
 
@@ -200,7 +200,7 @@ async function main(args: string[]): Promise<void> {
   await checkSameSettings(plan);
   say(`${models.length} models, ${stageJobs(plan, "predictor").length} predictors → ${plan.out}`);
   for (const line of plan.skipped) say(line);
-  await ensureSimWorld(settings.sim);
+  await ensureSimWorld(settings.sim, { progress: progressReporter("sweep", Boolean(v.quiet)) });
   if (settings.attacks.length || analyses.length) {
     const n = await writeEvalData(settings.sim, settings.size, evalDataPath(plan.out));
     if (n !== null) say(`evaluation set: ${n} validation images at ${settings.size} px`);
@@ -210,7 +210,7 @@ async function main(args: string[]): Promise<void> {
   if (executor === "local") {
     stopChildrenOnSignal();
     const jobs = num("jobs", 1, { integer: true, min: 1 });
-    const result = await runLocal(plan, { jobs, quiet: Boolean(v.quiet) });
+    const result = await runLocal(plan, { jobs, progress: progressReporter("sweep", Boolean(v.quiet)) });
     console.log(
       `sweep: ${result.ran} steps run, ${result.skippedJobs} jobs already finished, in ${
         formatSeconds(result.seconds)
@@ -248,7 +248,7 @@ function analysesFlag(text: string): Analysis[] {
 
 /** The first, middle and last ε of `--eps` (the transfer matrix needs a few, not the whole grid). */
 function fewEps(grid: string): string {
-  const values = parseEpsGrid(grid);
+  const values = forFlag("--eps:", () => parseEpsGrid(grid));
   const picked = [values[0], values[Math.floor((values.length - 1) / 2)], values[values.length - 1]];
   return [...new Set(picked)].join(",");
 }

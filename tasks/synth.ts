@@ -6,7 +6,7 @@
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
-import { formatSeconds } from "../lib/cli/progress.ts";
+import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
 import { generateSimWorld, SHAPES, SIM_WORLD_DEFAULTS, type SimWorldOptions } from "../lib/data/synth/mod.ts";
 
 const D = SIM_WORLD_DEFAULTS;
@@ -85,7 +85,7 @@ async function main(args: string[]): Promise<void> {
     grid: f.grid === undefined ? undefined : parseGrid(f.grid as string),
     betasFormats: f.betas === undefined ? undefined : parseBetas(f.betas as string),
     force: Boolean(f.force),
-    quiet: Boolean(f.quiet),
+    progress: progressReporter("synth", Boolean(f.quiet)),
   };
   const out = f.out as string;
   const started = performance.now();

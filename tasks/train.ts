@@ -4,9 +4,9 @@
  * @module
  */
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
-import { UsageError } from "../lib/errors.ts";
+import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
-import { formatSeconds } from "../lib/cli/progress.ts";
+import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
 import { readRunFlags, RUN_FLAGS, type RunDefaults, runFlagsHelp } from "../lib/cli/run_flags.ts";
 import { getGpu } from "../lib/gpu/device.ts";
 import { ROI_DEFINITIONS } from "../lib/data/nsd/roi.ts";
@@ -76,7 +76,7 @@ Exit codes: 0 ok, 1 error (one line), 2 usage error.`;
 
 async function main(args: string[]): Promise<void> {
   if (args.length === 0) {
-    const result = await runDemo(await getGpu());
+    const result = await runDemo(await getGpu(), { progress: progressReporter("train", false) });
     printDemo(result);
     return;
   }
@@ -101,7 +101,7 @@ async function main(args: string[]): Promise<void> {
     "manifold-dim-sign": { type: "string" },
   });
   if (values.help) return console.log(HELP);
-  const run = readRunFlags(values, DEFAULTS);
+  const run = readRunFlags(values, DEFAULTS, "train");
   const roi = (values.roi as string | undefined) ?? "none";
   const valid = [...BASELINES, ...Object.keys(ROI_DEFINITIONS)];
   const canonical = valid.find((name) => name.toLowerCase() === roi.toLowerCase());
@@ -112,6 +112,9 @@ async function main(args: string[]): Promise<void> {
   }
   if (values.shuffle && (BASELINES as readonly string[]).includes(canonical)) {
     throw new UsageError("--shuffle needs an ROI predictor (e.g. --roi V1 --shuffle)");
+  }
+  if (!values.predictor && !(BASELINES as readonly string[]).includes(canonical)) {
+    throw new UserError(`--roi ${canonical} needs --predictor RUN (train one with deno task predictor)`);
   }
   // Every flag is checked before any work starts (opening "sim" may generate the world).
   const optional = (name: string, fallback: number, range: Parameters<typeof numberFlag>[2]) =>

@@ -2,12 +2,11 @@
 // vectors and central differences, APGD's checkpoint schedule, Square's p schedule and window sides, ε grids.
 import { UsageError } from "../lib/errors.ts";
 import { checkpointSchedule } from "../lib/attacks/apgd.ts";
-import { logitRowsPipeline } from "../lib/attacks/ops.ts";
 import { attackUnit } from "../lib/attacks/registry.ts";
 import { etaRectangles, roundHalfEven, squareP, squareSide, squareSideL2 } from "../lib/attacks/square.ts";
 import { getGpu } from "../lib/gpu/device.ts";
 import { assertClose, deepStrictEqual, equal, throws } from "../lib/testing/assert.ts";
-import { parseEpsGrid } from "../tasks/attack.ts";
+import { parseEpsGrid } from "../lib/attacks/eps_grid.ts";
 import { finiteDifference } from "./reference/numeric.ts";
 
 type Loss = "ce" | "dlr" | "dlr-targeted" | "margin";
@@ -22,7 +21,8 @@ const FILES: Record<Loss, [string, string]> = {
 async function runLoss(kind: Loss, logits: number[][], labels: number[], targets?: number[]) {
   const gpu = await getGpu();
   const batch = logits.length, classes = logits[0].length;
-  const pipeline = await logitRowsPipeline(gpu, ...FILES[kind]);
+  const [file, entry] = FILES[kind];
+  const pipeline = await gpu.pipeline({ file, entry });
   const grad = gpu.buffer(batch * classes * 4), loss = gpu.buffer(batch * 4), fooled = gpu.buffer(batch * 4);
   const buffers = [
     gpu.upload(Float32Array.from(logits.flat())),
@@ -125,7 +125,7 @@ Deno.test("square: p schedule and window side on 32×32 (p_init 0.8)", () => {
   assertClose(eta, [ring, ring, ring, ring, 1.25 * ring / 0.25, ring, ring, ring, ring], { rtol: 1e-12 });
 });
 
-Deno.test("eps grid: ranges, lists and one-line errors naming --eps", () => {
+Deno.test("eps grid: ranges, lists and one-line usage errors naming the grid", () => {
   deepStrictEqual(parseEpsGrid("0.001:0.019:0.002"), [
     0.001,
     0.003,
@@ -142,16 +142,16 @@ Deno.test("eps grid: ranges, lists and one-line errors naming --eps", () => {
   for (const bad of ["-0.1,0.2", "0.1:0.05:0.01", "0.2,0.1", "a:b:c", "0:1:0"]) {
     throws(
       () => parseEpsGrid(bad),
-      (e: Error) => e instanceof UsageError && e.message.startsWith("--eps") && !e.message.includes("\n"),
+      (e: Error) => e instanceof UsageError && e.message.includes(`'${bad}'`) && !e.message.includes("\n"),
     );
   }
 });
 
-Deno.test("registry: unknown attacks and wrong norms are one-line errors naming --attack", () => {
-  throws(() => attackUnit("pgdd", "linf", 10), /^UsageError: --attack: unknown attack 'pgdd'/);
-  throws(() => attackUnit("fgsm", "l2", 10), /--attack fgsm: .* use --norm linf/);
-  throws(() => attackUnit("cw", "linf", 10), /--attack cw: .* use --norm l2/);
-  throws(() => attackUnit("apgd-t", "linf", 3), /--attack apgd-t: targeted DLR needs at least 4 classes/);
+Deno.test("registry: unknown attacks and wrong norms are one-line usage errors naming the attack", () => {
+  throws(() => attackUnit("pgdd", "linf", 10), /^UsageError: pgdd: unknown attack; choose from fgsm/);
+  throws(() => attackUnit("fgsm", "l2", 10), /^UsageError: fgsm: an L∞ attack; use norm linf$/);
+  throws(() => attackUnit("cw", "linf", 10), /^UsageError: cw: an L2 attack; use norm l2$/);
+  throws(() => attackUnit("apgd-t", "linf", 3), /^UsageError: apgd-t: targeted DLR needs at least 4 classes/);
   equal(
     attackUnit("autoattack", "linf", 10).components.map((a) => a.name).join(","),
     [

@@ -101,7 +101,7 @@ const unit = (name: string, norm: Norm, kind: AttackUnit["kind"], attack: Attack
 
 /** Robust accuracy per ε of `u`, after checking the report's own bookkeeping. */
 async function robustness(setup: Linear, u: AttackUnit, eps: number[]): Promise<number[]> {
-  const rows = await sweep(setup.ops, setup.data, setup.correct, u, { eps, quiet: true, seed: 1 });
+  const rows = await sweep(setup.ops, setup.data, setup.correct, u, { eps, seed: 1 });
   for (const r of rows) {
     equal(r.out_of_bounds, 0, `${u.name} at ε=${r.eps}: candidates outside the ball or box`);
     ok(r.robust_accuracy <= r.clean_accuracy, `${u.name}: robust > clean`);

@@ -30,7 +30,6 @@ const TINY: SimWorldOptions = {
   trainPerClass: 2,
   valPerClass: 1,
   conflictPerClass: 2,
-  quiet: true,
 };
 /** A world large enough for the statistical properties (a few seconds to generate). */
 const MEDIUM: SimWorldOptions = {
@@ -43,7 +42,6 @@ const MEDIUM: SimWorldOptions = {
   valPerClass: 1,
   conflictPerClass: 1,
   betasFormats: ["hdf5"],
-  quiet: true,
 };
 
 let medium: Promise<{ dir: string; manifest: SimWorldManifest }> | null = null;

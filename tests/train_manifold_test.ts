@@ -213,7 +213,7 @@ Deno.test("manifold statistics: centre, radius and basis of points on known plan
   }
 });
 
-const common = { arch: "resnet-tiny", size: 32, batch: 8, seed: 1, checkpointEvery: 1, quiet: true };
+const common = { arch: "resnet-tiny", size: 32, batch: 8, seed: 1, checkpointEvery: 1 };
 
 Deno.test("train task --guidance manifold: a tiny run writes the statistics, metrics and summary", async () => {
   const np = await tinyPredictor(gpu), world = await tinyWorld();

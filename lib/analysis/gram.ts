@@ -5,7 +5,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
-import { crossProduct } from "../data/nsd/linalg.ts";
+import { crossProduct } from "../linalg/product.ts";
 import { Matmul } from "../ops/matmul.ts";
 import type { Matrix } from "./matrix.ts";
 

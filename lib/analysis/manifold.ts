@@ -12,7 +12,8 @@
  *   (R with RᵀR = SᵀS up to a rotation of the span, which the isotropic t-vectors cannot see).
  * @module
  */
-import { crossProduct, symmetricEigen } from "../data/nsd/linalg.ts";
+import { symmetricEigen } from "../linalg/eigen.ts";
+import { crossProduct } from "../linalg/product.ts";
 import { cholesky, choleskySolve } from "../linalg/cholesky.ts";
 import { Random } from "../random.ts";
 import type { Matrix } from "./matrix.ts";

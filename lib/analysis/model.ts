@@ -7,7 +7,6 @@
  */
 import type { AttackOps } from "../attacks/ops.ts";
 import { pgd } from "../attacks/pgd.ts";
-import type { Node } from "../nn/graph.ts";
 import type { Plan } from "../nn/plan.ts";
 import { Random } from "../random.ts";
 import type { CueConflictTrial } from "./shape_bias.ts";
@@ -27,21 +26,6 @@ function padded(images: Float32Array, dim: number, batch: number, start: number,
   const out = new Float32Array(batch * dim);
   out.set(images.subarray(start * dim, (start + take) * dim));
   return out;
-}
-
-/**
- * The output of each ResNet stage (`layer1`…): the ReLU after the residual add of the stage's last block,
- * named by the batch-norm prefix (`layerK.B.…`) recorded just before it. Empty for models without stages.
- */
-function stageOutputs(plan: Plan): Map<string, Node> {
-  const stages = new Map<string, Node>();
-  let stage: string | undefined;
-  plan.model.graph.layers.forEach((layer, i, layers) => {
-    if (layer.op === "batchnorm") stage = /^(layer\d+)\./.exec(layer.prefix)?.[1];
-    // Later blocks of a stage overwrite earlier ones, so the last block's output remains.
-    if (layer.op === "relu" && layers[i - 1]?.op === "add" && stage) stages.set(stage, layer.output);
-  });
-  return stages;
 }
 
 /**
@@ -69,7 +53,7 @@ export async function modelFeatures(
   const [, c, h, w] = model.graph.input.shape, dim = c * h * w;
   const nodes = new Map([["avgpool", model.features], ["logits", model.logits]]);
   if (model.neural) nodes.set("neural_head", model.neural);
-  if (options.stages) { for (const [name, node] of stageOutputs(plan)) nodes.set(name, node); }
+  if (options.stages) { for (const [name, node] of model.stages) nodes.set(name, node); }
   const tables = new Map<string, FeatureTable>();
   for (const [name, node] of nodes) {
     tables.set(name, { rows: count, cols: node.shape[1], data: new Float32Array(count * node.shape[1]) });

@@ -8,7 +8,8 @@
  * @module
  */
 import { mean } from "../deps/d3_array.ts";
-import { fixSigns, symmetricEigen } from "../data/nsd/linalg.ts";
+import { symmetricEigen } from "../linalg/eigen.ts";
+import { fixSigns } from "../linalg/pca.ts";
 import { gram, type GramOptions } from "./gram.ts";
 import { centreColumns, type Matrix } from "./matrix.ts";
 

@@ -10,7 +10,6 @@
 import type { Dispatch } from "../gpu/device.ts";
 import { grid1d } from "../gpu/grid.ts";
 import type { Attack } from "./attack.ts";
-import { logitRowsPipeline } from "./ops.ts";
 
 /** Settings of {@link carliniWagner}. */
 export interface CwOptions {
@@ -44,10 +43,10 @@ export function carliniWagner(options: CwOptions = {}): Attack {
       const { gpu, model } = ops;
       const n = ops.batch, count = n * ops.dim;
       const [rowsPipe, map, adam, track] = await Promise.all([
-        logitRowsPipeline(gpu, "cw", "rows_main"),
-        logitRowsPipeline(gpu, "cw", "map"),
-        logitRowsPipeline(gpu, "cw", "adam"),
-        logitRowsPipeline(gpu, "cw", "track"),
+        gpu.pipeline({ file: "cw", entry: "rows_main" }),
+        gpu.pipeline({ file: "cw", entry: "map" }),
+        gpu.pipeline({ file: "cw", entry: "adam" }),
+        gpu.pipeline({ file: "cw", entry: "track" }),
       ]);
       // Foolbox's attack space for the box [lo, hi]: w = artanh(0.999999·(x − centre)/half)
       const { lo, hi } = ops.box, centre = (lo + hi) / 2, half = (hi - lo) / 2;

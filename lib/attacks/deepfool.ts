@@ -9,7 +9,7 @@
 import type { Dispatch } from "../gpu/device.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { type Attack, topClasses } from "./attack.ts";
-import { logitRowsPipeline, type Norm } from "./ops.ts";
+import type { Norm } from "./ops.ts";
 
 /** Settings of {@link deepfool}. */
 export interface DeepFoolOptions {
@@ -50,8 +50,10 @@ export function deepfool(options: DeepFoolOptions): Attack {
       const { gpu, model } = ops;
       const k = Math.min(options.candidates ?? 10, model.classes);
       const [rowPipes, update] = await Promise.all([
-        Promise.all(["begin", "seed", "select_closest"].map((e) => logitRowsPipeline(gpu, "deepfool", e))),
-        logitRowsPipeline(gpu, "deepfool", "update"),
+        Promise.all(
+          ["begin", "seed", "select_closest"].map((e) => gpu.pipeline({ file: "deepfool", entry: e })),
+        ),
+        gpu.pipeline({ file: "deepfool", entry: "update" }),
       ]);
       gpu.submit([ops.copy(model.input, ops.x0), ...model.forward()]);
       const logits = await gpu.readF32(model.logits, ops.batch * model.classes);

@@ -6,7 +6,7 @@
  * Robust accuracy is over all N points, points misclassified when clean included (they count as fooled).
  * @module
  */
-import { Progress } from "../cli/progress.ts";
+import { type ProgressReporter, SILENT } from "../progress.ts";
 import { Random } from "../random.ts";
 import type { Attack } from "./attack.ts";
 import type { AttackOps, Norm } from "./ops.ts";
@@ -34,7 +34,8 @@ export interface SweepOptions {
   /** The same ε in the user's units, for the report. */
   readonly epsReported?: readonly number[];
   readonly seed?: number;
-  readonly quiet?: boolean;
+  /** Where the bar over attacks × ε goes (default: nowhere). */
+  readonly progress?: ProgressReporter;
   /** Score each ε's adversarial images on these models too. */
   readonly transfer?: readonly TransferTarget[];
 }
@@ -277,10 +278,13 @@ export async function sweep(
   // For transfer: the image each point ends at (its adversarial if fooled, else the latest attempt).
   const latest = options.transfer?.length ? data.images.slice() : undefined;
   const caches = unit.components.map(() => new Map<number, { adv: Float32Array; evaluations: number }>());
-  const progress = new Progress(unit.name, options.eps.length * unit.components.length, {
-    unit: "runs",
-    quiet: options.quiet,
-  });
+  const progress = (options.progress ?? SILENT).stage(
+    unit.name,
+    options.eps.length * unit.components.length,
+    {
+      unit: "runs",
+    },
+  );
   const rows: SweepRow[] = [];
   for (const [e, eps] of options.eps.entries()) {
     const started = performance.now();

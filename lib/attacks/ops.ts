@@ -7,7 +7,6 @@
  */
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { grid1d } from "../gpu/grid.ts";
-import { loadKernelSource } from "../gpu/shader.ts";
 import type { HostBatch } from "./attack.ts";
 import type { AttackModel } from "./model.ts";
 
@@ -25,12 +24,6 @@ export type LossKind = "ce" | "dlr" | "dlr-targeted" | "margin";
 
 const STEP_ENTRIES = ["linf_step", "linf_project", "l2_step", "l2_project", "momentum", "copy_rows"] as const;
 type StepEntry = typeof STEP_ENTRIES[number];
-
-/** Compiles `entry` of `file` with the shared logit-row helpers prepended (WGSL has no include). */
-export async function logitRowsPipeline(gpu: Gpu, file: string, entry: string): Promise<GPUComputePipeline> {
-  const source = (await loadKernelSource("logit_rows")) + "\n" + (await loadKernelSource(file));
-  return await gpu.pipeline({ file: `${file}+logit_rows`, entry, source });
-}
 
 /**
  * @example
@@ -90,10 +83,10 @@ export class AttackOps {
     const [steps, losses, rowNorm] = await Promise.all([
       Promise.all(STEP_ENTRIES.map((entry) => gpu.pipeline({ file: "attack_step", entry }))),
       Promise.all([
-        logitRowsPipeline(gpu, "ce_loss", "main"),
-        logitRowsPipeline(gpu, "dlr_loss", "dlr"),
-        logitRowsPipeline(gpu, "dlr_loss", "dlr_targeted"),
-        logitRowsPipeline(gpu, "margin_loss", "main"),
+        gpu.pipeline({ file: "ce_loss", entry: "main" }),
+        gpu.pipeline({ file: "dlr_loss", entry: "dlr" }),
+        gpu.pipeline({ file: "dlr_loss", entry: "dlr_targeted" }),
+        gpu.pipeline({ file: "margin_loss", entry: "main" }),
       ]),
       gpu.pipeline({ file: "row_norm", entry: "main" }),
     ]);

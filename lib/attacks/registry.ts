@@ -47,7 +47,7 @@ export function attackNorm(name: string, norm: Norm): Norm {
 
 /**
  * Resolves `name` under the threat model `norm` for a classifier with `classes` outputs (`cw` settings from
- * `cw`); a one-line {@link UsageError} naming `--attack` for unknown names or unsupported combinations.
+ * `cw`); a one-line {@link UsageError} starting with the name for unknown names or unsupported combinations.
  */
 export function attackUnit(name: string, norm: Norm, classes: number, cw: CwOptions = {}): AttackUnit {
   const unit = (kind: AttackKind, components: Attack[], omitted: string[] = []): AttackUnit => ({
@@ -60,7 +60,7 @@ export function attackUnit(name: string, norm: Norm, classes: number, cw: CwOpti
   const only = (required: Norm) => {
     if (norm !== required) {
       throw new UsageError(
-        `--attack ${name}: an ${required === "linf" ? "L∞" : "L2"} attack; use --norm ${required}`,
+        `${name}: an ${required === "linf" ? "L∞" : "L2"} attack; use norm ${required}`,
       );
     }
   };
@@ -80,7 +80,7 @@ export function attackUnit(name: string, norm: Norm, classes: number, cw: CwOpti
     case "apgd-t":
       if (classes < 4) {
         throw new UsageError(
-          `--attack apgd-t: targeted DLR needs at least 4 classes, the model has ${classes}`,
+          `apgd-t: targeted DLR needs at least 4 classes, the model has ${classes}`,
         );
       }
       return unit("iterative", apgdTargeted(norm, classes));
@@ -96,6 +96,6 @@ export function attackUnit(name: string, norm: Norm, classes: number, cw: CwOpti
       return unit("ensemble", plan.components, plan.omitted);
     }
     default:
-      throw new UsageError(`--attack: unknown attack '${name}'; choose from ${ATTACK_NAMES.join(", ")}`);
+      throw new UsageError(`${name}: unknown attack; choose from ${ATTACK_NAMES.join(", ")}`);
   }
 }

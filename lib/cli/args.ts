@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs as nodeParseArgs } from "node:util";
-import { UsageError } from "../errors.ts";
+import { UsageError, UserError } from "../errors.ts";
 
 /** Flag specification: `string` and `boolean` flags, with optional short letter and default. */
 export type FlagSpec = Record<
@@ -52,4 +52,27 @@ export function numberFlag(
   }
   if (value < min || value > max) throw new UsageError(`--${name}: ${value} is outside [${min}, ${max}]`);
   return value;
+}
+
+/**
+ * Runs `read` (a library call on a flag's value) and puts `prefix` — the flag, e.g. `--data` or `--eps:` — in
+ * front of any {@link UserError} it throws: the library words its errors in terms of the value, the task says
+ * which flag carried it.
+ *
+ * @example
+ * ```ts
+ * const eps = forFlag("--eps:", () => parseEpsGrid(text)); // "--eps: ε must be ≥ 0, got '-1'"
+ * ```
+ */
+export function forFlag<T>(prefix: string, read: () => T): T {
+  const name = (e: unknown) => {
+    if (e instanceof UserError) e.message = `${prefix} ${e.message}`;
+    return e;
+  };
+  try {
+    const result = read();
+    return (result instanceof Promise ? result.catch((e) => Promise.reject(name(e))) : result) as T;
+  } catch (e) {
+    throw name(e);
+  }
 }

@@ -3,6 +3,9 @@
  * prints a plain line at most every few seconds so logs stay short.
  * @module
  */
+import { formatSeconds, type ProgressBar, type ProgressReporter } from "../progress.ts";
+
+export { formatSeconds };
 
 /** Options for {@link Progress}. */
 export interface ProgressOptions {
@@ -22,7 +25,7 @@ export interface ProgressOptions {
  * bar.done();
  * ```
  */
-export class Progress {
+export class Progress implements ProgressBar {
   #done = 0;
   #lastDraw = 0;
   readonly #start = performance.now();
@@ -66,11 +69,20 @@ export class Progress {
   }
 }
 
-/** "1h02m", "3m05s", "12.3s". */
-export function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
-  if (m < 60) return `${m}m${String(s).padStart(2, "0")}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+/**
+ * A {@link ProgressReporter} for a task: bars as {@link Progress}, status lines as `task: text` on stderr;
+ * `quiet` silences both.
+ *
+ * @example
+ * ```ts
+ * await ensureSimWorld("data/sim", { progress: progressReporter("synth", false) });
+ * ```
+ */
+export function progressReporter(task: string, quiet: boolean): ProgressReporter {
+  return {
+    stage: (label, total, options) => new Progress(label, total, { ...options, quiet }),
+    say: (text) => {
+      if (!quiet) console.error(`${task}: ${text}`);
+    },
+  };
 }

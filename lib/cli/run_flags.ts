@@ -6,6 +6,8 @@
 import { type FlagSpec, numberFlag } from "./args.ts";
 import { UsageError } from "../errors.ts";
 import { ARCHITECTURES } from "../nn/models.ts";
+import type { RunOptions, RunSettings } from "../train/run_options.ts";
+import { progressReporter } from "./progress.ts";
 
 /** Flag specs common to the training tasks. */
 export const RUN_FLAGS: FlagSpec = {
@@ -42,23 +44,10 @@ export function runFlagsHelp(d: RunDefaults): string {
 }
 
 /** Defaults of the run flags for one task. */
-export interface RunDefaults {
-  arch: string;
-  size: number;
-  epochs: number;
-  batch: number;
-  lr: number;
-  wd: number;
-  seed: number;
-  out: string;
-  checkpointEvery: number;
-}
+export type RunDefaults = RunSettings;
 
-/** Parsed run flags. */
-export type RunOptions = RunDefaults & { resume: boolean; force: boolean; quiet: boolean };
-
-/** Reads {@link RUN_FLAGS} from parsed values, validating each. */
-export function readRunFlags(values: Record<string, unknown>, d: RunDefaults): RunOptions {
+/** Reads {@link RUN_FLAGS} from parsed values, validating each; `task` names the progress lines. */
+export function readRunFlags(values: Record<string, unknown>, d: RunDefaults, task: string): RunOptions {
   const num = (name: string, fallback: number, opts: Parameters<typeof numberFlag>[2] = {}) =>
     values[name] === undefined ? fallback : numberFlag(name, values[name], opts);
   const arch = (values.arch as string | undefined) ?? d.arch;
@@ -80,6 +69,6 @@ export function readRunFlags(values: Record<string, unknown>, d: RunDefaults): R
     checkpointEvery: num("checkpoint-every", d.checkpointEvery, { integer: true, min: 1 }),
     resume: Boolean(values.resume),
     force: Boolean(values.force),
-    quiet: Boolean(values.quiet),
+    progress: progressReporter(task, Boolean(values.quiet)),
   };
 }

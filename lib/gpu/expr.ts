@@ -24,7 +24,7 @@
  */
 import type { Dispatch, Gpu } from "./device.ts";
 import { grid1d } from "./grid.ts";
-import { checkBuffers } from "../ops/operands.ts";
+import { checkBuffers } from "./operands.ts";
 
 /** How an operand is indexed: per element, or per channel of an NCHW tensor. */
 export type OperandKind = "elem" | "channel";

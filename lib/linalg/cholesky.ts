@@ -1,7 +1,7 @@
 /**
  * Cholesky factorisation and solves for small dense symmetric positive-definite systems (float64,
  * row-major): the active-set QP of MFTMA and the ridge readout. For eigen-decompositions use
- * `symmetricEigen` in `lib/data/nsd/linalg.ts`.
+ * `symmetricEigen` in `lib/linalg/eigen.ts`.
  * @module
  */
 

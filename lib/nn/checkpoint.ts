@@ -12,6 +12,7 @@ import {
   writeSafetensors,
 } from "../io/safetensors.ts";
 import { buildModel, type ModelConfig } from "./models.ts";
+import { UsageError } from "../errors.ts";
 
 /** A checkpoint: the config it was trained with and every tensor by name (counters as 1-element floats). */
 export interface Checkpoint {
@@ -97,4 +98,30 @@ export async function loadCheckpoint(path: string, config?: ModelConfig): Promis
   for (const [name, tensor] of file.tensors) if (!modelTensors.has(name)) extra.set(name, tensor);
   const { [`neuroguide.config`]: _config, ...metadata } = file.metadata;
   return { config: resolved, weights, metadata, extra };
+}
+
+/**
+ * The checkpoint file behind `path`: `path` itself, or `model.safetensors` inside a run folder. Errors start
+ * with `path`.
+ *
+ * @example
+ * ```ts
+ * const file = await checkpointPath("runs/demo/guided-TO"); // "runs/demo/guided-TO/model.safetensors"
+ * ```
+ */
+export async function checkpointPath(path: string): Promise<string> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    throw new UsageError(`${path}: no such file or run folder`);
+  }
+  if (!info.isDirectory) return path;
+  const inside = `${path.replace(/\/+$/, "")}/model.safetensors`;
+  try {
+    await Deno.stat(inside);
+  } catch {
+    throw new UsageError(`${path}: the run folder has no model.safetensors`);
+  }
+  return inside;
 }

@@ -1,9 +1,13 @@
 /**
  * A model is written once as straight-line code against {@link GraphBuilder}; the builder records a tape of
  * layers with their shapes and torchvision parameter names. A {@link import("./plan.ts").Plan} later turns the
- * tape into GPU buffers and dispatch lists, forward in tape order and backward in reverse.
+ * tape into GPU buffers and dispatch lists, forward in tape order and backward in reverse. What each layer kind
+ * records and binds is in `layers.ts`.
  * @module
  */
+import { type Layer, LAYER_KINDS, type LayerArgs, type LayerKind, type LayerKindName } from "./layers.ts";
+
+export type { Layer };
 
 /** How a tensor is initialised (torchvision's defaults for ResNet). */
 export type Init =
@@ -30,32 +34,27 @@ export interface Node {
   readonly storage: number;
 }
 
-/** One recorded layer. Parameter names refer to {@link ParamSpec.name}. */
-export type Layer =
-  | { op: "normalize"; input: Node; output: Node; mean: number[]; std: number[] }
-  | {
-    op: "conv";
-    input: Node;
-    output: Node;
-    weight: string;
-    bias?: string;
-    kernel: number;
-    stride: number;
-    padding: number;
-  }
-  | { op: "batchnorm"; input: Node; output: Node; prefix: string }
-  | { op: "relu"; input: Node; output: Node }
-  | { op: "maxpool"; input: Node; output: Node; kernel: number; stride: number; padding: number }
-  | { op: "add"; inputs: [Node, Node]; output: Node }
-  | { op: "avgpool"; input: Node; output: Node; size: number }
-  | { op: "linear"; input: Node; output: Node; weight: string; bias?: string };
+/** What a layer kind may do while it is recorded: create nodes and declare parameters. */
+export interface LayerRecorder {
+  /** A new node of `shape` with its own storage. */
+  node(shape: readonly number[]): Node;
+  /** Declares a parameter (or buffer) and returns its name; names are unique in a model. */
+  param(spec: ParamSpec): string;
+}
 
-/** Records layers and parameters while model code runs; shapes are checked as it goes. */
+/**
+ * Records layers and parameters while model code runs; shapes are checked as it goes. The named methods
+ * (`conv`, `relu`, …) are shorthands for {@link GraphBuilder.layer} with the kinds the ResNets use.
+ */
 export class GraphBuilder {
   readonly layers: Layer[] = [];
   readonly params: ParamSpec[] = [];
   readonly nodes: Node[] = [];
   readonly input: Node;
+  readonly #recorder: LayerRecorder = {
+    node: (shape) => this.#node(shape),
+    param: (spec) => this.#param(spec),
+  };
 
   constructor(inputShape: readonly number[]) {
     this.input = this.#node(inputShape);
@@ -74,11 +73,25 @@ export class GraphBuilder {
     return spec.name;
   }
 
+  /**
+   * Records a layer of kind `op` (see `LAYER_KINDS` in `layers.ts`) and returns its output.
+   *
+   * @example
+   * ```ts
+   * const g = new GraphBuilder([8, 16]);
+   * const y = g.layer("gelu", { input: g.layer("linear", { name: "fc", input: g.input, out: 4 }) });
+   * ```
+   */
+  layer<K extends LayerKindName>(op: K, args: LayerArgs<K>): Node {
+    const kind = LAYER_KINDS[op] as unknown as LayerKind<LayerArgs<K>, { output: Node }>;
+    const fields = kind.record(this.#recorder, args);
+    this.layers.push({ op, ...fields } as unknown as Layer);
+    return fields.output;
+  }
+
   /** Per-channel `(x − mean) / std`, so models take images in [0, 1]. */
   normalize(x: Node, mean: number[], std: number[]): Node {
-    const output = this.#node(x.shape);
-    this.layers.push({ op: "normalize", input: x, output, mean, std });
-    return output;
+    return this.layer("normalize", { input: x, mean, std });
   }
 
   /** `nn.Conv2d(in, out, kernel, stride, padding, bias)` named `name`. */
@@ -91,91 +104,29 @@ export class GraphBuilder {
     padding: number,
     bias = false,
   ): Node {
-    const [n, c, h, w] = x.shape;
-    const oh = Math.floor((h + 2 * padding - kernel) / stride) + 1;
-    const ow = Math.floor((w + 2 * padding - kernel) / stride) + 1;
-    if (oh < 1 || ow < 1) throw new Error(`${name}: input ${h}×${w} is too small for kernel ${kernel}`);
-    const weight = this.#param({
-      name: `${name}.weight`,
-      shape: [out, c, kernel, kernel],
-      init: { kind: "kaiming_normal_fan_out" },
-      trainable: true,
-    });
-    const biasName = bias
-      ? this.#param({
-        name: `${name}.bias`,
-        shape: [out],
-        init: { kind: "uniform_fan_in", fanIn: c * kernel * kernel },
-        trainable: true,
-      })
-      : undefined;
-    const output = this.#node([n, out, oh, ow]);
-    this.layers.push({ op: "conv", input: x, output, weight, bias: biasName, kernel, stride, padding });
-    return output;
+    return this.layer("conv", { name, input: x, out, kernel, stride, padding, bias });
   }
 
-  /** `nn.BatchNorm2d` named `prefix` (weight, bias, running_mean, running_var, num_batches_tracked). */
+  /** `nn.BatchNorm2d` named `prefix`. */
   batchnorm(prefix: string, x: Node): Node {
-    const c = x.shape[1];
-    this.#param({ name: `${prefix}.weight`, shape: [c], init: { kind: "const", value: 1 }, trainable: true });
-    this.#param({ name: `${prefix}.bias`, shape: [c], init: { kind: "const", value: 0 }, trainable: true });
-    this.#param({
-      name: `${prefix}.running_mean`,
-      shape: [c],
-      init: { kind: "const", value: 0 },
-      trainable: false,
-    });
-    this.#param({
-      name: `${prefix}.running_var`,
-      shape: [c],
-      init: { kind: "const", value: 1 },
-      trainable: false,
-    });
-    this.#param({
-      name: `${prefix}.num_batches_tracked`,
-      shape: [],
-      init: { kind: "const", value: 0 },
-      trainable: false,
-      counter: true,
-    });
-    const output = this.#node(x.shape);
-    this.layers.push({ op: "batchnorm", input: x, output, prefix });
-    return output;
+    return this.layer("batchnorm", { prefix, input: x });
   }
 
   relu(x: Node): Node {
-    const output = this.#node(x.shape);
-    this.layers.push({ op: "relu", input: x, output });
-    return output;
+    return this.layer("relu", { input: x });
   }
 
   maxpool(x: Node, kernel: number, stride: number, padding: number): Node {
-    const [n, c, h, w] = x.shape;
-    const oh = Math.floor((h + 2 * padding - kernel) / stride) + 1;
-    const ow = Math.floor((w + 2 * padding - kernel) / stride) + 1;
-    const output = this.#node([n, c, oh, ow]);
-    this.layers.push({ op: "maxpool", input: x, output, kernel, stride, padding });
-    return output;
+    return this.layer("maxpool", { input: x, kernel, stride, padding });
   }
 
   add(a: Node, b: Node): Node {
-    if (a.shape.join() !== b.shape.join()) {
-      throw new Error(`add: shapes [${a.shape}] and [${b.shape}] differ`);
-    }
-    const output = this.#node(a.shape);
-    this.layers.push({ op: "add", inputs: [a, b], output });
-    return output;
+    return this.layer("add", { inputs: [a, b] });
   }
 
   /** Adaptive average pool to `size`×`size` (1 = global average pool), flattened to [N, C·size²]. */
   avgpool(x: Node, size: number): Node {
-    const [n, c, h, w] = x.shape;
-    if (h % size !== 0 || w % size !== 0) {
-      throw new Error(`avgpool: ${h}×${w} is not divisible into ${size}×${size}`);
-    }
-    const output = this.#node([n, c * size * size]);
-    this.layers.push({ op: "avgpool", input: x, output, size });
-    return output;
+    return this.layer("avgpool", { input: x, size });
   }
 
   /** Views [N, …] as [N, product] without copying. */
@@ -186,26 +137,6 @@ export class GraphBuilder {
 
   /** `nn.Linear(in, out)` named `name`, on a [N, in] input. */
   linear(name: string, x: Node, out: number, bias = true): Node {
-    if (x.shape.length !== 2) {
-      throw new Error(`${name}: linear needs a [N, features] input, got [${x.shape}]`);
-    }
-    const fanIn = x.shape[1];
-    const weight = this.#param({
-      name: `${name}.weight`,
-      shape: [out, fanIn],
-      init: { kind: "uniform_fan_in", fanIn },
-      trainable: true,
-    });
-    const biasName = bias
-      ? this.#param({
-        name: `${name}.bias`,
-        shape: [out],
-        init: { kind: "uniform_fan_in", fanIn },
-        trainable: true,
-      })
-      : undefined;
-    const output = this.#node([x.shape[0], out]);
-    this.layers.push({ op: "linear", input: x, output, weight, bias: biasName });
-    return output;
+    return this.layer("linear", { name, input: x, out, bias });
   }
 }

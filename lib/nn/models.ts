@@ -91,6 +91,8 @@ export interface BuiltModel {
   readonly neural?: Node;
   /** Penultimate features (pooled vector for ResNets). */
   readonly features: Node;
+  /** The output of each ResNet stage (`layer1`…, after its last block); empty for models without stages. */
+  readonly stages: ReadonlyMap<string, Node>;
 }
 
 /** Records `config`'s layers for a batch of `batch` images. */
@@ -98,7 +100,11 @@ export function buildModel(config: ModelConfig, batch: number): BuiltModel {
   const channels = config.channels ?? 3;
   const g = new GraphBuilder([batch, channels, config.imageSize, config.imageSize]);
   const x = g.normalize(g.input, config.mean ?? IMAGENET_MEAN, config.std ?? IMAGENET_STD);
-  const { features, headInput }: { features: Node; headInput?: Node } = config.arch === "resnet"
+  const { features, headInput, stages = new Map() }: {
+    features: Node;
+    headInput?: Node;
+    stages?: Map<string, Node>;
+  } = config.arch === "resnet"
     ? resnetTrunk(g, x, config)
     : config.arch === "mlp"
     ? mlpTrunk(g, x, config.hidden)
@@ -107,7 +113,7 @@ export function buildModel(config: ModelConfig, batch: number): BuiltModel {
   const neural = config.neuralDim
     ? g.linear("neural_head", headInput ?? features, config.neuralDim)
     : undefined;
-  return { config, graph: g, logits, neural, features };
+  return { config, graph: g, logits, neural, features, stages };
 }
 
 const HEAD_POOL: Record<HeadPosition, number> = { layer1: 4, layer2: 2, layer3: 2, layer4: 1 };
@@ -116,7 +122,7 @@ function resnetTrunk(
   g: GraphBuilder,
   x: Node,
   config: Extract<ModelConfig, { arch: "resnet" }>,
-): { features: Node; headInput?: Node } {
+): { features: Node; headInput?: Node; stages: Map<string, Node> } {
   let h = config.stem === "imagenet"
     ? g.conv("conv1", x, config.widths[0], 7, 2, 3)
     : g.conv("conv1", x, config.widths[0], 3, 1, 1);
@@ -124,16 +130,18 @@ function resnetTrunk(
   if (config.stem === "imagenet") h = g.maxpool(h, 3, 2, 1);
   const position = config.headPosition ?? "layer4";
   let headInput: Node | undefined;
+  const stages = new Map<string, Node>();
   config.widths.forEach((width, stage) => {
     for (let block = 0; block < config.blocks[stage]; block++) {
       const stride = block === 0 && stage > 0 ? 2 : 1;
       h = basicBlock(g, `layer${stage + 1}.${block}`, h, width, stride);
     }
+    stages.set(`layer${stage + 1}`, h);
     if (position === `layer${stage + 1}` && position !== "layer4") {
       headInput = g.avgpool(h, HEAD_POOL[position]);
     }
   });
-  return { features: g.avgpool(h, 1), headInput };
+  return { features: g.avgpool(h, 1), headInput, stages };
 }
 
 /** torchvision BasicBlock: conv3×3-bn-relu-conv3×3-bn, plus identity or 1×1 conv-bn downsample, then relu. */

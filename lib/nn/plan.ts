@@ -7,8 +7,14 @@
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import type { BuiltModel, ModelConfig } from "./models.ts";
 import { buildModel } from "./models.ts";
-import type { Layer, Node, ParamSpec } from "./graph.ts";
-import { createLayerKernels, type LayerKernels } from "./layer_kernels.ts";
+import type { Node, ParamSpec } from "./graph.ts";
+import {
+  createLayerKernels,
+  hasTrainableParams,
+  type Layer,
+  layerInputs,
+  type LayerKernels,
+} from "./layers.ts";
 import { initialValues } from "./init.ts";
 
 /** Batch statistics ("train") or running statistics ("eval") in BatchNorm. */
@@ -234,16 +240,13 @@ export class Plan {
   }
 }
 
-function layerInputs(layer: Layer): Node[] {
-  return layer.op === "add" ? layer.inputs : [layer.input];
-}
-
 /** Storage ids whose gradient backward needs: downstream of a trainable layer or of the input (if asked). */
 function gradientFlow(layers: readonly Layer[], input: Node, inputGrad: boolean): Set<number> {
   const needs = new Set<number>(inputGrad ? [input.storage] : []);
   for (const layer of layers) {
-    const hasParams = layer.op === "conv" || layer.op === "linear" || layer.op === "batchnorm";
-    if (hasParams || layerInputs(layer).some((n) => needs.has(n.storage))) needs.add(layer.output.storage);
+    if (hasTrainableParams(layer) || layerInputs(layer).some((n) => needs.has(n.storage))) {
+      needs.add(layer.output.storage);
+    }
   }
   return needs;
 }

@@ -8,7 +8,7 @@
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { type CompiledRule, compileRule, type Rule } from "../gpu/expr.ts";
 import { grid1d } from "../gpu/grid.ts";
-import { checkBuffers } from "./operands.ts";
+import { checkBuffers } from "../gpu/operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /**

@@ -138,9 +138,9 @@ export class Conv2d {
 
     const variant = o.variant ?? gpu.kind;
     const [fwd, dx, dw, db, layoutFwd, layoutDx] = await Promise.all([
-      gemmKernel(gpu, ["conv2d_shape", "conv2d_forward"], variant),
-      gemmKernel(gpu, ["conv2d_shape", "conv2d_input_grad"], variant),
-      gemmKernel(gpu, ["conv2d_shape", "conv2d_weight_grad"], variant, {
+      gemmKernel(gpu, ["conv2d_forward"], variant),
+      gemmKernel(gpu, ["conv2d_input_grad"], variant),
+      gemmKernel(gpu, ["conv2d_weight_grad"], variant, {
         ALIGNED_ROWS: Number(outW % 4 === 0),
       }),
       o.bias ? biasGrad(gpu, { outer: batch, channels: outChannels, inner: outH * outW }) : null,

@@ -1,6 +1,6 @@
 /**
  * Elementwise ops on flat fp32 buffers, each a {@link Rule} (forward beside gradients) compiled by
- * `lib/gpu/expr.ts`: ReLU, residual add, copy / add-into (gradient routing and accumulation), scale.
+ * `lib/gpu/expr.ts`: ReLU, GELU, residual add, copy / add-into (gradient routing and accumulation), scale.
  * Output buffers must not alias inputs (WebGPU forbids a buffer bound both read-only and writable).
  * @module
  */
@@ -15,6 +15,18 @@ export const RULES = {
     inputs: { x: "elem" },
     forward: "select(x, 0.0, x < 0.0)",
     grads: { x: "select(dy, 0.0, y <= 0.0)" },
+  },
+  // GELU's tanh form ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³), written as x·σ(2u) so that no tanh or exp
+  // of a large |x| can overflow to inf/inf. Its derivative σ(2u) + x·σ(2u)(1 − σ(2u))·2u′ reads the input.
+  gelu: {
+    inputs: { x: "elem" },
+    forward: "x / (1.0 + exp(-1.5957691216 * (x + 0.044715 * x * x * x)))",
+    grads: {
+      x: "dy * (1.0 / (1.0 + exp(-1.5957691216 * (x + 0.044715 * x * x * x))) + " +
+        "x * (1.0 / (1.0 + exp(-1.5957691216 * (x + 0.044715 * x * x * x)))) * " +
+        "(1.0 - 1.0 / (1.0 + exp(-1.5957691216 * (x + 0.044715 * x * x * x)))) * " +
+        "1.5957691216 * (1.0 + 0.134145 * x * x))",
+    },
   },
   add: { inputs: { a: "elem", b: "elem" }, forward: "a + b", grads: { a: "dy", b: "dy" } },
   copy: { inputs: { x: "elem" }, forward: "x", grads: { x: "dy" } },
@@ -48,6 +60,29 @@ export class Relu {
   /** `dx = dy · [y > 0]`, or `dx += …` with `accumulate`. */
   backward({ y, dy, dx }: { y: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer }, accumulate = false): Dispatch[] {
     return [this.kernels.grads.x.bind({ y, dy }, dx, { count: this.count }, {}, accumulate)];
+  }
+}
+
+/**
+ * GELU in PyTorch's tanh approximation (`nn.GELU(approximate="tanh")`):
+ * `y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))`; backward reads `x`.
+ */
+export class Gelu {
+  private constructor(private readonly kernels: CompiledRule<typeof RULES.gelu>, readonly count: number) {}
+
+  /** Compiles for `count` elements. */
+  static async create(gpu: Gpu, { count }: { count: number }): Promise<Gelu> {
+    return new Gelu(await compileFlat(gpu, "Gelu", RULES.gelu, count), count);
+  }
+
+  /** `y = gelu(x)`. */
+  forward({ x, y }: { x: GPUBuffer; y: GPUBuffer }): Dispatch[] {
+    return [this.kernels.forward.bind({ x }, y, { count: this.count })];
+  }
+
+  /** `dx = dy · gelu′(x)`, or `dx += …` with `accumulate`. */
+  backward({ x, dy, dx }: { x: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer }, accumulate = false): Dispatch[] {
+    return [this.kernels.grads.x.bind({ x, dy }, dx, { count: this.count }, {}, accumulate)];
   }
 }
 

@@ -1,14 +1,14 @@
 /**
  * The GEMM machinery behind {@link Matmul}, `Linear` and `Conv2d`: composes an operand file (what A, B and C are)
  * with the shared register-blocked core and a driver chosen per adapter, plus the buffer checks every op runs.
- * See `kernels/gemm_core.wgsl` for the contract between the WGSL parts.
+ * See `kernels/_gemm_core.wgsl` for the contract between the WGSL parts.
  * @module
  */
 import type { AdapterKind, Gpu } from "../gpu/device.ts";
-import { loadKernelSource } from "../gpu/shader.ts";
+import { linkKernelSources } from "../gpu/shader.ts";
 import { ShapeError } from "./shape.ts";
 
-/** Outputs per invocation along M and along N (the 16×8 register tile of `gemm_core.wgsl`). */
+/** Outputs per invocation along M and along N (the 16×8 register tile of `_gemm_core.wgsl`). */
 export const TILE = { m: 16, n: 8 } as const;
 
 /**
@@ -37,9 +37,9 @@ export async function gemmKernel(
   variant: AdapterKind,
   constants: Record<string, number> = {},
 ): Promise<GemmKernel> {
-  const driver = variant === "cpu" ? "gemm_cpu" : "gemm_gpu";
-  const files = [...operands, "gemm_core", driver];
-  const source = (await Promise.all(files.map(loadKernelSource))).join("\n");
+  const driver = variant === "cpu" ? "_gemm_cpu" : "_gemm_gpu";
+  const files = [...operands, driver];
+  const source = await linkKernelSources(files);
   const all = variant === "cpu" ? { WG_X: CPU_WORKGROUP.x, ...constants } : constants;
   const pipeline = await gpu.pipeline({ file: files.join("+"), entry: "main", source, constants: all });
   return { pipeline, variant };

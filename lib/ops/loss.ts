@@ -8,21 +8,17 @@
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { type CompiledRule, compileRule, type Rule } from "../gpu/expr.ts";
 import { grid1d } from "../gpu/grid.ts";
-import { loadKernelSource } from "../gpu/shader.ts";
 import { Reduce } from "./reduction.ts";
-import { checkBuffers } from "./operands.ts";
+import { checkBuffers } from "../gpu/operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
-/** Compiles `entries` of `file` with the shared softmax row helpers prepended (WGSL has no include). */
+/** Compiles `entries` of `file`. */
 async function softmaxKernels<E extends string>(
   gpu: Gpu,
   file: string,
   entries: readonly E[],
 ): Promise<Record<E, GPUComputePipeline>> {
-  const source = (await loadKernelSource("softmax_rows")) + "\n" + (await loadKernelSource(file));
-  const compiled = await Promise.all(
-    entries.map((entry) => gpu.pipeline({ file: `${file}+softmax_rows`, entry, source })),
-  );
+  const compiled = await Promise.all(entries.map((entry) => gpu.pipeline({ file, entry })));
   return Object.fromEntries(entries.map((e, i) => [e, compiled[i]])) as Record<E, GPUComputePipeline>;
 }
 

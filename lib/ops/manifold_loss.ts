@@ -7,8 +7,7 @@
  */
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { grid1d } from "../gpu/grid.ts";
-import { loadKernelSource } from "../gpu/shader.ts";
-import { checkBuffers } from "./operands.ts";
+import { checkBuffers } from "../gpu/operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /** Per-class targets: centres `[classes, dim]`, radii `[classes]`, orthonormal bases `[classes, rank, dim]`. */
@@ -131,10 +130,8 @@ export class ManifoldLoss {
         `weight ${name} must be finite and ≥ 0, got ${w}`,
       );
     }
-    const source = (await loadKernelSource("softmax_rows")) + "\n" +
-      (await loadKernelSource("manifold_loss"));
     const compiled = await Promise.all(
-      ENTRIES.map((entry) => gpu.pipeline({ file: "manifold_loss+softmax_rows", entry, source })),
+      ENTRIES.map((entry) => gpu.pipeline({ file: "manifold_loss", entry })),
     );
     const upload = (data: Float32Array, label: string) => {
       const buffer = gpu.buffer(data.byteLength, label);

@@ -6,7 +6,7 @@
  */
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { grid1d } from "../gpu/grid.ts";
-import { checkBuffers } from "./operands.ts";
+import { checkBuffers } from "../gpu/operands.ts";
 import { checkDims, checkShape } from "./shape.ts";
 
 /** Input shape shared by the pooling ops. */

@@ -5,7 +5,7 @@
  */
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import { grid1d } from "../gpu/grid.ts";
-import { checkBuffers } from "./operands.ts";
+import { checkBuffers } from "../gpu/operands.ts";
 import { checkDims } from "./shape.ts";
 
 /** Options of a {@link Reduce}. */

@@ -1,10 +1,7 @@
 /** Shape validation shared by all ops. @module */
-import { UserError } from "../errors.ts";
+import { ShapeError } from "../gpu/operands.ts";
 
-/** Thrown before any dispatch when an op's operands do not fit; names the op and the shapes. */
-export class ShapeError extends UserError {
-  override name = "ShapeError";
-}
+export { ShapeError };
 
 /** Throws a {@link ShapeError} for `op` unless `condition` holds. */
 export function checkShape(condition: boolean, op: string, detail: string): asserts condition {

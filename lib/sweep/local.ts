@@ -5,7 +5,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { formatSeconds, Progress } from "../cli/progress.ts";
+import { formatSeconds, type ProgressReporter, SILENT } from "../progress.ts";
 import type { Job, SweepPlan } from "./plan.ts";
 import { jobFinished, runJob } from "./run_job.ts";
 
@@ -13,7 +13,8 @@ import { jobFinished, runJob } from "./run_job.ts";
 export interface LocalOptions {
   /** Jobs run in parallel. */
   jobs: number;
-  quiet: boolean;
+  /** Where the step bar and the job lines go (default: nowhere). */
+  progress?: ProgressReporter;
 }
 
 /** Counts of a local run. */
@@ -33,14 +34,15 @@ export interface LocalResult {
  * import { paperGrid } from "./grid.ts";
  * // The paper grid, one job at a time, into `out`.
  * async function runPaperGrid(out: string, settings: SweepSettings) {
- *   const { ran } = await runLocal(buildPlan(out, settings, paperGrid()), { jobs: 1, quiet: false });
+ *   const { ran } = await runLocal(buildPlan(out, settings, paperGrid()), { jobs: 1 });
  *   return ran;
  * }
  * ```
  */
 export async function runLocal(plan: SweepPlan, o: LocalOptions): Promise<LocalResult> {
   const started = performance.now();
-  const say = (text: string) => o.quiet || console.error(`sweep: ${text}`);
+  const progress = o.progress ?? SILENT;
+  const say = (text: string) => progress.say(text);
   const state = new Map<string, "pending" | "running" | "ok" | "failed" | "blocked">();
   let skippedJobs = 0;
   for (const job of plan.jobs) {
@@ -50,9 +52,8 @@ export async function runLocal(plan: SweepPlan, o: LocalOptions): Promise<LocalR
   }
   if (skippedJobs) say(`${skippedJobs} of ${plan.jobs.length} jobs already finished, skipped`);
   const todo = plan.jobs.filter((j) => state.get(j.id) === "pending");
-  const bar = new Progress("sweep", todo.reduce((n, j) => n + j.steps.length, 0), {
+  const bar = progress.stage("sweep", todo.reduce((n, j) => n + j.steps.length, 0), {
     unit: "steps",
-    quiet: o.quiet,
     logEveryMs: 0,
   });
   const errors: string[] = [];

@@ -10,6 +10,14 @@ import { type Job, logPath, type Step, type SweepPlan } from "./plan.ts";
 
 const TASKS_DIR = fileURLToPath(new URL("../../tasks/", import.meta.url));
 
+/**
+ * The file of the task named `task` (`nsd-prep` → `tasks/nsd_prep.ts`): the sweep spawns tasks as child
+ * processes and never imports them, and this is the one place that knows where they live.
+ */
+export function taskFile(task: string): string {
+  return join(TASKS_DIR, `${task.replace(/-/g, "_")}.ts`);
+}
+
 /** What happened to one job. */
 export interface JobOutcome {
   ok: boolean;
@@ -39,8 +47,7 @@ export async function stepCommand(step: Step): Promise<string[]> {
   if (step.runDir && await exists(join(step.runDir, "options.json"))) {
     extra.push(await exists(join(step.runDir, "checkpoint.safetensors")) ? "--resume" : "--force");
   }
-  const file = join(TASKS_DIR, `${step.task.replace(/-/g, "_")}.ts`);
-  return [Deno.execPath(), "run", "-A", file, ...step.args, ...extra];
+  return [Deno.execPath(), "run", "-A", taskFile(step.task), ...step.args, ...extra];
 }
 
 /**

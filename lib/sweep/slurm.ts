@@ -7,9 +7,9 @@
  * @module
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { taskFile } from "./run_job.ts";
 import { type Stage, stageJobs, STAGES, type SweepPlan } from "./plan.ts";
 
 /** sbatch resources, each emitted only when set. */
@@ -44,7 +44,7 @@ const AFTER: Record<Stage, Stage[]> = {
   report: ["model", "transfer", "representations"],
 };
 
-const SWEEP_TASK = fileURLToPath(new URL("../../tasks/sweep.ts", import.meta.url));
+const SWEEP_TASK = taskFile("sweep");
 
 /** The scripts for `plan`: `OUT/slurm/<stage>.sbatch`, skipping stages without jobs. */
 export function slurmScripts(plan: SweepPlan, o: SlurmOptions): SlurmScript[] {

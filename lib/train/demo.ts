@@ -5,6 +5,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
+import type { ProgressReporter } from "../progress.ts";
 import { ensureSimWorld } from "../data/synth/mod.ts";
 import { nsdPaths } from "../data/nsd/paths.ts";
 import { prepareRoi, writePreparedRoi } from "../data/nsd/prep.ts";
@@ -36,16 +37,16 @@ export interface DemoResult {
   seconds: number;
 }
 
-/** Runs the demo; `overrides` shrink it further (tests). */
+/** Runs the demo; `overrides` shrink it further (tests); `progress` receives its status lines and bars. */
 export async function runDemo(
   gpu: Gpu,
-  overrides: Partial<typeof DEMO> & { quiet?: boolean } = {},
+  overrides: Partial<typeof DEMO> & { progress?: ProgressReporter } = {},
 ): Promise<DemoResult> {
   const d = { ...DEMO, ...overrides };
   const started = performance.now();
-  const say = (text: string) => d.quiet || console.error(`train: ${text}`);
+  const say = (text: string) => d.progress?.say(text);
   say(`simulated world in ${d.sim}`);
-  await ensureSimWorld(d.sim);
+  await ensureSimWorld(d.sim, { progress: d.progress });
 
   const prepared = `${d.root}/subj01_${d.roi}.h5`;
   if (await exists(prepared)) say(`reusing ${prepared}`);
@@ -63,7 +64,7 @@ export async function runDemo(
     checkpointEvery: 1,
     resume: false,
     force: true,
-    quiet: Boolean(d.quiet),
+    progress: d.progress,
   };
   let predictor: PredictorSummary;
   const finished = await readJson<PredictorSummary>(`${predictorRun}/summary.json`);

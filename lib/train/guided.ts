@@ -107,7 +107,7 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     const trainedOn = checkpoint.metadata.roi ?? "unknown";
     if (!baseline && trainedOn.toLowerCase() !== s.roi.toLowerCase()) {
       throw new UserError(
-        `--roi ${s.roi}: the predictor ${s.predictorPath} was trained on ROI '${trainedOn}'`,
+        `ROI ${s.roi}: the predictor ${s.predictorPath} was trained on ROI '${trainedOn}'`,
       );
     }
     if (!baseline) roi = trainedOn;
@@ -115,7 +115,7 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     predictorConfig = { ...checkpoint.config, imageSize: s.imageSize, neuralDim: 0 };
     predictorWeights = checkpoint.weights;
   } else if (!baseline) {
-    throw new UserError(`--roi ${s.roi} needs --predictor RUN (train one with deno task predictor)`);
+    throw new UserError(`ROI ${s.roi} needs a predictor trained on it (deno task predictor)`);
   }
   const neuralDim = s.manifold?.targets.dim ?? predictorConfig?.classes ?? s.neuralDim ??
     RANDOM_PREDICTOR_DIM;

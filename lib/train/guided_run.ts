@@ -5,14 +5,14 @@
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
-import type { RunOptions } from "../cli/run_flags.ts";
+import type { RunOptions } from "./run_options.ts";
 import { stepLR } from "../optim/schedule.ts";
 import { UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
-import type { PcaSize } from "../data/nsd/linalg.ts";
+import type { PcaSize } from "../linalg/pca.ts";
 import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
 import {
   loadManifoldTargets,
@@ -113,7 +113,7 @@ export async function trainGuidedRun(
   });
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
-  await run.prepare({ kind: "guided", data: data.source, ...o, quiet: undefined }, {
+  await run.prepare({ kind: "guided", data: data.source, ...o, progress: undefined }, {
     resume: o.resume,
     overwrite: o.force,
   });
@@ -125,7 +125,9 @@ export async function trainGuidedRun(
     });
   }
   const steps = Math.floor(data.trainSize / o.batch);
-  if (steps === 0) throw new Error(`--batch ${o.batch} is larger than the ${data.trainSize} training images`);
+  if (steps === 0) {
+    throw new UserError(`batch ${o.batch} is larger than the ${data.trainSize} training images`);
+  }
   const result = await trainLoop({
     run,
     config: trainer.config,
@@ -137,7 +139,7 @@ export async function trainGuidedRun(
     seed: o.seed,
     stepsPerEpoch: steps,
     label: `train ${trainer.roi}`,
-    quiet: o.quiet,
+    progress: o.progress,
     finalName: "model.safetensors",
     metadata: {
       roi: trainer.roi,
@@ -194,7 +196,7 @@ async function manifoldSetup(
 ): Promise<
   { targets: ManifoldTargets; weights: ManifoldLossWeights; basis: PcaSize; roi: string; computed: boolean }
 > {
-  if (!predictorPath) throw new UserError("--guidance manifold needs --predictor RUN (deno task predictor)");
+  if (!predictorPath) throw new UserError("manifold guidance needs a predictor (deno task predictor)");
   const roi = (await loadCheckpoint(predictorPath)).metadata.roi ?? "unknown";
   const saved = new RunDir(o.out).file(MANIFOLD_STATS_FILE);
   const common = { ...settings, roi };
@@ -210,7 +212,7 @@ async function manifoldSetup(
     batch: o.batch,
     steps: Math.floor(data.trainSize / o.batch),
     batches: data.train(0, o.batch),
-    quiet: o.quiet,
+    progress: o.progress,
   });
   const targets = manifoldTargets(
     outputs.points,

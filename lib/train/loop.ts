@@ -5,12 +5,12 @@
  * (data order and augmentation are functions of seed, epoch and index; the kernels are deterministic).
  * @module
  */
-import { Progress } from "../cli/progress.ts";
 import { loadCheckpoint, saveCheckpoint } from "../nn/checkpoint.ts";
 import type { ModelConfig } from "../nn/models.ts";
 import type { Objective, StepLosses, TrainStep } from "../nn/train_step.ts";
 import type { Schedule } from "../optim/schedule.ts";
 import type { EpochMetrics, RunDir } from "./run_dir.ts";
+import { type ProgressReporter, SILENT } from "../progress.ts";
 
 /** Everything the loop needs; the caller owns data and evaluation. */
 export interface LoopOptions {
@@ -32,7 +32,8 @@ export interface LoopOptions {
   /** Final weights file name in the run folder. */
   finalName: string;
   label: string;
-  quiet?: boolean;
+  /** Where the step bar goes (default: nowhere). */
+  progress?: ProgressReporter;
   /** Extra metadata for the checkpoints (e.g. ROI, predictor path). */
   metadata?: Record<string, string>;
 }
@@ -60,9 +61,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     // A fresh run starts from the weights the trainer initialised from the same seed.
     await run.truncateMetrics(0);
   }
-  const progress = new Progress(o.label, (o.epochs - startEpoch) * o.stepsPerEpoch, {
+  const progress = (o.progress ?? SILENT).stage(o.label, (o.epochs - startEpoch) * o.stepsPerEpoch, {
     unit: "steps",
-    quiet: o.quiet,
   });
   const started = performance.now();
   let trainSeconds = 0, trainImages = 0;

@@ -8,8 +8,8 @@
  */
 import type { Gpu } from "../gpu/device.ts";
 import { UserError } from "../errors.ts";
-import { Progress } from "../cli/progress.ts";
-import { fitPca, type PcaSize } from "../data/nsd/linalg.ts";
+import { type ProgressReporter, SILENT } from "../progress.ts";
+import { fitPca, type PcaSize } from "../linalg/pca.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
 import { Plan } from "../nn/plan.ts";
@@ -76,12 +76,12 @@ export function manifoldTargets(
 export async function predictorOutputs(
   gpu: Gpu,
   path: string,
-  { imageSize, batch, steps, batches, quiet }: {
+  { imageSize, batch, steps, batches, progress = SILENT }: {
     imageSize: number;
     batch: number;
     steps: number;
     batches: AsyncIterable<LabeledBatch>;
-    quiet?: boolean;
+    progress?: ProgressReporter;
   },
 ): Promise<{ points: Float32Array; labels: Uint32Array; count: number; dim: number }> {
   const checkpoint = await loadCheckpoint(path);
@@ -91,15 +91,15 @@ export async function predictorOutputs(
   plan.loadStateDict(checkpoint.weights, path);
   const dim = config.classes;
   const points: Float32Array[] = [], labels: number[] = [];
-  const progress = new Progress("predictor outputs", steps, { unit: "batches", quiet });
+  const bar = progress.stage("predictor outputs", steps, { unit: "batches" });
   for await (const b of batches) {
     plan.setInput(b.images);
     gpu.submit(plan.forward("eval"));
     points.push((await plan.read(plan.model.logits)).slice(0, b.count * dim));
     labels.push(...b.labels.subarray(0, b.count));
-    progress.tick(1);
+    bar.tick(1);
   }
-  progress.done();
+  bar.done();
   const all = new Float32Array(labels.length * dim);
   points.forEach((p, i) => all.set(p, i * batch * dim));
   return { points: all, labels: Uint32Array.from(labels), count: labels.length, dim };

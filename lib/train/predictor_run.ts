@@ -3,7 +3,8 @@
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
-import type { RunOptions } from "../cli/run_flags.ts";
+import type { RunOptions } from "./run_options.ts";
+import { UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createPredictorTrainer } from "./predictor.ts";
@@ -56,7 +57,7 @@ export async function trainPredictorRun(
   const { subject } = await readPreparedTargets(o.prepared);
   const run = new RunDir(o.out);
   const { stimuli: _stimuli, ...recorded } = o;
-  await run.prepare({ kind: "predictor", ...recorded, quiet: undefined }, {
+  await run.prepare({ kind: "predictor", ...recorded, progress: undefined }, {
     resume: o.resume,
     overwrite: o.force,
   });
@@ -91,8 +92,8 @@ async function trainPredictor(
   let components: number[] = [];
   const steps = Math.floor(data.trainIds.length / o.batch);
   if (steps === 0) {
-    throw new Error(
-      `--batch ${o.batch} is larger than the ${data.trainIds.length} training images of ${o.prepared}`,
+    throw new UserError(
+      `batch ${o.batch} is larger than the ${data.trainIds.length} training images of ${o.prepared}`,
     );
   }
   const result = await trainLoop({
@@ -106,7 +107,7 @@ async function trainPredictor(
     seed: o.seed,
     stepsPerEpoch: steps,
     label: `predictor ${prepared.roi}`,
-    quiet: o.quiet,
+    progress: o.progress,
     finalName: "predictor.safetensors",
     metadata: { roi: prepared.roi, subject: String(prepared.subject), prepared: o.prepared },
     batches: async function* (epoch) {

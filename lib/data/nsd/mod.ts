@@ -71,17 +71,9 @@ export {
   selectSessions,
 } from "./betas.ts";
 export { NSD_STIMULUS_SIZE, readStimuli, resizeBilinearPil, type StimulusOptions } from "./stimuli.ts";
-export {
-  crossProduct,
-  fitPca,
-  fixSigns,
-  type PcaFit,
-  type PcaSize,
-  pcaTransform,
-  productABt,
-  type SymmetricEigen,
-  symmetricEigen,
-} from "./linalg.ts";
+export { fitPca, fixSigns, type PcaFit, type PcaSize, pcaTransform } from "../../linalg/pca.ts";
+export { type SymmetricEigen, symmetricEigen } from "../../linalg/eigen.ts";
+export { crossProduct, productABt } from "../../linalg/product.ts";
 export {
   averageRepeats,
   finiteMeanSd,

@@ -9,6 +9,25 @@ import { NsdFormatError } from "./errors.ts";
 /** The single-trial beta version the method uses (`docs/method.md#data-preparation`). */
 export const DEFAULT_BETAS_VERSION = "betas_fithrf_GLMdenoise_RR";
 
+/**
+ * The bucket's layout relative to an NSD root. Subject folders (`subj01`) and session numbers are text, so a
+ * description can show placeholders (`subjNN`).
+ */
+export const NSD_LAYOUT = {
+  stimuli: "nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5",
+  expdesign: "nsddata/experiments/nsd/nsd_expdesign.mat",
+  stimInfoCsv: "nsddata/experiments/nsd/nsd_stim_info_merged.csv",
+  /** Folder of the shared 1000 images as PNGs. */
+  shared: "nsddata/stimuli/nsd/shared1000",
+  roiDir: (subj: string) => `nsddata/ppdata/${subj}/func1pt8mm/roi`,
+  brainmask: (subj: string) => `nsddata/ppdata/${subj}/func1pt8mm/brainmask.nii.gz`,
+  /** FreeSurfer colour table of an atlas, for a subject or `fsaverage`. */
+  ctab: (who: string, atlas: string) => `nsddata/freesurfer/${who}/label/${atlas}.mgz.ctab`,
+  betasDir: (subj: string, version: string) => `nsddata_betas/ppdata/${subj}/func1pt8mm/${version}`,
+  /** `betas_session07.hdf5`; `ext` is `hdf5` or `nii.gz`. */
+  betaSession: (session: string, ext: string) => `betas_session${session.padStart(2, "0")}.${ext}`,
+} as const;
+
 /** Paths of one subject's files inside an NSD root (the folder holding `nsddata/`, `nsddata_betas/`, …). */
 export interface NsdPaths {
   root: string;
@@ -39,17 +58,17 @@ export function nsdPaths(root: string, subject: number, betasVersion = DEFAULT_B
   return {
     root,
     subject,
-    betasDir: join(root, "nsddata_betas/ppdata", subj, "func1pt8mm", betasVersion),
-    roiDir: join(root, "nsddata/ppdata", subj, "func1pt8mm/roi"),
-    expdesign: join(root, "nsddata/experiments/nsd/nsd_expdesign.mat"),
-    stimInfoCsv: join(root, "nsddata/experiments/nsd/nsd_stim_info_merged.csv"),
-    stimuli: join(root, "nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5"),
+    betasDir: join(root, NSD_LAYOUT.betasDir(subj, betasVersion)),
+    roiDir: join(root, NSD_LAYOUT.roiDir(subj)),
+    expdesign: join(root, NSD_LAYOUT.expdesign),
+    stimInfoCsv: join(root, NSD_LAYOUT.stimInfoCsv),
+    stimuli: join(root, NSD_LAYOUT.stimuli),
   };
 }
 
 /** File name of one beta session: `betas_session07.hdf5` or `betas_session07.nii.gz`. */
 export function betaSessionName(session: number, format: "hdf5" | "nifti"): string {
-  return `betas_session${String(session).padStart(2, "0")}.${format === "hdf5" ? "hdf5" : "nii.gz"}`;
+  return NSD_LAYOUT.betaSession(String(session), format === "hdf5" ? "hdf5" : "nii.gz");
 }
 
 /**

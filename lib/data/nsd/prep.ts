@@ -18,7 +18,7 @@ import {
 import { NsdFormatError } from "./errors.ts";
 import { type ExpDesign, readExpDesign } from "./expdesign.ts";
 import { Random } from "../../random.ts";
-import { fitPca, type PcaFit, pcaTransform } from "./linalg.ts";
+import { fitPca, type PcaFit, pcaTransform } from "../../linalg/pca.ts";
 import { NSD_FUNC_GRIDS } from "./nifti.ts";
 import { DEFAULT_BETAS_VERSION, nsdPaths } from "./paths.ts";
 import { loadRoi, referenceVoxelOrder, roiDefinition, type RoiSpec } from "./roi.ts";

@@ -18,8 +18,19 @@ export interface RoiDefinition {
   nsdgeneral: boolean;
 }
 
-/** Kastner2015 label groups of the method (`docs/method.md#rois`), each intersected with nsdgeneral == 1. */
-const KASTNER: Record<string, number[]> = {
+/** Kastner2015 label names by code (0 = unlabelled), as in the atlas's `.ctab`. */
+export const KASTNER_NAMES: readonly string[] = (
+  "Unknown V1v V1d V2v V2d V3v V3d hV4 VO1 VO2 PHC1 PHC2 TO2 TO1 LO2 LO1 V3B V3A " +
+  "IPS0 IPS1 IPS2 IPS3 IPS4 IPS5 SPL1 FEF"
+).split(" ");
+/** `prf-visualrois` label names by code (NSD manual, "ROIs"): the first 8 Kastner names. */
+export const PRF_NAMES: readonly string[] = KASTNER_NAMES.slice(0, 8);
+/** `streams` label names by code (NSD manual, "ROIs"). */
+export const STREAMS_NAMES: readonly string[] =
+  "Unknown early midventral midlateral midparietal ventral lateral parietal".split(" ");
+
+/** The method's ROIs: Kastner2015 label groups (`docs/method.md#rois`), each intersected with nsdgeneral == 1. */
+export const ROI_LABELS = {
   V1: [1, 2],
   V2: [3, 4],
   V4: [7],
@@ -27,44 +38,30 @@ const KASTNER: Record<string, number[]> = {
   PHC: [10, 11],
   LO: [14, 15],
   TO: [12, 13],
-};
-/** `prf-visualrois.nii.gz` labels (NSD "ROIs" page / `prf-visualrois.mgz.ctab`) [verify]. */
-const PRF: Record<string, number[]> = {
-  V1v: [1],
-  V1d: [2],
-  V2v: [3],
-  V2d: [4],
-  V3v: [5],
-  V3d: [6],
-  hV4: [7],
-  V1: [1, 2],
-  V2: [3, 4],
-  V3: [5, 6],
-};
-/** `streams.nii.gz` labels (NSD "ROIs" page / `streams.mgz.ctab`) [verify]. */
-const STREAMS: Record<string, number[]> = {
-  early: [1],
-  midventral: [2],
-  midlateral: [3],
-  midparietal: [4],
-  ventral: [5],
-  lateral: [6],
-  parietal: [7],
-};
+} as const;
+/** Name of one of the method's ROIs. */
+export type RoiName = keyof typeof ROI_LABELS;
+
+/** Each named label of an atlas as a one-label ROI (code 0, unlabelled, left out). */
+const byCode = (names: readonly string[]): [string, number[]][] =>
+  names.slice(1).map((name, i) => [name, [i + 1]]);
+/** `prf-visualrois.nii.gz` ROIs: each label, and V1–V3 as their ventral + dorsal halves. */
+const PRF: [string, number[]][] = [...byCode(PRF_NAMES), ["V1", [1, 2]], ["V2", [3, 4]], ["V3", [5, 6]]];
 
 /** Every ROI name {@link loadRoi} accepts, with its definition. */
 export const ROI_DEFINITIONS: Readonly<Record<string, RoiDefinition>> = Object.freeze({
   ...Object.fromEntries(
-    Object.entries(KASTNER).map(([n, labels]) => [n, { atlas: "Kastner2015", labels, nsdgeneral: true }]),
+    Object.entries(ROI_LABELS).map(([n, labels]) => [
+      n,
+      { atlas: "Kastner2015", labels: [...labels], nsdgeneral: true },
+    ]),
   ),
   nsdgeneral: { atlas: "nsdgeneral", labels: [1], nsdgeneral: false },
   ...Object.fromEntries(
-    Object.entries(PRF).map((
-      [n, labels],
-    ) => [`prf-${n}`, { atlas: "prf-visualrois", labels, nsdgeneral: false }]),
+    PRF.map(([n, labels]) => [`prf-${n}`, { atlas: "prf-visualrois", labels, nsdgeneral: false }]),
   ),
   ...Object.fromEntries(
-    Object.entries(STREAMS).map((
+    byCode(STREAMS_NAMES).map((
       [n, labels],
     ) => [`streams-${n}`, { atlas: "streams", labels, nsdgeneral: false }]),
   ),

@@ -8,31 +8,7 @@
  */
 import { CHANNELS, type ImageFeatures, RF_GRIDS, SHAPE_GRID } from "./features.ts";
 import type { Random } from "../../random.ts";
-
-/** Kastner2015 label names by code (0 = unlabelled), as in the atlas's `.ctab`. */
-export const KASTNER_NAMES: readonly string[] = (
-  "Unknown V1v V1d V2v V2d V3v V3d hV4 VO1 VO2 PHC1 PHC2 TO2 TO1 LO2 LO1 V3B V3A " +
-  "IPS0 IPS1 IPS2 IPS3 IPS4 IPS5 SPL1 FEF"
-).split(" ");
-
-/** `prf-visualrois` label names by code (NSD manual, "ROIs"): the first 8 Kastner names. */
-export const PRF_NAMES: readonly string[] = KASTNER_NAMES.slice(0, 8);
-/** `streams` label names by code (NSD manual, "ROIs"). */
-export const STREAMS_NAMES: readonly string[] =
-  "Unknown early midventral midlateral midparietal ventral lateral parietal".split(" ");
-
-/** The method's ROIs and their Kastner labels (`docs/method.md#rois`). */
-export const ROI_LABELS = {
-  V1: [1, 2],
-  V2: [3, 4],
-  V4: [7],
-  VO: [8, 9],
-  PHC: [10, 11],
-  TO: [12, 13],
-  LO: [14, 15],
-} as const;
-/** Name of one of the method's ROIs. */
-export type RoiName = keyof typeof ROI_LABELS;
+import { ROI_LABELS, type RoiName } from "../nsd/roi.ts";
 
 /**
  * Target noise ceiling (percent, mean and SD over voxels) per group of labels. The method's ROIs use the

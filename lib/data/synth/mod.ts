@@ -26,15 +26,8 @@ export {
   type SimWorldOptions,
 } from "./world.ts";
 export { Random } from "../../random.ts";
-export {
-  KASTNER_NAMES,
-  NC_TARGETS,
-  noiseCeiling,
-  PRF_NAMES,
-  ROI_LABELS,
-  type RoiName,
-  STREAMS_NAMES,
-} from "./brain.ts";
+export { NC_TARGETS, noiseCeiling } from "./brain.ts";
+export { KASTNER_NAMES, PRF_NAMES, ROI_LABELS, type RoiName, STREAMS_NAMES } from "../nsd/roi.ts";
 export {
   type Inside,
   type RenderedImage,

@@ -9,21 +9,19 @@ import h5wasm from "../../deps/h5wasm.ts";
 import { encode as encodePng } from "../../deps/fast_png.ts";
 import { dirname, join } from "node:path";
 import { UserError } from "../../errors.ts";
-import { Progress } from "../../cli/progress.ts";
+import { type ProgressBar, type ProgressReporter, SILENT } from "../../progress.ts";
 import {
   buildAtlas,
   buildSubjectModel,
-  KASTNER_NAMES,
   NC_TARGETS,
   NOISE_MODEL,
   noiseCeiling,
-  PRF_NAMES,
-  type RoiName,
   roiVoxels,
   sessionBetas,
   STAGES,
-  STREAMS_NAMES,
 } from "./brain.ts";
+import { KASTNER_NAMES, PRF_NAMES, type RoiName, STREAMS_NAMES } from "../nsd/roi.ts";
+import { DEFAULT_BETAS_VERSION, NSD_LAYOUT } from "../nsd/paths.ts";
 import { FEATURE_GRID, type ImageFeatures, imageFeatures, RF_GRIDS, SHAPE_GRID } from "./features.ts";
 import { renderScene, sampleScene, type SceneSpec, SHAPES, textureName } from "./images.ts";
 import { encodeMatV5 } from "./mat_write.ts";
@@ -63,12 +61,12 @@ export interface SimWorldOptions {
   betasFormats?: ("hdf5" | "nifti")[];
   /** Replace an existing world. Default false. */
   force?: boolean;
-  /** No progress output. Default false. */
-  quiet?: boolean;
+  /** Where the progress bar goes (default: nowhere). */
+  progress?: ProgressReporter;
 }
 
-/** Resolved options: what determines the files (so `force` and `quiet` are left out). */
-export type SimWorldConfig = Required<Omit<SimWorldOptions, "force" | "quiet">>;
+/** Resolved options: what determines the files (so `force` and `progress` are left out). */
+export type SimWorldConfig = Required<Omit<SimWorldOptions, "force" | "progress">>;
 
 /** Default options of the embedded world. */
 export const SIM_WORLD_DEFAULTS: SimWorldConfig = {
@@ -146,20 +144,20 @@ export interface SimPaths {
 
 /** Paths of the world's files, relative to its root, in the NSD tree. */
 export const SIM_PATHS: SimPaths = {
-  stimuli: "nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5",
-  expdesign: "nsddata/experiments/nsd/nsd_expdesign.mat",
-  shared: "nsddata/stimuli/nsd/shared1000",
-  stimInfoMerged: "nsddata/experiments/nsd/nsd_stim_info_merged.csv",
+  stimuli: NSD_LAYOUT.stimuli,
+  expdesign: NSD_LAYOUT.expdesign,
+  shared: NSD_LAYOUT.shared,
+  stimInfoMerged: NSD_LAYOUT.stimInfoCsv,
   stimInfo: "sim_stim_info.csv",
   classification: "classification",
   cueConflict: "cue_conflict",
-  roi: (s: number | string, name: string) => `nsddata/ppdata/${subjectDir(s)}/func1pt8mm/roi/${name}.nii.gz`,
-  brainmask: (s: number | string) => `nsddata/ppdata/${subjectDir(s)}/func1pt8mm/brainmask.nii.gz`,
-  ctab: (who: string, name: string) => `nsddata/freesurfer/${who}/label/${name}.mgz.ctab`,
+  roi: (s: number | string, name: string) => `${NSD_LAYOUT.roiDir(subjectDir(s))}/${name}.nii.gz`,
+  brainmask: (s: number | string) => NSD_LAYOUT.brainmask(subjectDir(s)),
+  ctab: NSD_LAYOUT.ctab,
   betas: (s: number | string, session: number | string, ext: string) =>
-    `nsddata_betas/ppdata/${subjectDir(s)}/func1pt8mm/betas_fithrf_GLMdenoise_RR/betas_session${
-      pad(session, 2)
-    }.${ext}`,
+    `${NSD_LAYOUT.betasDir(subjectDir(s), DEFAULT_BETAS_VERSION)}/${
+      NSD_LAYOUT.betaSession(String(session), ext)
+    }`,
 };
 
 /** Validates and fills in options; throws {@link UserError} naming the bad option. */
@@ -245,7 +243,7 @@ export async function generateSimWorld(
   });
   try {
     await Deno.mkdir(temp, { recursive: true });
-    const manifest = await writeWorld(temp, config, options.quiet ?? false);
+    const manifest = await writeWorld(temp, config, options.progress ?? SILENT);
     await Deno.writeTextFile(join(temp, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + "\n");
     await replaceDir(temp, dir, options.force ?? false);
     return manifest;
@@ -359,7 +357,7 @@ interface Context {
   /** Class names (class-index order) and the catalogue shape of each class. */
   names: string[];
   shapeIds: number[];
-  progress: Progress;
+  progress: ProgressBar;
   /** Writes `data` to `root/rel`, creating folders as needed. */
   write: (rel: string, data: Uint8Array | string) => void;
   png: (rgb: Uint8Array) => Uint8Array;
@@ -375,7 +373,11 @@ interface Design {
   masterordering: number[];
 }
 
-async function writeWorld(root: string, c: SimWorldConfig, quiet: boolean): Promise<SimWorldManifest> {
+async function writeWorld(
+  root: string,
+  c: SimWorldConfig,
+  progress: ProgressReporter,
+): Promise<SimWorldManifest> {
   await h5wasm.ready;
   const rng = new Random(`neuroguide-sim/v${SIM_WORLD_VERSION}/seed:${c.seed}`);
   const names = SHAPES.slice(0, c.classes).map((s) => s.name).sort();
@@ -389,10 +391,10 @@ async function writeWorld(root: string, c: SimWorldConfig, quiet: boolean): Prom
     rng,
     names,
     shapeIds: names.map((n) => SHAPES.findIndex((s) => s.name === n)),
-    progress: new Progress(
+    progress: progress.stage(
       "synth",
       stimuli + C * (c.trainPerClass + c.valPerClass) + conflictCount + c.subjects * c.sessions,
-      { unit: "items", quiet },
+      { unit: "items" },
     ),
     // Thousands of small PNGs: synchronous writes and one mkdir per folder are several times faster here.
     write: (rel, data) => {

@@ -1,6 +1,7 @@
 // GEMM driver for software adapters (llvmpipe/lavapipe): no workgroup memory and no barriers, which are very
 // expensive there; each invocation streams its own A rows and B columns. A workgroup is one row of tiles (its
-// invocations share A rows). Needs gemm_core.wgsl and an operand file.
+// invocations share A rows). Includes _gemm_core.wgsl; needs an operand file.
+#include "_gemm_core.wgsl"
 
 override WG_X: u32 = 64u;
 

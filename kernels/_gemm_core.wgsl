@@ -2,7 +2,7 @@
 // columns) in 32 named vec4 accumulators (named: an indexed array would become stack memory, and llvmpipe
 // compiles big indexed arrays very slowly).
 //
-// A driver (gemm_cpu.wgsl or gemm_gpu.wgsl) walks the reduction; an operand file (matmul.wgsl, conv2d_*.wgsl)
+// A driver (_gemm_cpu.wgsl or _gemm_gpu.wgsl) walks the reduction; an operand file (matmul.wgsl, conv2d_*.wgsl)
 // says what A, B and C are. The reduction is cut into segments (a convolution tap, an output row, …) so that
 // operand files can hoist index arithmetic out of the inner loop. Operand files define:
 //   fn segments(z: u32) -> vec2u              // [first, end) segments for split z of the reduction

@@ -1,6 +1,6 @@
-// Softmax cross-entropy of one row, shared by softmax_ce.wgsl and guidance_loss.wgsl (prepended to them:
-// WGSL has no include). Expects module-scope `logits` ([rows, classes] f32), `labels` (u32 per row) and,
-// for ce_row_grad, a writable `dlogits`.
+// Softmax cross-entropy of one row, included by softmax_ce.wgsl, guidance_loss.wgsl and manifold_loss.wgsl.
+// Expects module-scope `logits` ([rows, classes] f32), `labels` (u32 per row) and, for ce_row_grad, a writable
+// `dlogits`.
 struct CeRow { loss: f32, lse: f32, correct: f32 }
 
 // A NaN the compiler cannot reject as a constant: marks a row whose label is out of range, so that the

@@ -1,4 +1,4 @@
-// Row helpers shared by the attack loss kernels (prepended to them: WGSL has no include). Expects a
+// Row helpers included by the attack loss kernels and deepfool/cw. Expects a
 // module-scope `logits` ([rows, classes] f32). Ties go to the lower class index everywhere, like an argmax
 // that returns the first maximum.
 

@@ -3,7 +3,12 @@
  * silently (robust buffer access clamps) or fail later with a message that names no op.
  * @module
  */
-import { ShapeError } from "./shape.ts";
+import { UserError } from "../errors.ts";
+
+/** Thrown before any dispatch when an op's operands do not fit; names the op and the shapes. */
+export class ShapeError extends UserError {
+  override name = "ShapeError";
+}
 
 /**
  * Throws a {@link ShapeError} naming `op`, the operand, its expected shape and the buffer's size unless every

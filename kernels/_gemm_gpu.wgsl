@@ -1,6 +1,7 @@
 // GEMM driver for real GPUs: a 16×8 workgroup owns a 128×128 block of C and stages 16-deep slices of A and B
 // in workgroup memory, so each global value is read once per workgroup instead of once per invocation.
-// Needs gemm_core.wgsl and an operand file. Every invocation reaches every barrier (no early exit).
+// Includes _gemm_core.wgsl; needs an operand file. Every invocation reaches every barrier (no early exit).
+#include "_gemm_core.wgsl"
 
 const KC = 16u; // reduction depth staged per barrier pair
 
