@@ -7,6 +7,7 @@
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { checkOutputPath } from "../lib/io/output_path.ts";
 import { computeChecks, failureBanner } from "../lib/attacks/checks.ts";
 import {
   cleanCorrect,
@@ -257,6 +258,7 @@ async function main(): Promise<void> {
     return value;
   };
   const modelPath = required("model"), dataSpec = required("data"), out = required("out");
+  await checkOutputPath(out, "--out", "file");
   const norm = values.norm as string;
   if (norm !== "linf" && norm !== "l2") throw new UsageError(`--norm: expected linf or l2, got '${norm}'`);
   const units = values["eps-units"] as string;

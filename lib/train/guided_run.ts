@@ -7,7 +7,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import type { RunOptions } from "../cli/run_flags.ts";
 import { stepLR } from "../optim/schedule.ts";
-import { UserError } from "../errors.ts";
+import { UsageError, UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
@@ -88,6 +88,12 @@ export async function trainGuidedRun(
   data: ClassificationData,
   o: GuidedRunOptions,
 ): Promise<{ summary: GuidedSummary; seconds: number }> {
+  const steps = Math.floor(data.trainSize / o.batch);
+  if (steps === 0) {
+    throw new UsageError(
+      `--batch ${o.batch} is larger than the ${data.trainSize} training images of ${data.source}`,
+    );
+  }
   const predictorPath = o.predictor ? await predictorFile(o.predictor) : undefined;
   const manifold = o.manifold && await manifoldSetup(gpu, data, o, o.manifold, predictorPath);
   const trainer = await createGuidedTrainer(gpu, {
@@ -106,10 +112,29 @@ export async function trainGuidedRun(
   });
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
-  await run.prepare({ kind: "guided", data: data.source, ...o, quiet: undefined }, {
-    resume: o.resume,
-    overwrite: o.force,
-  });
+  let failed = true;
+  try {
+    await run.prepare({ kind: "guided", data: data.source, ...o, quiet: undefined }, {
+      resume: o.resume,
+      overwrite: o.force,
+    });
+    const result = await guidedEpochs(run, data, o, trainer, manifold, steps);
+    failed = false;
+    return result;
+  } finally {
+    await run.close({ failed });
+  }
+}
+
+/** The epoch loop and summary of {@link trainGuidedRun}, in the prepared (locked) run folder. */
+async function guidedEpochs(
+  run: RunDir,
+  data: ClassificationData,
+  o: GuidedRunOptions,
+  trainer: Awaited<ReturnType<typeof createGuidedTrainer>>,
+  manifold: Awaited<ReturnType<typeof manifoldSetup>> | undefined,
+  steps: number,
+): Promise<{ summary: GuidedSummary; seconds: number }> {
   if (manifold?.computed) {
     await saveManifoldTargets(run.file(MANIFOLD_STATS_FILE), manifold.targets, {
       predictor: o.predictor ?? "",
@@ -117,8 +142,6 @@ export async function trainGuidedRun(
       basis: JSON.stringify(manifold.basis),
     });
   }
-  const steps = Math.floor(data.trainSize / o.batch);
-  if (steps === 0) throw new Error(`--batch ${o.batch} is larger than the ${data.trainSize} training images`);
   const result = await trainLoop({
     run,
     config: trainer.config,
