@@ -95,6 +95,9 @@ const FLAGS = {
 const DEFAULT_GRID = "0.001:0.019:0.002";
 const PAPER_L2_SCALE = Math.sqrt(3 * 224 * 224);
 
+/** More ε values than anyone sweeps: a grid beyond this is a typo (a step of 1e-6 for 1e-3). */
+const MAX_EPS = 10_000;
+
 /**
  * Parses `START:STOP:STEP` (inclusive, tolerant of float steps) or `a,b,c`; names `--eps` in errors.
  *
@@ -111,6 +114,7 @@ export function parseEpsGrid(text: string): number[] {
     if (!(step > 0)) throw new UsageError(`--eps: step must be > 0 in '${text}'`);
     const count = Math.floor((stop - start) / step + 1e-9) + 1;
     if (count < 1) throw new UsageError(`--eps: '${text}' is empty (STOP < START)`);
+    if (count > MAX_EPS) throw new UsageError(`--eps: '${text}' gives ${count} values; at most ${MAX_EPS}`);
     // rounding to 12 digits keeps 0.001 + 9·0.002 printing as 0.019
     values = Array.from({ length: count }, (_, i) => Number((start + i * step).toPrecision(12)));
   } else if (range.length === 1) {
@@ -155,7 +159,12 @@ function integerLabels(tensor: Tensor, file: string): Uint32Array {
   if (data instanceof Float32Array) {
     throw new UserError(`--data ${file}: 'labels' must be integer, not ${tensor.dtype}`);
   }
-  return Uint32Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
+  const values = Array.from(data as ArrayLike<number | bigint>, Number);
+  const negative = values.findIndex((v) => v < 0);
+  if (negative >= 0) {
+    throw new UserError(`--data ${file}: label ${values[negative]} at index ${negative} is negative`);
+  }
+  return Uint32Array.from(values);
 }
 
 /**
@@ -171,6 +180,7 @@ export async function loadData(
     const [, c, h] = model.inputShape;
     if (c !== 3) throw new UserError(`--data ${spec}: image folders are RGB; the model takes ${c} channels`);
     const set = await loadEvalSet(spec === "sim-val" ? "sim" : spec, h, limit);
+    if (set.count === 0) throw new UserError(`--data ${spec}: the validation split holds no images`);
     const bad = set.labels.findIndex((v) => v >= model.classes);
     if (bad >= 0) {
       throw new UserError(
@@ -198,6 +208,7 @@ export async function loadData(
   if (labels.shape.length !== 1 || labels.shape[0] !== n) {
     throw new UserError(`--data ${spec}: labels are [${labels.shape}], expected [${n}]`);
   }
+  if (n === 0) throw new UserError(`--data ${spec}: holds no images (N = 0)`);
   const count = Math.min(n, limit ?? n), dim = c * h * w;
   let pixels: Float32Array;
   if (images.dtype === "U8") {

@@ -194,7 +194,16 @@ async function guidedEpochs(
 /** Accepts a predictor run folder or its `.safetensors` file. */
 async function predictorFile(path: string): Promise<string> {
   const info = await Deno.stat(path).catch(() => null);
-  return info?.isDirectory ? `${path}/predictor.safetensors` : path;
+  const file = info?.isDirectory ? `${path}/predictor.safetensors` : path;
+  if (!(await Deno.stat(file).catch(() => null))) {
+    throw new UsageError(
+      `--predictor ${path}: no ${
+        info?.isDirectory ? "predictor.safetensors in that run folder" : "such file or run folder"
+      } ` +
+        `(train one with deno task predictor)`,
+    );
+  }
+  return file;
 }
 
 /**

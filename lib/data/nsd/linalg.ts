@@ -8,6 +8,7 @@
  * 3000×3000 matrix would be several times slower).
  * @module
  */
+import { UsageError } from "../../errors.ts";
 
 /** Eigen-decomposition of a symmetric matrix. */
 export interface SymmetricEigen {
@@ -231,7 +232,10 @@ export function fitPca(x: Float64Array, n: number, v: number, size: PcaSize): Pc
   let k: number;
   if ("k" in size) {
     if (!Number.isInteger(size.k) || size.k < 1 || size.k > rank) {
-      throw new RangeError(`PCA: k = ${size.k} is outside 1..${rank} (rank of ${n} samples × ${v} features)`);
+      throw new UsageError(
+        `PCA: k = ${size.k} is outside 1..${rank} (the rank of ${n} training images × ${v} voxels); ` +
+          `ask for at most ${rank} components (--pca-k)`,
+      );
     }
     k = size.k;
   } else {
