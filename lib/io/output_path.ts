@@ -31,7 +31,10 @@ export async function checkOutputPath(path: string, flag: string, kind: "file" |
   // the nearest existing folder is where the first file or folder will be created
   let folder = resolve(kind === "folder" && info ? path : dirname(resolve(path)));
   for (;;) {
-    const above = await Deno.stat(folder).catch((e) => e instanceof Deno.errors.NotFound ? null : e);
+    // NotADirectory: a file further up, found as the walk goes on
+    const above = await Deno.stat(folder).catch((e) =>
+      e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory ? null : e
+    );
     if (above instanceof Error) throw new UsageError(`${where}: cannot use ${folder} (${above.message})`);
     if (above && !above.isDirectory) {
       throw new UsageError(`${where}: ${folder} is a file, not a folder; choose another path`);
