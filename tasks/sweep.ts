@@ -336,7 +336,16 @@ async function jobCommand(args: string[]): Promise<void> {
   }
   const stage = values.stage as Stage;
   if (!STAGES.includes(stage)) throw new UsageError(`job: --stage must be one of ${STAGES.join(", ")}`);
-  const plan = JSON.parse(await Deno.readTextFile(values.plan as string)) as SweepPlan;
+  const planFile = values.plan as string;
+  const planText = await Deno.readTextFile(planFile).catch(() => {
+    throw new UsageError(`--plan ${planFile}: cannot read it (the plan.json of a sweep's results folder)`);
+  });
+  let plan: SweepPlan;
+  try {
+    plan = JSON.parse(planText);
+  } catch {
+    throw new UserError(`--plan ${planFile}: not JSON (damaged); rerun deno task sweep to write it again`);
+  }
   const jobs = stageJobs(plan, stage);
   const index = numberFlag("index", values.index, { integer: true, min: 0, max: jobs.length - 1 });
   stopChildrenOnSignal();

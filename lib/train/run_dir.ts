@@ -45,7 +45,14 @@ export class RunDir {
           `${this.path}: nothing to resume (no options.json); start the run without --resume`,
         );
       }
-      const before = JSON.parse(existing);
+      let before: Record<string, unknown>;
+      try {
+        before = JSON.parse(existing);
+      } catch {
+        throw new UserError(
+          `${this.file("options.json")}: not JSON (damaged); start over with --force instead of --resume`,
+        );
+      }
       const changed = Object.keys({ ...before, ...(options as object) })
         .filter((k) => k !== "resume" && JSON.stringify(before[k]) !== JSON.stringify((options as never)[k]));
       if (changed.length > 0) {
