@@ -23,6 +23,7 @@ import { buildPlan, checkSamePlan, type SweepSettings } from "../lib/sweep/plan.
 import { sbatchQuote } from "../lib/sweep/slurm.ts";
 import { RunDir } from "../lib/train/run_dir.ts";
 import { loadData, parseEpsGrid } from "../tasks/attack.ts";
+import { openClassificationData } from "../lib/train/classification_data.ts";
 import { runTask } from "./fixtures/run_task.ts";
 import { tinyPrepared, tinyWorld } from "./fixtures/world.ts";
 
@@ -414,4 +415,76 @@ Deno.test("sweep: --attacks foo, --jobs 0 and a spaced --out are handled before 
   equal(code, 0);
   ok(stdout.includes(`#SBATCH --output="${spaced}/logs/slurm/model_%A_%a.log"`), stdout);
   equal(sbatchQuote('a "b" #c'), '"a \\"b\\" \\#c"');
+});
+
+/** An image folder DIR/{train,val}/<class>/ with a few of the tiny world's PNGs per class. */
+async function imageFolder(classes: string[], perClass: number): Promise<string> {
+  const world = await tinyWorld();
+  const dir = await temp();
+  for (const split of ["train", "val"]) {
+    for (const name of classes) {
+      const from = join(world, "classification", split, name);
+      await Deno.mkdir(join(dir, split, name), { recursive: true });
+      const files = [...Deno.readDirSync(from)].map((e) => e.name).sort().slice(0, perClass);
+      for (const file of files) await Deno.copyFile(join(from, file), join(dir, split, name, file));
+    }
+  }
+  return dir;
+}
+
+// 5. a one-class data set is refused before training
+Deno.test("classification data: one class is refused (it would train to accuracy 1)", async () => {
+  const dir = await imageFolder(["cross"], 4);
+  await rejects(
+    openClassificationData(`imagefolder:${dir}`, { size: 16, seed: 0, sim: "", shuffle: false }),
+    /1 class folder\(s\) \(cross\); a classifier needs at least 2/,
+  );
+});
+
+// 8, 11. a NaN loss and a bad PNG: one line each, and no half-started run folder left
+Deno.test("train: a NaN loss and a damaged PNG give one line and leave no run folder", async () => {
+  const world = await tinyWorld();
+  const common = ["--arch", "resnet-tiny", "--size", "16", "--batch", "8", "--epochs", "1", "--roi", "none"];
+  const nan = join(await temp(), "nan");
+  const diverged = await runTask("train", [
+    "--data",
+    "sim",
+    "--sim",
+    world,
+    ...common,
+    "--lr",
+    "1e12",
+    "--out",
+    nan,
+  ]);
+  equal(diverged.code, 1, diverged.stderr);
+  const lines = messageLines(diverged.stderr).filter((l) => !l.startsWith("train none"));
+  equal(lines.length, 1, diverged.stderr);
+  ok(/^train: loss became NaN/.test(lines[0]), diverged.stderr);
+  ok(!(await exists(nan)), "no run folder after a failure before the first checkpoint");
+  const dir = await imageFolder(["cross", "ring"], 8);
+  const bad = join(dir, "train", "ring", [...Deno.readDirSync(join(dir, "train", "ring"))][0].name);
+  await Deno.writeFile(bad, (await Deno.readFile(bad)).slice(0, 40));
+  const out = join(await temp(), "png");
+  const broken = await runTask("train", ["--data", `imagefolder:${dir}`, ...common, "--out", out]);
+  equal(broken.code, 1, broken.stderr);
+  const brokenLines = messageLines(broken.stderr).filter((l) => !l.startsWith("train none"));
+  equal(brokenLines.length, 1, broken.stderr);
+  ok(brokenLines[0].includes(bad), broken.stderr);
+  ok(!(await exists(out)), "no options.json left behind");
+});
+
+// 10. hints name the right task
+Deno.test("train: a missing --predictor says to train one with deno task predictor", async () => {
+  const { code, stderr } = await runTask("train", [
+    ...["--data", "sim", "--sim", await tinyWorld(), "--roi", "TO", "--predictor", "/no/such/np"],
+    ...["--arch", "resnet-tiny", "--size", "16", "--batch", "8", "--out", join(await temp(), "r")],
+  ]);
+  equal(code, 2, stderr);
+  ok(
+    /--predictor \/no\/such\/np: no such file or run folder \(train one with deno task predictor\)/.test(
+      stderr,
+    ),
+    stderr,
+  );
 });

@@ -9,13 +9,15 @@
  */
 import fs from "node:fs";
 
+/** NEUROGUIDE_DEBUG set to anything but "" or "0" (as the command line reads it). */
+const debug = () => !["", "0", undefined].includes(Deno.env.get("NEUROGUIDE_DEBUG"));
 let collected: string[] = [];
 let inDiagnostic = false;
 const decoder = new TextDecoder();
 const writeSync = fs.writeSync as (...args: unknown[]) => number;
 
 function filteredWriteSync(fd: number, data: unknown, ...rest: unknown[]): number {
-  if (fd !== 2 || Deno.env.get("NEUROGUIDE_DEBUG")) return writeSync(fd, data, ...rest);
+  if (fd !== 2 || debug()) return writeSync(fd, data, ...rest);
   const view = data as ArrayBufferView;
   const [offset = 0, length] = rest as [number?, number?];
   const size = length ?? (typeof data === "string" ? 0 : view.byteLength - offset);
