@@ -327,6 +327,10 @@ Deno.test("RunDir: a fresh run that fails before its first checkpoint leaves no 
   await rejects(new RunDir(path).prepare({ epochs: 1 }, { resume: false, overwrite: true }), /this process/);
   await run.close({ failed: true });
   ok(!(await exists(path)), "nothing left");
+  const nothing = new RunDir(path);
+  await rejects(nothing.prepare({ epochs: 1 }, { resume: true, overwrite: false }), /nothing to resume/);
+  await nothing.close({ failed: true });
+  ok(!(await exists(path)), "a refused --resume leaves no folder made for its lock");
 });
 
 Deno.test("train: --batch larger than the data is a usage error and writes no run folder", async () => {

@@ -84,12 +84,12 @@ export class RunDir {
       for await (const entry of Deno.readDir(this.path)) {
         if (entry.name !== LOCK_FILE) await Deno.remove(this.file(entry.name), { recursive: true });
       }
-      this.#lock?.release();
-      // the folder itself goes too when nothing else is in it
-      await Deno.remove(this.path).catch(() => {});
     }
+    const held = this.#lock !== null;
     this.#lock?.release();
     this.#lock = null;
+    // a folder left empty (a removed failed run, or one made only for the lock) goes too
+    if (held) await Deno.remove(this.path).catch(() => {});
   }
 
   /** Appends one epoch's metrics (rewritten atomically, so a kill never leaves half a line). */
