@@ -88,12 +88,6 @@ export async function trainGuidedRun(
   data: ClassificationData,
   o: GuidedRunOptions,
 ): Promise<{ summary: GuidedSummary; seconds: number }> {
-  const steps = Math.floor(data.trainSize / o.batch);
-  if (steps === 0) {
-    throw new UsageError(
-      `--batch ${o.batch} is larger than the ${data.trainSize} training images of ${data.source}`,
-    );
-  }
   const predictorPath = o.predictor ? await predictorFile(o.predictor) : undefined;
   const manifold = o.manifold && await manifoldSetup(gpu, data, o, o.manifold, predictorPath);
   const trainer = await createGuidedTrainer(gpu, {
@@ -110,6 +104,12 @@ export async function trainGuidedRun(
     seed: o.seed,
     manifold: manifold && { targets: manifold.targets, weights: manifold.weights },
   });
+  const steps = Math.floor(data.trainSize / o.batch);
+  if (steps === 0) {
+    throw new UsageError(
+      `--batch ${o.batch} is larger than the ${data.trainSize} training images of ${data.source}`,
+    );
+  }
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
   let failed = true;
