@@ -7,6 +7,7 @@
 import { forFlag, numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { checkOutputPath } from "../lib/io/output_path.ts";
 import {
   centredGram,
   ckaFromGrams,
@@ -490,6 +491,7 @@ export async function main(args: string[]): Promise<void> {
   }
   if (!flags.out) throw new UsageError("--out is required (see --help)");
   const out = flags.out as string;
+  await checkOutputPath(out, "--out", "file");
   if ((kind === "features" || kind === "smoothness" || kind === "landscape") && !flags.data) {
     throw new UsageError(`${kind}: --data is required (see --help)`);
   }

@@ -8,6 +8,7 @@ import { forFlag, numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { progressReporter } from "../lib/cli/progress.ts";
+import { checkOutputPath } from "../lib/io/output_path.ts";
 import { computeChecks, failureBanner } from "../lib/attacks/checks.ts";
 import { cleanCorrect, probe, sweep, type SweepRow, type TransferTarget } from "../lib/attacks/evaluate.ts";
 import { createAttackModel } from "../lib/attacks/model.ts";
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
     return value;
   };
   const modelPath = required("model"), dataSpec = required("data"), out = required("out");
+  await checkOutputPath(out, "--out", "file");
   const norm = values.norm as string;
   if (norm !== "linf" && norm !== "l2") throw new UsageError(`--norm: expected linf or l2, got '${norm}'`);
   const units = values["eps-units"] as string;

@@ -6,6 +6,7 @@
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { checkOutputPath } from "../lib/io/output_path.ts";
 import { formatSeconds, Progress } from "../lib/cli/progress.ts";
 import {
   finiteMeanSd,
@@ -91,6 +92,7 @@ async function main(args: string[]): Promise<void> {
     if (!f[name]) throw new UsageError(`--${name} is required (see --help)`);
   }
   if (!f.roi && !f.mask) throw new UsageError("--roi is required (see --help)");
+  await checkOutputPath(f.out as string, "--out", "file");
   const choice = <T extends string>(name: string, allowed: readonly T[]): T => {
     if (!allowed.includes(f[name] as T)) {
       throw new UsageError(`--${name}: '${f[name]}' is not one of ${allowed.join(", ")}`);

@@ -6,6 +6,7 @@
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { checkOutputPath } from "../lib/io/output_path.ts";
 import { readRunFlags, RUN_FLAGS, type RunDefaults, runFlagsHelp } from "../lib/cli/run_flags.ts";
 import { formatSeconds } from "../lib/cli/progress.ts";
 import { nsdPaths } from "../lib/data/nsd/paths.ts";
@@ -52,6 +53,7 @@ async function main(args: string[]): Promise<void> {
   });
   if (values.help) return console.log(HELP);
   const run = readRunFlags(values, DEFAULTS, "predictor");
+  await checkOutputPath(run.out, "--out", "folder");
   if (!values.prepared) {
     throw new UsageError("--prepared FILE.h5 is required (make one with deno task nsd-prep)");
   }

@@ -5,6 +5,7 @@
 import { parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { checkOutputPath } from "../lib/io/output_path.ts";
 import { writeReport } from "../lib/report/write.ts";
 
 const HELP = `deno task report DIR [--quiet]
@@ -39,6 +40,7 @@ async function main(args: string[]): Promise<void> {
   if (!(await Deno.stat(dir).then((s) => s.isDirectory, () => false))) {
     throw new UserError(`${dir}: no such folder (pass the --out folder of deno task sweep)`);
   }
+  await checkOutputPath(`${dir}/report.md`, "report", "file");
   const started = performance.now();
   const { files, results } = await writeReport(
     dir,

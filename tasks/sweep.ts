@@ -11,6 +11,9 @@ import { runMain } from "../lib/cli/main.ts";
 import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
 import { ensureSimWorld } from "../lib/data/synth/mod.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
+import { FolderLock } from "../lib/io/lock.ts";
+import { checkOutputPath } from "../lib/io/output_path.ts";
+import { ATTACK_NAMES } from "../lib/attacks/registry.ts";
 import { ARCHITECTURES } from "../lib/nn/models.ts";
 import { writeEvalData } from "../lib/sweep/eval_data.ts";
 import { paperGrid, parseGrid } from "../lib/sweep/grid.ts";
@@ -20,6 +23,7 @@ import {
   ANALYSES,
   type Analysis,
   buildPlan,
+  checkSamePlan,
   evalDataPath,
   LANDSCAPE_GRID,
   LANDSCAPE_INPUTS,
@@ -158,6 +162,13 @@ async function main(args: string[]): Promise<void> {
     throw new UsageError(`--arch: unknown '${arch}'; choose ${Object.keys(ARCHITECTURES).join(", ")}`);
   }
   const attacksFlag = str("attacks", "pgd,fgsm");
+  const attacks = attacksFlag === "none" ? [] : attacksFlag.split(",").map((a) => a.trim()).filter(Boolean);
+  const unknownAttack = attacks.find((a) => !(ATTACK_NAMES as readonly string[]).includes(a));
+  if (unknownAttack !== undefined) {
+    throw new UsageError(
+      `--attacks: unknown attack '${unknownAttack}'; choose none or from ${ATTACK_NAMES.join(", ")}`,
+    );
+  }
   const epsUnits = str("eps-units", "normalized");
   if (!["normalized", "pixel"].includes(epsUnits)) {
     throw new UsageError(`--eps-units: expected normalized or pixel, got '${epsUnits}'`);
@@ -178,7 +189,7 @@ async function main(args: string[]): Promise<void> {
     alpha: num("alpha", 0.9, { min: 0, max: 1 }),
     wd: num("weight-decay", 5e-4, { min: 0 }),
     seed: num("seed", 0, { integer: true, min: 0 }),
-    attacks: attacksFlag === "none" ? [] : attacksFlag.split(",").map((a) => a.trim()).filter(Boolean),
+    attacks,
     eps,
     epsUnits,
     attackN: attackN === 0 ? null : attackN,
@@ -190,17 +201,39 @@ async function main(args: string[]): Promise<void> {
   if (executor !== "local" && executor !== "slurm") {
     throw new UsageError(`--executor: expected local or slurm, got '${executor}'`);
   }
+  // every setting is checked before anything is written (a rerun must not rewrite plan.json first)
+  const jobs = num("jobs", 1, { integer: true, min: 1 });
+  const slurm = slurmOptions(v, num);
   const plan = buildPlan(str("out", "runs/sweep"), settings, models);
   const say = (text: string) => v.quiet || console.error(`sweep: ${text}`);
 
   if (executor === "slurm" && v["dry-run"]) {
-    console.log(dryRunText(slurmScripts(plan, slurmOptions(v, num))));
+    console.log(dryRunText(slurmScripts(plan, slurm)));
     return;
   }
-  await checkSameSettings(plan);
+  await checkOutputPath(plan.out, "--out", "folder");
+  await checkPreviousPlan(plan);
+  // one sweep per results folder at a time (the run folders inside have their own locks)
+  const lock = await FolderLock.acquire(plan.out);
+  try {
+    await runSweep(plan, executor, { jobs, slurm, quiet: Boolean(v.quiet), wait: Boolean(v.wait) }, say);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Writes the evaluation set and plan.json, then runs the plan locally or submits it to Slurm. */
+async function runSweep(
+  plan: SweepPlan,
+  executor: "local" | "slurm",
+  o: { jobs: number; slurm: ReturnType<typeof slurmOptions>; quiet: boolean; wait: boolean },
+  say: (text: string) => void,
+): Promise<void> {
+  const { settings, models } = plan;
+  const analyses = settings.analyses;
   say(`${models.length} models, ${stageJobs(plan, "predictor").length} predictors → ${plan.out}`);
   for (const line of plan.skipped) say(line);
-  await ensureSimWorld(settings.sim, { progress: progressReporter("sweep", Boolean(v.quiet)) });
+  await ensureSimWorld(settings.sim, { progress: progressReporter("sweep", o.quiet) });
   if (settings.attacks.length || analyses.length) {
     const n = await writeEvalData(settings.sim, settings.size, evalDataPath(plan.out));
     if (n !== null) say(`evaluation set: ${n} validation images at ${settings.size} px`);
@@ -209,8 +242,7 @@ async function main(args: string[]): Promise<void> {
 
   if (executor === "local") {
     stopChildrenOnSignal();
-    const jobs = num("jobs", 1, { integer: true, min: 1 });
-    const result = await runLocal(plan, { jobs, progress: progressReporter("sweep", Boolean(v.quiet)) });
+    const result = await runLocal(plan, { jobs: o.jobs, progress: progressReporter("sweep", o.quiet) });
     console.log(
       `sweep: ${result.ran} steps run, ${result.skippedJobs} jobs already finished, in ${
         formatSeconds(result.seconds)
@@ -218,12 +250,12 @@ async function main(args: string[]): Promise<void> {
     );
     return;
   }
-  const ids = await submitSlurm(plan, slurmScripts(plan, slurmOptions(v, num)));
+  const ids = await submitSlurm(plan, slurmScripts(plan, o.slurm));
   console.log(
     `sweep: submitted ${Object.entries(ids).map(([stage, id]) => `${stage} ${id}`).join(", ")}` +
       ` (afterok chain); logs in ${join(plan.out, "logs", "slurm")}`,
   );
-  if (v.wait) {
+  if (o.wait) {
     await waitForJobs(Object.values(ids));
     const report = join(plan.out, "report.md");
     if (!(await Deno.stat(report).catch(() => null))) {
@@ -267,25 +299,18 @@ function slurmOptions(
   };
 }
 
-/**
- * A results folder must not mix settings: compare with the plan already there. Two exceptions keep finished
- * work usable: `--analyses` may change (analysis steps only add outputs; finished ones are skipped), and a
- * setting the earlier plan lacks is one added since, which that sweep never used.
- */
-async function checkSameSettings(plan: SweepPlan): Promise<void> {
+/** A rerun into the same folder must plan what the finished work was done with (see `checkSamePlan`). */
+async function checkPreviousPlan(plan: SweepPlan): Promise<void> {
   const file = join(plan.out, "plan.json");
   const text = await Deno.readTextFile(file).catch(() => null);
   if (text === null) return;
-  const before = (JSON.parse(text) as SweepPlan).settings as unknown as Record<string, unknown>;
-  const now = plan.settings as unknown as Record<string, unknown>;
-  const changed = Object.keys(now).filter((k) =>
-    k !== "analyses" && k in before && JSON.stringify(before[k]) !== JSON.stringify(now[k])
-  );
-  if (changed.length) {
-    throw new UserError(
-      `${file}: this folder holds a sweep with other settings (${changed.join(", ")}); use another --out`,
-    );
+  let previous: SweepPlan;
+  try {
+    previous = JSON.parse(text);
+  } catch {
+    throw new UserError(`${file}: not JSON (damaged); delete it to replan this folder, or use another --out`);
   }
+  checkSamePlan(plan, previous, file);
 }
 
 /** Children would outlive a plain exit; stop them so a resumed sweep does not race them. */
@@ -311,7 +336,16 @@ async function jobCommand(args: string[]): Promise<void> {
   }
   const stage = values.stage as Stage;
   if (!STAGES.includes(stage)) throw new UsageError(`job: --stage must be one of ${STAGES.join(", ")}`);
-  const plan = JSON.parse(await Deno.readTextFile(values.plan as string)) as SweepPlan;
+  const planFile = values.plan as string;
+  const planText = await Deno.readTextFile(planFile).catch(() => {
+    throw new UsageError(`--plan ${planFile}: cannot read it (the plan.json of a sweep's results folder)`);
+  });
+  let plan: SweepPlan;
+  try {
+    plan = JSON.parse(planText);
+  } catch {
+    throw new UserError(`--plan ${planFile}: not JSON (damaged); rerun deno task sweep to write it again`);
+  }
   const jobs = stageJobs(plan, stage);
   const index = numberFlag("index", values.index, { integer: true, min: 0, max: jobs.length - 1 });
   stopChildrenOnSignal();

@@ -6,6 +6,7 @@
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { checkOutputPath } from "../lib/io/output_path.ts";
 import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
 import { generateSimWorld, SHAPES, SIM_WORLD_DEFAULTS, type SimWorldOptions } from "../lib/data/synth/mod.ts";
 
@@ -88,6 +89,7 @@ async function main(args: string[]): Promise<void> {
     progress: progressReporter("synth", Boolean(f.quiet)),
   };
   const out = f.out as string;
+  await checkOutputPath(out, "--out", "folder");
   const started = performance.now();
   const manifest = await generateSimWorld(out, options);
   const s = manifest.subjects[0];

@@ -6,6 +6,7 @@
 import { numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { checkOutputPath } from "../lib/io/output_path.ts";
 import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
 import { readRunFlags, RUN_FLAGS, type RunDefaults, runFlagsHelp } from "../lib/cli/run_flags.ts";
 import { getGpu } from "../lib/gpu/device.ts";
@@ -102,6 +103,7 @@ async function main(args: string[]): Promise<void> {
   });
   if (values.help) return console.log(HELP);
   const run = readRunFlags(values, DEFAULTS, "train");
+  await checkOutputPath(run.out, "--out", "folder");
   const roi = (values.roi as string | undefined) ?? "none";
   const valid = [...BASELINES, ...Object.keys(ROI_DEFINITIONS)];
   const canonical = valid.find((name) => name.toLowerCase() === roi.toLowerCase());

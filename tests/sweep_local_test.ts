@@ -148,8 +148,11 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
 Deno.test("sweep --executor local: a failing job blocks its dependants and is named with its log", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sweep-local-fail-" });
   try {
-    // alpha 2 passes the grid schema but deno task train rejects it at once (exit 2)
-    const args = await tinySweepArgs(dir, [{ name: "bad", roi: "none", alpha: 2 }], ["--attacks", "none"]);
+    // the whole plan is valid, but a file where the model's run folder goes makes deno task train refuse its
+    // --out at once (exit 2)
+    const args = await tinySweepArgs(dir, [{ name: "bad", roi: "none" }], ["--attacks", "none"]);
+    await Deno.mkdir(join(dir, "out/models"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "out/models/bad"), "in the way\n");
     const { code, stderr } = await runSweep(args);
     equal(code, 1, stderr);
     const last = stderr.trim().split("\n").at(-1)!;

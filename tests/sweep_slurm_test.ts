@@ -107,10 +107,13 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "sweep-slurm-fail-" });
     try {
-      // alpha 2 passes the grid schema but deno task train rejects it at once (exit 2)
-      const args = await tinySweepArgs(dir, [{ name: "bad", roi: "none", alpha: 2 }], [
+      // the plan is valid, but a file where the model's run folder goes makes deno task train refuse its
+      // --out at once (exit 2)
+      const args = await tinySweepArgs(dir, [{ name: "bad", roi: "none" }], [
         ...["--attacks", "none", "--executor", "slurm", "--wait"],
       ]);
+      await Deno.mkdir(join(dir, "out/models"), { recursive: true });
+      await Deno.writeTextFile(join(dir, "out/models/bad"), "in the way\n");
       const { code, stderr } = await runSweep(args);
       equal(code, 1, stderr);
       ok(/sweep: a Slurm stage failed, so its dependants were cancelled/.test(stderr), stderr);

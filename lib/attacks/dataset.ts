@@ -34,6 +34,7 @@ export async function loadDataset(
     const [, c, h] = model.inputShape;
     if (c !== 3) throw new UserError(`${spec}: image folders are RGB; the model takes ${c} channels`);
     const set = await loadEvalSet(spec === "sim-val" ? "sim" : spec, h, limit);
+    if (set.count === 0) throw new UserError(`${spec}: the validation split holds no images`);
     const bad = set.labels.findIndex((v) => v >= model.classes);
     if (bad >= 0) {
       throw new UserError(`${spec}: ${set.classes.length} classes, but the model has ${model.classes}`);
@@ -59,6 +60,7 @@ export async function loadDataset(
   if (labels.shape.length !== 1 || labels.shape[0] !== n) {
     throw new UserError(`${spec}: labels are [${labels.shape}], expected [${n}]`);
   }
+  if (n === 0) throw new UserError(`${spec}: holds no images (N = 0)`);
   const count = Math.min(n, limit ?? n), dim = c * h * w;
   let pixels: Float32Array;
   if (images.dtype === "U8") {
@@ -83,5 +85,10 @@ function integerLabels(tensor: Tensor, file: string): Uint32Array {
   if (data instanceof Float32Array) {
     throw new UserError(`${file}: 'labels' must be integer, not ${tensor.dtype}`);
   }
-  return Uint32Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
+  const values = Array.from(data as ArrayLike<number | bigint>, Number);
+  const negative = values.findIndex((v) => v < 0);
+  if (negative >= 0) {
+    throw new UserError(`${file}: label ${values[negative]} at index ${negative} is negative`);
+  }
+  return Uint32Array.from(values);
 }

@@ -5,6 +5,9 @@
  */
 import { UsageError } from "../errors.ts";
 
+/** More ε values than anyone sweeps: a grid beyond this is a typo (a step of 1e-6 for 1e-3). */
+const MAX_EPS = 10_000;
+
 /**
  * Parses `START:STOP:STEP` (inclusive, tolerant of float steps) or `a,b,c` into ascending ε ≥ 0.
  *
@@ -21,6 +24,9 @@ export function parseEpsGrid(text: string): number[] {
     if (!(step > 0)) throw new UsageError(`the step must be > 0 in the ε grid '${text}'`);
     const count = Math.floor((stop - start) / step + 1e-9) + 1;
     if (count < 1) throw new UsageError(`the ε grid '${text}' is empty (STOP < START)`);
+    if (count > MAX_EPS) {
+      throw new UsageError(`the ε grid '${text}' gives ${count} values; at most ${MAX_EPS}`);
+    }
     // rounding to 12 digits keeps 0.001 + 9·0.002 printing as 0.019
     values = Array.from({ length: count }, (_, i) => Number((start + i * step).toPrecision(12)));
   } else if (range.length === 1) {

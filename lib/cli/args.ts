@@ -12,8 +12,13 @@ export type FlagSpec = Record<
   { type: "string" | "boolean"; short?: string; default?: string | boolean; multiple?: boolean }
 >;
 
+/** A negative number given as a flag's value (`--alpha -1`), which `parseArgs` would take for a flag. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$)/;
+
 /**
  * Parses `args` strictly: unknown flags and missing values become a {@link UsageError} naming the flag.
+ * A string flag's value may be a negative number (`--alpha -1` reads as `--alpha=-1`). `--debug` (stack
+ * traces, read by `runMain`) is accepted by every task and not returned.
  *
  * @example
  * ```ts
@@ -26,15 +31,40 @@ export function parseFlags(
   allowPositionals = false,
 ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
-    // deno-lint-ignore no-explicit-any
-    const parsed = nodeParseArgs({ args, options: spec as any, strict: true, allowPositionals });
-    return {
-      values: parsed.values as Record<string, string | boolean | undefined>,
-      positionals: parsed.positionals,
-    };
+    const parsed = nodeParseArgs({
+      args: joinNegativeValues(args, spec),
+      // deno-lint-ignore no-explicit-any
+      options: { debug: { type: "boolean" }, ...spec } as any,
+      strict: true,
+      allowPositionals,
+    });
+    const { debug: _debug, ...values } = parsed.values as Record<string, string | boolean | undefined>;
+    return { values, positionals: parsed.positionals };
   } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0] + " (see --help)");
+    const message = (e as Error).message;
+    const ambiguous = message.match(/^Option '(-[^']+)' argument is ambiguous/);
+    if (ambiguous) {
+      const flag = ambiguous[1].split(", ").at(-1)!;
+      throw new UsageError(`${flag}: its value starts with '-'; write ${flag}=VALUE (see --help)`);
+    }
+    throw new UsageError(message.split("\n")[0] + " (see --help)");
   }
+}
+
+/** Rewrites `--flag -1` as `--flag=-1` for string flags, up to a `--` terminator. */
+function joinNegativeValues(args: string[], spec: FlagSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") return [...out, ...args.slice(i)];
+    const name = arg.startsWith("--") && !arg.includes("=") ? arg.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name && spec[name]?.type === "string" && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** Reads a numeric flag; names the flag and the bad value when it is not a finite number in range. */

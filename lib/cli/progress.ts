@@ -1,6 +1,7 @@
 /**
- * A progress bar with rate and ETA on stderr. Redraws in place on a terminal; elsewhere (CI logs, pipes)
- * prints a plain line at most every few seconds so logs stay short.
+ * A progress bar with rate and ETA on stderr. Redraws in place on a terminal; elsewhere (CI logs, pipes, the
+ * log files of sweeps and Slurm jobs) prints plain lines without control characters: one per 10 % of the
+ * total and one every few seconds in between, so a log stays short and readable as a file.
  * @module
  */
 import { formatSeconds, type ProgressBar, type ProgressReporter } from "../progress.ts";
@@ -11,10 +12,12 @@ export { formatSeconds };
 export interface ProgressOptions {
   /** What is counted, e.g. "images". */
   unit?: string;
-  /** Minimum milliseconds between non-terminal log lines. */
+  /** Milliseconds after which a non-terminal log line is printed even between two 10 % marks (default 10 s). */
   logEveryMs?: number;
   /** Suppress all output (tests, `--quiet`). */
   quiet?: boolean;
+  /** Where the bar goes (default stderr); a terminal gets redraws, anything else lines. */
+  output?: { isTerminal(): boolean; writeSync(data: Uint8Array): number };
 }
 
 /**
@@ -28,20 +31,32 @@ export interface ProgressOptions {
 export class Progress implements ProgressBar {
   #done = 0;
   #lastDraw = 0;
+  /** Tenths of the total already logged (non-terminal output). */
+  #tenthsLogged = 0;
   readonly #start = performance.now();
-  readonly #tty = Deno.stderr.isTerminal();
+  readonly #output;
+  readonly #tty;
   readonly #encoder = new TextEncoder();
 
-  constructor(readonly label: string, readonly total: number, readonly options: ProgressOptions = {}) {}
+  constructor(readonly label: string, readonly total: number, readonly options: ProgressOptions = {}) {
+    this.#output = options.output ?? Deno.stderr;
+    this.#tty = this.#output.isTerminal() && Deno.env.get("TERM") !== "dumb";
+  }
 
   /** Advances by `n` and redraws when due; `note` is appended (e.g. the current loss). */
   tick(n = 1, note = ""): void {
     this.#done += n;
     const now = performance.now();
-    const due = this.#tty
-      ? now - this.#lastDraw > 100
-      : now - this.#lastDraw > (this.options.logEveryMs ?? 5000);
-    if (due) this.#draw(now, note);
+    if (this.#tty) {
+      if (now - this.#lastDraw > 100) this.#draw(now, note);
+      return;
+    }
+    const tenths = this.total > 0 ? Math.floor((10 * Math.min(this.#done, this.total)) / this.total) : 0;
+    const newTenth = tenths > this.#tenthsLogged && this.#done < this.total;
+    if (newTenth || now - this.#lastDraw > (this.options.logEveryMs ?? 10_000)) {
+      this.#tenthsLogged = tenths;
+      this.#draw(now, note);
+    }
   }
 
   /** Finishes the bar with a final line. */
@@ -65,7 +80,8 @@ export class Progress implements ProgressBar {
       }` +
       (note ? ` ${note}` : "");
     const line = this.#tty ? `\r\x1b[2K${text}${final ? "\n" : ""}` : `${text}\n`;
-    Deno.stderr.writeSync(this.#encoder.encode(line));
+    const bytes = this.#encoder.encode(line);
+    for (let offset = 0; offset < bytes.length;) offset += this.#output.writeSync(bytes.subarray(offset));
   }
 }
 

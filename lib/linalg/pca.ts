@@ -3,6 +3,7 @@
  * rule: the NSD preparation's dimensionality reduction and the manifold-guidance bases.
  * @module
  */
+import { UsageError } from "../errors.ts";
 import { symmetricEigen } from "./eigen.ts";
 import { crossProduct, productABt } from "./product.ts";
 
@@ -60,7 +61,10 @@ export function fitPca(x: Float64Array, n: number, v: number, size: PcaSize): Pc
   let k: number;
   if ("k" in size) {
     if (!Number.isInteger(size.k) || size.k < 1 || size.k > rank) {
-      throw new RangeError(`PCA: k = ${size.k} is outside 1..${rank} (rank of ${n} samples × ${v} features)`);
+      throw new UsageError(
+        `PCA: k = ${size.k} is outside 1..${rank} (the rank of ${n} training images × ${v} voxels); ` +
+          `ask for at most ${rank} components`,
+      );
     }
     k = size.k;
   } else {

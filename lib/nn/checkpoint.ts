@@ -80,6 +80,7 @@ export async function loadCheckpoint(path: string, config?: ModelConfig): Promis
   if (!resolved) {
     throw new SafetensorsError(`${path}: no model config in the metadata; pass the architecture explicitly`);
   }
+  if (!config) checkModelConfig(resolved, path);
   const specs = buildModel(resolved, 1).graph.params;
   const modelTensors = new Map(
     [...file.tensors].filter(([name]) => !EXTRA_PREFIXES.some((p) => name.startsWith(p))),
@@ -87,12 +88,19 @@ export async function loadCheckpoint(path: string, config?: ModelConfig): Promis
   checkStateDict(new Map(specs.map((s) => [s.name, s.shape])), modelTensors, path);
   const weights = new Map<string, Float32Array>();
   for (const [name, tensor] of modelTensors) {
-    weights.set(
-      name,
-      tensor.data instanceof Float32Array
-        ? tensor.data
-        : Float32Array.from(tensor.data as ArrayLike<number>, Number),
-    );
+    const data = tensor.data instanceof Float32Array
+      ? tensor.data
+      : Float32Array.from(tensor.data as ArrayLike<number>, Number);
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new SafetensorsError(
+        `${path}: tensor '${name}' holds ${
+          data[bad]
+        } at index ${bad}; the weights are unusable (a diverged ` +
+          `run?), use an earlier checkpoint or retrain`,
+      );
+    }
+    weights.set(name, data);
   }
   const extra = new Map<string, TensorInput>();
   for (const [name, tensor] of file.tensors) if (!modelTensors.has(name)) extra.set(name, tensor);
@@ -124,4 +132,55 @@ export async function checkpointPath(path: string): Promise<string> {
     throw new UsageError(`${path}: the run folder has no model.safetensors`);
   }
   return inside;
+}
+
+/** Largest values a stored config may claim, far beyond any model this toolkit trains. */
+const CONFIG_LIMITS = { classes: 1_000_000, imageSize: 4096, channels: 16, width: 1 << 16, depth: 64 };
+
+/**
+ * Checks a config read from a file's metadata before a model is built from it, so a damaged or foreign file
+ * is reported as such (naming the file and the field), not as a shape mismatch or a GPU limit later.
+ */
+export function checkModelConfig(config: unknown, file: string): asserts config is ModelConfig {
+  const c = config as Record<string, unknown>;
+  const bad = (field: string, expected: string): never => {
+    throw new SafetensorsError(
+      `${file}: the model config in its metadata has ${field} = ${JSON.stringify(c?.[field])}, expected ` +
+        `${expected}; the file is damaged or was not written by neuroguide`,
+    );
+  };
+  const count = (v: unknown, min: number, max: number) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+  if (typeof c !== "object" || c === null) bad("config", "an object");
+  if (!["resnet", "linear", "mlp"].includes(c.arch as string)) bad("arch", "resnet, linear or mlp");
+  if (!count(c.classes, 1, CONFIG_LIMITS.classes)) bad("classes", `an integer in 1…${CONFIG_LIMITS.classes}`);
+  if (!count(c.imageSize, 1, CONFIG_LIMITS.imageSize)) {
+    bad("imageSize", `an integer in 1…${CONFIG_LIMITS.imageSize}`);
+  }
+  if (c.channels !== undefined && !count(c.channels, 1, CONFIG_LIMITS.channels)) {
+    bad("channels", `an integer in 1…${CONFIG_LIMITS.channels}`);
+  }
+  if (c.neuralDim !== undefined && !count(c.neuralDim, 0, CONFIG_LIMITS.classes)) {
+    bad("neuralDim", `an integer in 0…${CONFIG_LIMITS.classes}`);
+  }
+  const counts = (field: string, min: number) => {
+    const v = c[field];
+    if (
+      !Array.isArray(v) || v.length > CONFIG_LIMITS.depth ||
+      !v.every((x) => count(x, min, CONFIG_LIMITS.width))
+    ) {
+      bad(field, `a list of at most ${CONFIG_LIMITS.depth} integers in ${min}…${CONFIG_LIMITS.width}`);
+    }
+  };
+  if (c.arch === "resnet") {
+    counts("blocks", 1);
+    counts("widths", 1);
+    if (
+      (c.blocks as number[]).length !== (c.widths as number[]).length || (c.blocks as number[]).length === 0
+    ) {
+      bad("blocks", "one entry per entry of widths");
+    }
+    if (!["imagenet", "cifar"].includes(c.stem as string)) bad("stem", "imagenet or cifar");
+  }
+  if (c.arch === "mlp") counts("hidden", 1);
 }

@@ -12,8 +12,8 @@
  * ```
  * `name` (required, unique; letters, digits, `._-`) names the model's folders; `roi` (required) is
  * `none`, `random` or an nsd-prep ROI name; `shuffle` (default false) is the shuffle control (the model
- * trains against that ROI's predictor, which sees another image); `alpha`, `wd`, `seed` override the sweep's
- * flags for that model.
+ * trains against that ROI's predictor, which sees another image); `alpha` (in [0, 1]), `wd`, `seed` (an integer)
+ * override the sweep's flags for that model.
  * @module
  */
 import { UserError } from "../errors.ts";
@@ -98,11 +98,19 @@ export function parseGrid(text: string, file: string): ModelSpec[] {
       throw new UserError(`${where}: "shuffle" needs an ROI predictor, not '${m.roi}'`);
     }
     const spec: ModelSpec = { name: m.name, roi: m.roi, shuffle };
-    for (const key of ["alpha", "wd", "seed"] as const) {
+    const ranges = {
+      alpha: { max: 1, integer: false, what: "a number in [0, 1]" },
+      wd: { max: Infinity, integer: false, what: "a non-negative number" },
+      seed: { max: Infinity, integer: true, what: "a non-negative integer" },
+    };
+    for (const [key, range] of Object.entries(ranges) as [keyof typeof ranges, typeof ranges.alpha][]) {
       if (m[key] === undefined) continue;
       const v = m[key];
-      if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-        throw new UserError(`${where}: "${key}" must be a non-negative number`);
+      if (
+        typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > range.max ||
+        (range.integer && !Number.isInteger(v))
+      ) {
+        throw new UserError(`${where}: "${key}" must be ${range.what}, got ${JSON.stringify(v)}`);
       }
       spec[key] = v;
     }

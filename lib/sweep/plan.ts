@@ -21,6 +21,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
+import { UserError } from "../errors.ts";
 import { BASELINES } from "../train/guided.ts";
 import { type ModelSpec, predictorRois } from "./grid.ts";
 
@@ -314,4 +315,50 @@ export function stageJobs(plan: SweepPlan, stage: Stage): Job[] {
 /** A job's log file. */
 export function logPath(plan: SweepPlan, job: Job): string {
   return join(plan.out, "logs", `${job.id.replace(/\//g, "_")}.log`);
+}
+
+/** Per-model settings a finished model was trained with: the grid's value, else the sweep's. */
+function effectiveModel(m: ModelSpec, s: SweepSettings): Record<string, unknown> {
+  return {
+    roi: m.roi,
+    shuffle: m.shuffle,
+    alpha: m.alpha ?? s.alpha,
+    wd: m.wd ?? s.wd,
+    seed: m.seed ?? s.seed,
+  };
+}
+
+/**
+ * A results folder must not mix settings: `plan` (to be run) is compared with `previous` (the plan.json
+ * already there, named `file`), setting by setting and then model by model (the same name with another ROI,
+ * α, weight decay, seed or shuffle would keep the finished model's results under the new values). Two
+ * exceptions keep finished work usable: `analyses` may change (analysis steps only add outputs; finished ones
+ * are skipped), and a setting the earlier plan lacks is one added since, which that sweep never used. Models
+ * may be added or left out.
+ */
+export function checkSamePlan(plan: SweepPlan, previous: SweepPlan, file: string): void {
+  const before = previous.settings as unknown as Record<string, unknown>;
+  const now = plan.settings as unknown as Record<string, unknown>;
+  const changed = Object.keys(now).filter((k) =>
+    k !== "analyses" && k in before && JSON.stringify(before[k]) !== JSON.stringify(now[k])
+  );
+  if (changed.length) {
+    throw new UserError(
+      `${file}: this folder holds a sweep with other settings (${changed.join(", ")}); use another --out`,
+    );
+  }
+  const earlier = new Map((previous.models ?? []).map((m) => [m.name, effectiveModel(m, previous.settings)]));
+  for (const m of plan.models) {
+    const old = earlier.get(m.name);
+    if (!old) continue;
+    const current = effectiveModel(m, plan.settings);
+    const key = Object.keys(current).find((k) => JSON.stringify(old[k]) !== JSON.stringify(current[k]));
+    if (key) {
+      throw new UserError(
+        `${file}: model '${m.name}' was planned with ${key} ${JSON.stringify(old[key])}, the grid now says ` +
+          `${JSON.stringify(current[key])}; rename the model, use another --out, or delete ` +
+          `${join(plan.out, "models", m.name)} to retrain it`,
+      );
+    }
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PARENT_PID_ENV } from "../io/pid.ts";
 import { type Job, logPath, type Step, type SweepPlan } from "./plan.ts";
 
 const TASKS_DIR = fileURLToPath(new URL("../../tasks/", import.meta.url));
@@ -75,7 +76,8 @@ export async function runJob(plan: SweepPlan, job: Job, onStep: () => void = () 
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
-        env: { NO_COLOR: "1" },
+        // the child stops by itself if this process dies without stopping it (SIGKILL)
+        env: { NO_COLOR: "1", [PARENT_PID_ENV]: String(Deno.pid) },
       }).spawn();
       children.add(child);
       // both streams into one log, in arrival order

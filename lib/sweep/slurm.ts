@@ -59,7 +59,7 @@ export function slurmScripts(plan: SweepPlan, o: SlurmOptions): SlurmScript[] {
       "#!/bin/bash",
       `#SBATCH --job-name=neuroguide-${stage}`,
       ...(array ? [array] : []),
-      `#SBATCH --output=${log}`,
+      `#SBATCH --output=${sbatchQuote(log)}`,
       ...(o.partition ? [`#SBATCH --partition=${o.partition}`] : []),
       ...(o.time ? [`#SBATCH --time=${o.time}`] : []),
       ...(o.cpus ? [`#SBATCH --cpus-per-task=${o.cpus}`] : []),
@@ -142,6 +142,14 @@ export async function waitForJobs(ids: string[], pollMs = 1000): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/**
+ * A `#SBATCH` directive's value: sbatch splits directives at spaces and stops at an unescaped `#`, honouring
+ * double quotes and backslash escapes (it does not run a shell), so a path with spaces must be quoted.
+ */
+export function sbatchQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `"${text.replace(/[\\"#]/g, "\\$&")}"`;
 }
 
 function shellQuote(text: string): string {

@@ -53,6 +53,17 @@ export async function openClassificationData(spec: string, o: DataOptions): Prom
   if (train.classes.join("\n") !== val.classes.join("\n")) {
     throw new UserError(`${spec}: training and validation class folders differ`);
   }
+  // one class trains to accuracy 1 without learning anything; empty splits train on nothing
+  if (train.classes.length < 2) {
+    throw new UserError(
+      `${spec}: ${train.classes.length} class folder(s) (${
+        train.classes.join(", ") || "none"
+      }); a classifier needs at least 2`,
+    );
+  }
+  for (const [split, source] of [["training", train], ["validation", val]] as const) {
+    if (source.length === 0) throw new UserError(`${spec}: the ${split} split holds no images`);
+  }
   const partners = o.shuffle ? new Random(`${CONTROL_SEED}/shuffle`).permutation(train.length) : undefined;
   const loaders = new Map<string, BatchLoader>();
   const loader = (split: "train" | "val", batch: number) => {

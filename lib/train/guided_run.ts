@@ -7,7 +7,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import type { RunOptions } from "./run_options.ts";
 import { stepLR } from "../optim/schedule.ts";
-import { UserError } from "../errors.ts";
+import { UsageError, UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
@@ -111,22 +111,43 @@ export async function trainGuidedRun(
     seed: o.seed,
     manifold: manifold && { targets: manifold.targets, weights: manifold.weights },
   });
+  const steps = Math.floor(data.trainSize / o.batch);
+  if (steps === 0) {
+    throw new UsageError(
+      `batch ${o.batch} is larger than the ${data.trainSize} training images of ${data.source}`,
+    );
+  }
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
-  await run.prepare({ kind: "guided", data: data.source, ...o, progress: undefined }, {
-    resume: o.resume,
-    overwrite: o.force,
-  });
+  let failed = true;
+  try {
+    await run.prepare({ kind: "guided", data: data.source, ...o, progress: undefined }, {
+      resume: o.resume,
+      overwrite: o.force,
+    });
+    const result = await guidedEpochs(run, data, o, trainer, manifold, steps);
+    failed = false;
+    return result;
+  } finally {
+    await run.close({ failed });
+  }
+}
+
+/** The epoch loop and summary of {@link trainGuidedRun}, in the prepared (locked) run folder. */
+async function guidedEpochs(
+  run: RunDir,
+  data: ClassificationData,
+  o: GuidedRunOptions,
+  trainer: Awaited<ReturnType<typeof createGuidedTrainer>>,
+  manifold: Awaited<ReturnType<typeof manifoldSetup>> | undefined,
+  steps: number,
+): Promise<{ summary: GuidedSummary; seconds: number }> {
   if (manifold?.computed) {
     await saveManifoldTargets(run.file(MANIFOLD_STATS_FILE), manifold.targets, {
       predictor: o.predictor ?? "",
       roi: manifold.roi,
       basis: JSON.stringify(manifold.basis),
     });
-  }
-  const steps = Math.floor(data.trainSize / o.batch);
-  if (steps === 0) {
-    throw new UserError(`batch ${o.batch} is larger than the ${data.trainSize} training images`);
   }
   const result = await trainLoop({
     run,
@@ -180,7 +201,16 @@ export async function trainGuidedRun(
 /** Accepts a predictor run folder or its `.safetensors` file. */
 async function predictorFile(path: string): Promise<string> {
   const info = await Deno.stat(path).catch(() => null);
-  return info?.isDirectory ? `${path}/predictor.safetensors` : path;
+  const file = info?.isDirectory ? `${path}/predictor.safetensors` : path;
+  if (!(await Deno.stat(file).catch(() => null))) {
+    throw new UsageError(
+      `--predictor ${path}: no ${
+        info?.isDirectory ? "predictor.safetensors in that run folder" : "such file or run folder"
+      } ` +
+        `(train one with deno task predictor)`,
+    );
+  }
+  return file;
 }
 
 /**

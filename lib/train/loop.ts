@@ -52,10 +52,12 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   let startEpoch = 0;
   if (o.resume && await exists(run.checkpoint)) {
     const checkpoint = await loadCheckpoint(run.checkpoint, o.config);
+    // validated before anything is loaded or truncated
+    const resumed = await run.resumePoint(checkpoint.metadata, o);
     plan.loadStateDict(checkpoint.weights, run.checkpoint);
     step.optimizer.importState(checkpoint.extra, run.checkpoint);
-    startEpoch = Number(checkpoint.metadata.epoch);
-    step.restoreStepCount(Number(checkpoint.metadata.step));
+    startEpoch = resumed.epoch;
+    step.restoreStepCount(resumed.step);
     await run.truncateMetrics(startEpoch);
   } else {
     // A fresh run starts from the weights the trainer initialised from the same seed.

@@ -4,7 +4,7 @@
  */
 import type { Gpu } from "../gpu/device.ts";
 import type { RunOptions } from "./run_options.ts";
-import { UserError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createPredictorTrainer } from "./predictor.ts";
@@ -55,22 +55,32 @@ export async function trainPredictorRun(
 ): Promise<{ summary: PredictorSummary; seconds: number }> {
   // Read the inputs before touching the run folder, so a bad path fails without side effects.
   const { subject } = await readPreparedTargets(o.prepared);
-  const run = new RunDir(o.out);
-  const { stimuli: _stimuli, ...recorded } = o;
-  await run.prepare({ kind: "predictor", ...recorded, progress: undefined }, {
-    resume: o.resume,
-    overwrite: o.force,
-  });
   const data = await PredictorDataset.open(o.prepared, o.stimuli(subject), {
     size: o.size,
     batch: o.batch,
     seed: o.seed,
     shuffleSeed: o.shuffle,
   });
+  const run = new RunDir(o.out);
+  let failed = true;
   try {
-    return await trainPredictor(gpu, o, run, data);
+    const steps = Math.floor(data.trainIds.length / o.batch);
+    if (steps === 0) {
+      throw new UsageError(
+        `batch ${o.batch} is larger than the ${data.trainIds.length} training images of ${o.prepared}`,
+      );
+    }
+    const { stimuli: _stimuli, ...recorded } = o;
+    await run.prepare({ kind: "predictor", ...recorded, progress: undefined }, {
+      resume: o.resume,
+      overwrite: o.force,
+    });
+    const result = await trainPredictor(gpu, o, run, data, steps);
+    failed = false;
+    return result;
   } finally {
     data.close();
+    await run.close({ failed });
   }
 }
 
@@ -79,6 +89,7 @@ async function trainPredictor(
   o: PredictorRunOptions,
   run: RunDir,
   data: PredictorDataset,
+  steps: number,
 ): Promise<{ summary: PredictorSummary; seconds: number }> {
   const { prepared } = data;
   const trainer = await createPredictorTrainer(gpu, {
@@ -90,12 +101,6 @@ async function trainPredictor(
     seed: o.seed,
   });
   let components: number[] = [];
-  const steps = Math.floor(data.trainIds.length / o.batch);
-  if (steps === 0) {
-    throw new UserError(
-      `batch ${o.batch} is larger than the ${data.trainIds.length} training images of ${o.prepared}`,
-    );
-  }
   const result = await trainLoop({
     run,
     config: trainer.config,

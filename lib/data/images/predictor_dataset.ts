@@ -14,7 +14,7 @@ import { UserError } from "../../errors.ts";
 import { withH5 } from "../nsd/hdf5.ts";
 import { shufflePairing } from "../nsd/prep.ts";
 import { readStimuli } from "../nsd/stimuli.ts";
-import { type PreparedTargets, readPreparedTargets } from "../nsd/prepared.ts";
+import { PREPARED_FIX, type PreparedTargets, readPreparedTargets } from "../nsd/prepared.ts";
 import type { ImageBatch } from "./batch.ts";
 import { ImageArray, sharedBytes } from "./image_array.ts";
 import { BatchLoader } from "./loader.ts";
@@ -87,7 +87,12 @@ export class PredictorDataset {
   ): Promise<PredictorDataset> {
     const { size = 227, batch, valBatch = batch, seed = 0, workers, chunk = 256 } = options;
     const prepared = await readPreparedTargets(preparedPath);
-    const recorded = await withH5(preparedPath, undefined, (f) => f.attrs["shuffle_seed"]?.value);
+    const recorded = await withH5(
+      preparedPath,
+      undefined,
+      (f) => f.attrs["shuffle_seed"]?.value,
+      PREPARED_FIX,
+    );
     let shuffleSeed = recorded === undefined ? null : Number(recorded);
     let ids = { trainIds: prepared.trainIds, valIds: prepared.valIds };
     if (options.shuffleSeed !== undefined) {

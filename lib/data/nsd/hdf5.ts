@@ -4,7 +4,7 @@
  * against the expected element count.
  * @module
  */
-import h5wasm from "../../deps/h5wasm.ts";
+import h5wasm, { takeHdf5Diagnostics } from "../../deps/h5wasm.ts";
 import { NsdFormatError } from "./errors.ts";
 import { requireFile } from "./paths.ts";
 
@@ -35,20 +35,67 @@ const DTYPE_NAMES: Record<string, string> = {
   "<d": "float64",
 };
 
-/** Opens `path` read-only after checking that it exists (h5wasm's own error does not name the file). */
-export async function openH5(path: string, root?: string): Promise<H5File> {
-  await requireFile(path, root);
-  await h5wasm.ready;
-  try {
-    return new h5wasm.File(path, "r");
-  } catch (e) {
-    throw new NsdFormatError(path, `not a readable HDF5 file (${(e as Error).message}); re-download it`);
+/** The NSD download's fix; files this project writes name the task that makes them (see {@link openH5}). */
+const DOWNLOAD_FIX = "re-download it";
+/** The fix to print for each file opened with a specific one. */
+const fixes = new Map<string, string>();
+const fixFor = (file: string) => fixes.get(file) ?? DOWNLOAD_FIX;
+
+/** HDF5's format signature; it starts the file or a user block of 512, 1024, 2048, … bytes. */
+const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Whether `path` carries the HDF5 signature at one of the offsets the format allows. */
+async function hasHdf5Signature(path: string): Promise<boolean> {
+  using file = await Deno.open(path);
+  const size = (await file.stat()).size;
+  const head = new Uint8Array(SIGNATURE.length);
+  for (let offset = 0; offset + SIGNATURE.length <= size; offset = offset === 0 ? 512 : offset * 2) {
+    await file.seek(offset, Deno.SeekMode.Start);
+    let filled = 0;
+    while (filled < head.length) {
+      const n = await file.read(head.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+    if (filled === head.length && SIGNATURE.every((b, i) => head[i] === b)) return true;
   }
+  return false;
 }
 
-/** Runs `body` on the opened file and always closes it. */
-export async function withH5<T>(path: string, root: string | undefined, body: (f: H5File) => T): Promise<T> {
-  const file = await openH5(path, root);
+/**
+ * Opens `path` read-only after checking that it exists and is HDF5 (h5wasm's own errors do not name the file,
+ * and a truncated file "opens" as an invalid handle). `fix` ends every error about the file: the default
+ * suits NSD downloads; files made by a task say which (e.g. "make it again with deno task nsd-prep").
+ */
+export async function openH5(path: string, root?: string, fix?: string): Promise<H5File> {
+  await requireFile(path, root);
+  if (fix) fixes.set(path, fix);
+  if (!(await hasHdf5Signature(path))) {
+    throw new NsdFormatError(path, `not an HDF5 file (no HDF5 signature); ${fixFor(path)}`);
+  }
+  await h5wasm.ready;
+  let file: H5File | undefined;
+  try {
+    file = new h5wasm.File(path, "r");
+  } catch {
+    // reported below, with HDF5's reason
+  }
+  if (!file || Number(file.file_id) < 0) {
+    const reason = takeHdf5Diagnostics().filter((line) => /^\s*minor:/.test(line)).at(-1)
+      ?.replace(/^\s*minor:\s*/, "").toLowerCase() ?? "unreadable";
+    throw new NsdFormatError(path, `HDF5 cannot open it (${reason}): truncated or damaged; ${fixFor(path)}`);
+  }
+  return file;
+}
+
+/** Runs `body` on the opened file and always closes it; `fix` as in {@link openH5}. */
+export async function withH5<T>(
+  path: string,
+  root: string | undefined,
+  body: (f: H5File) => T,
+  fix?: string,
+): Promise<T> {
+  const file = await openH5(path, root, fix);
   try {
     return body(file);
   } finally {
@@ -70,7 +117,7 @@ export function getDataset(
     const keys = file.keys().join(", ") || "nothing";
     throw new NsdFormatError(
       file.filename,
-      `no dataset '${name}' (the file holds: ${keys}); this is not the NSD file, re-download it`,
+      `no dataset '${name}' (the file holds: ${keys}); not the expected file, ${fixFor(file.filename)}`,
     );
   }
   const shape = entity.shape ?? [];
@@ -80,7 +127,7 @@ export function getDataset(
       file.filename,
       `dataset '${name}' has dtype ${DTYPE_NAMES[dtype] ?? dtype}, expected ${
         DTYPE_NAMES[expect.dtype] ?? expect.dtype
-      }; this is not the NSD file, re-download it`,
+      }; not the expected file, ${fixFor(file.filename)}`,
     );
   }
   const want = expect.shape;
@@ -89,7 +136,7 @@ export function getDataset(
       file.filename,
       `dataset '${name}' has shape [${shape}], expected [${want.map((w) => w ?? "*")}]${
         expect.describe ? ` (${expect.describe})` : ""
-      }; re-download the file`,
+      }; ${fixFor(file.filename)}`,
     );
   }
   return { ds: entity, shape };
@@ -117,7 +164,7 @@ export function readSlice(
         file,
         `selection [${start}, ${end}) is outside axis ${axis} of length ${
           shape[axis]
-        }; the file is smaller than expected, re-download it`,
+        }; the file is smaller than expected, ${fixFor(file)}`,
       );
     }
     count *= end - start;
@@ -126,7 +173,7 @@ export function readSlice(
   if (!data || data.length !== count) {
     throw new NsdFormatError(
       file,
-      `read ${data?.length ?? 0} values where ${count} were expected; re-download it`,
+      `read ${data?.length ?? 0} values where ${count} were expected; ${fixFor(file)}`,
     );
   }
   return data;

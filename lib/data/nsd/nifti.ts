@@ -72,6 +72,9 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
 }
 
+/** Largest 3-D volume read (NSD's 1.8 mm grids are well under 10 MiB per volume). */
+const MAX_VOLUME_BYTES = 2 ** 30;
+
 /** Parses a NIfTI header from the first bytes of a file (at least up to `vox_offset`). */
 export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiInfo {
   const buffer = bytes.slice().buffer;
@@ -86,6 +89,18 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiInfo {
     throw new NsdFormatError(
       file,
       `unsupported NIfTI datatype ${h.datatypeCode}; expected an integer or float type`,
+    );
+  }
+  // a damaged header would otherwise ask for an impossible allocation (a RangeError with no file name)
+  const volumeBytes = dims.slice(0, 3).reduce((a, b) => a * b, size.bytes);
+  if (
+    !(rank >= 1 && rank <= 7) || dims.some((d) => !Number.isInteger(d) || d < 1) ||
+    volumeBytes > MAX_VOLUME_BYTES
+  ) {
+    throw new NsdFormatError(
+      file,
+      `the header claims dims [${dims}] (${(volumeBytes / 2 ** 30).toFixed(1)} GiB per volume), ` +
+        `not a plausible brain volume; the header is damaged, re-download it`,
     );
   }
   // nibabel semantics: scl_slope 0 (or NaN) means "no scaling", and then the intercept is ignored too.

@@ -18,6 +18,9 @@ export interface PreparedTargets {
   val: Float32Array;
 }
 
+/** What to do about a damaged or foreign prepared file (it is ours, made by `deno task nsd-prep`). */
+export const PREPARED_FIX = "make it again with deno task nsd-prep";
+
 /** Reads the ids and scores of a prepared ROI file, validating names and shapes. */
 export async function readPreparedTargets(path: string): Promise<PreparedTargets> {
   return await withH5(path, undefined, (f) => {
@@ -34,7 +37,9 @@ export async function readPreparedTargets(path: string): Promise<PreparedTargets
       };
     };
     const train = scores("train", trainIds.length), val = scores("val", valIds.length);
-    if (train.k !== val.k) throw new NsdFormatError(path, `train has ${train.k} columns but val ${val.k}`);
+    if (train.k !== val.k) {
+      throw new NsdFormatError(path, `train has ${train.k} columns but val ${val.k}; ${PREPARED_FIX}`);
+    }
     const attr = (name: string) => f.attrs[name]?.value;
     return {
       roi: String(attr("roi") ?? "unknown"),
@@ -45,5 +50,5 @@ export async function readPreparedTargets(path: string): Promise<PreparedTargets
       train: train.data,
       val: val.data,
     };
-  });
+  }, PREPARED_FIX);
 }

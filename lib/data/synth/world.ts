@@ -10,6 +10,7 @@ import { encode as encodePng } from "../../deps/fast_png.ts";
 import { dirname, join } from "node:path";
 import { UserError } from "../../errors.ts";
 import { type ProgressBar, type ProgressReporter, SILENT } from "../../progress.ts";
+import { removeStaleTemps, tempPath } from "../../io/atomic.ts";
 import {
   buildAtlas,
   buildSubjectModel,
@@ -223,7 +224,9 @@ export async function generateSimWorld(
   if ((await exists(dir)) && !options.force) {
     throw new UserError(`${dir} already exists; pass --force to replace it`);
   }
-  const temp = `${dir.replace(/\/+$/, "")}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  // a generation killed with SIGKILL (no handler runs) leaves its folder; remove those of dead processes
+  await removeStaleTemps(dir);
+  const temp = tempPath(dir);
   // Ctrl-C or a kill would otherwise leave the half-written temporary folder behind. The listeners go in
   // before the folder exists, so no signal can slip between its creation and their registration.
   const signals: [Deno.Signal, number][] = Deno.build.os === "windows"
