@@ -9,6 +9,7 @@ import type { RunOptions } from "../cli/run_flags.ts";
 import { stepLR } from "../optim/schedule.ts";
 import { UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
+import { type Augmentation, createAugmenter, needsInputGrad } from "./augment.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
@@ -20,6 +21,9 @@ import {
   predictorOutputs,
   saveManifoldTargets,
 } from "./manifold_stats.ts";
+
+/** Run-folder folder of the per-epoch weights (`--keep-epochs`): `epoch_<k>.safetensors`. */
+export const EPOCHS_DIR = "epochs";
 
 /** Run-folder file holding the manifold statistics, so a resumed run does not recompute them. */
 export const MANIFOLD_STATS_FILE = "manifold_stats.safetensors";
@@ -53,6 +57,10 @@ export interface GuidedRunOptions extends RunOptions {
   predictorBatchNorm: "train" | "eval";
   /** Manifold guidance (method.md §7) from `predictor`'s outputs; absent = MSE guidance. */
   manifold?: { weights: ManifoldLossWeights; basis: PcaSize };
+  /** Robustness augmentation of the training batches (the measurement chain's positive control). */
+  augment?: Augmentation;
+  /** Also keep each epoch's weights as `epochs/epoch_<k>.safetensors` (a None checkpoint ladder). */
+  keepEpochs?: boolean;
 }
 
 /** Summary written to `summary.json`. */
@@ -65,6 +73,8 @@ export interface GuidedSummary {
   alpha: number;
   shuffle: boolean;
   weightDecay: number;
+  /** Training augmentation (null: none). */
+  augment: Augmentation | null;
   predictor: string | null;
   data: string;
   classes: number;
@@ -102,8 +112,10 @@ export async function trainGuidedRun(
     predictorBatchNorm: o.predictorBatchNorm,
     optimizer: { kind: "sgd", momentum: o.momentum, weightDecay: o.wd },
     seed: o.seed,
+    inputGrad: needsInputGrad(o.augment),
     manifold: manifold && { targets: manifold.targets, weights: manifold.weights },
   });
+  const augment = o.augment && await createAugmenter(gpu, trainer.plan, o.augment, o.seed);
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
   await run.prepare({ kind: "guided", data: data.source, ...o, quiet: undefined }, {
@@ -139,11 +151,14 @@ export async function trainGuidedRun(
       classes: JSON.stringify(data.classes),
     },
     batches: async function* (epoch) {
+      let step = 0;
       for await (const batch of data.train(epoch, o.batch)) {
         trainer.load(batch);
+        if (augment) await augment(batch, epoch, step++);
         yield;
       }
     },
+    keepEpochs: o.keepEpochs ? EPOCHS_DIR : undefined,
     evaluate: () => trainer.evaluate(data.val(o.batch)),
   });
   const summary: GuidedSummary = {
@@ -156,6 +171,7 @@ export async function trainGuidedRun(
     alpha: trainer.alpha,
     shuffle: o.shuffle,
     weightDecay: o.wd,
+    augment: o.augment ?? null,
     predictor: o.predictor ?? null,
     data: data.source,
     classes: data.classes.length,
