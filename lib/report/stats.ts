@@ -197,21 +197,39 @@ export function matchedGainWithInterval(input: MatchedInput, options: BootstrapO
   if (runs.some((r) => r.clean.length !== n || r.robust.length !== n)) {
     throw new Error("matchedGainWithInterval: every run must hold the same images");
   }
-  const at = (modelSeeds: ArrayLike<number>, noneSeeds: ArrayLike<number>, rows: ArrayLike<number>) => {
-    const model = accuracyOver(input.model, modelSeeds, rows);
-    const baseline = interpolateRobust(ladderCurve(input.ladder, noneSeeds, rows), model.clean);
-    return { model, baseline };
-  };
-  const estimate = at(identity(input.model.length), identity(input.ladder.length), identity(n));
+  const estimate = matchedAt(input, identity(input.model.length), identity(input.ladder.length), identity(n));
   if (estimate.baseline === null) return { ...estimate, gain: null, ci: null };
   const ci = bootstrapInterval((random) => {
     const rows = resampleIndices(n, random);
-    const modelSeeds = resampleIndices(input.model.length, random);
-    const noneSeeds = resampleIndices(input.ladder.length, random);
-    const { model, baseline } = at(modelSeeds, noneSeeds, rows);
-    return baseline === null ? NaN : model.robust - baseline;
+    return matchedReplicate(input, rows, random) ?? NaN;
   }, options);
   return { ...estimate, gain: estimate.model.robust - estimate.baseline, ci };
+}
+
+/** The model's accuracies and the ladder's robust accuracy at its clean accuracy, over the given resample. */
+export function matchedAt(
+  input: MatchedInput,
+  modelSeeds: ArrayLike<number>,
+  noneSeeds: ArrayLike<number>,
+  rows: ArrayLike<number>,
+): { model: AccuracyPoint; baseline: number | null } {
+  const model = accuracyOver(input.model, modelSeeds, rows);
+  return { model, baseline: interpolateRobust(ladderCurve(input.ladder, noneSeeds, rows), model.clean) };
+}
+
+/**
+ * One bootstrap replicate of the matched gain over the resampled images `rows`: the model's seeds and the None
+ * seeds are resampled from `random`; null when the model falls outside the resampled ladder.
+ */
+export function matchedReplicate(
+  input: MatchedInput,
+  rows: ArrayLike<number>,
+  random: Random,
+): number | null {
+  const modelSeeds = resampleIndices(input.model.length, random);
+  const noneSeeds = resampleIndices(input.ladder.length, random);
+  const { model, baseline } = matchedAt(input, modelSeeds, noneSeeds, rows);
+  return baseline === null ? null : model.robust - baseline;
 }
 
 /** Mid-ranks (1-based; ties share their mean rank). */

@@ -16,6 +16,8 @@ export interface PreparedTargets {
   /** Row-major scores [n, k]. */
   train: Float32Array;
   val: Float32Array;
+  /** Mean per-voxel noise ceiling in % (the file's `noise_ceiling_mean`; null when not recorded). */
+  noiseCeilingMean: number | null;
 }
 
 /** Reads the ids and scores of a prepared ROI file, validating names and shapes. */
@@ -44,6 +46,10 @@ export async function readPreparedTargets(path: string): Promise<PreparedTargets
       valIds,
       train: train.data,
       val: val.data,
+      noiseCeilingMean:
+        Number.isFinite(Number(attr("noise_ceiling_mean"))) && attr("noise_ceiling_mean") !== undefined
+          ? Number(attr("noise_ceiling_mean"))
+          : null,
     };
   });
 }
