@@ -23,6 +23,7 @@ import {
   type Analysis,
   buildPlan,
   evalDataPath,
+  gateFailedPath,
   gatePath,
   LANDSCAPE_GRID,
   LANDSCAPE_INPUTS,
@@ -372,15 +373,21 @@ async function gateCommand(args: string[]): Promise<void> {
     sim: plan.settings.sim,
     evalData: evalDataPath(plan.out),
   }, plan.settings.gateFraction ?? GATE_FRACTION);
-  await writeFileAtomic(gatePath(plan.out), JSON.stringify(verdict, null, 2) + "\n");
+  // gate.json marks the gate step finished: written only when the guided models may train
+  const letThrough = verdict.pass || plan.settings.gated === false;
+  const [keep, drop] = letThrough
+    ? [gatePath(plan.out), gateFailedPath(plan.out)]
+    : [gateFailedPath(plan.out), gatePath(plan.out)];
+  await writeFileAtomic(keep, JSON.stringify(verdict, null, 2) + "\n");
+  await Deno.remove(drop).catch(() => {});
   for (const line of verdict.reasons) console.error(`gate: ${line}`);
   if (verdict.pass) return console.log(`gate: passed (${rois.join(", ")})`);
-  if (plan.settings.gated === false) {
+  if (letThrough) {
     return console.log("gate: FAILED; --ungated: the guided models train anyway, the report flags them");
   }
   throw new UserError(
     `gate FAILED: the predictor-guided models are not trained and the hierarchy test is uninterpretable ` +
-      `(${verdict.reasons.join("; ")}); see ${gatePath(plan.out)}`,
+      `(${verdict.reasons.join("; ")}); see ${gateFailedPath(plan.out)}`,
   );
 }
 

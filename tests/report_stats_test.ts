@@ -6,7 +6,7 @@
  */
 import {
   bootstrapInterval,
-  hierarchyTrend,
+  hierarchyCorrelation,
   interpolateRobust,
   matchedGain,
   matchedGainWithInterval,
@@ -60,11 +60,11 @@ Deno.test("permutation p for n = 4, enumerated by hand", () => {
   // ρ = 1 − 6·D/60 with D = Σd² = 2 → 0.8; |ρ| ≥ 0.8 ⇔ D ≤ 2 or D ≥ 18: D = 0 (1), D = 2 (3 adjacent swaps)
   // and their reversals (D = 20, 18): 8 of 24
   equal(permutationP([0, 1, 2, 3], [1, 2, 4, 3]), 8 / 24);
-  const trend = hierarchyTrend(["V1", "V4", "LO", "TO"], [0.01, 0.02, 0.04, 0.03], null)!;
+  const trend = hierarchyCorrelation(["V1", "V4", "LO", "TO"], [0.01, 0.02, 0.04, 0.03], null)!;
   assertClose([trend.rho], [0.8], { atol: 1e-12 });
   equal(trend.p, 1 / 3);
   equal(trend.ci, null);
-  equal(hierarchyTrend(["V1", "TO"], [0, 1], null), null);
+  equal(hierarchyCorrelation(["V1", "TO"], [0, 1], null), null);
 });
 
 Deno.test("permutation p beyond exact enumeration is a seeded Monte Carlo estimate", () => {
@@ -137,7 +137,7 @@ Deno.test("matched gain: point estimate by hand, and an interval that only the s
 
 Deno.test("hierarchy trend interval from replicated gains", () => {
   // replicates always rising: ρ = 1 in every replicate
-  const trend = hierarchyTrend(["V1", "V2", "TO"], [0, 0.1, 0.2], (r) => [r.uniform(0, 0.1), 0.15, 0.3], {
+  const trend = hierarchyCorrelation(["V1", "V2", "TO"], [0, 0.1, 0.2], (r) => [r.uniform(0, 0.1), 0.15, 0.3], {
     reps: 100,
   })!;
   equal(trend.rho, 1);

@@ -14,8 +14,8 @@ import type { GateVerdict } from "../sweep/gate.ts";
 import {
   type BootstrapInterval,
   type BootstrapOptions,
+  hierarchyCorrelation,
   type HierarchyTrend,
-  hierarchyTrend,
   matchedGainWithInterval,
   type MatchedInput,
   matchedReplicate,
@@ -195,7 +195,7 @@ export async function matchedResults(
     const withGain = ordered.filter((e) => rows.find((r) => r.config === e.config)?.gain !== null);
     const gains = withGain.map((e) => rows.find((r) => r.config === e.config)!.gain!);
     const trend = usable
-      ? hierarchyTrend(
+      ? hierarchyCorrelation(
         withGain.map((e) => e.roi),
         gains,
         (random) => {
@@ -208,10 +208,8 @@ export async function matchedResults(
     trends.push({ alpha, trend });
   }
   let gate: GateVerdict | null = null;
-  try {
-    gate = JSON.parse(await Deno.readTextFile(join(dir, "gate.json")));
-  } catch {
-    gate = null;
+  for (const file of ["gate.json", "gate_failed.json"]) {
+    gate ??= await Deno.readTextFile(join(dir, file)).then((t) => JSON.parse(t), () => null);
   }
   return { attack, configs: rows, ladder: ladderPoints, trends, gate, notes };
 }

@@ -325,7 +325,7 @@ export interface HierarchyTrend {
  * bootstrap CI whose replicates come from `replicate` (one resampled gain per ROI, null for a gain that
  * could not be formed); null with fewer than 3 ROIs.
  */
-export function hierarchyTrend(
+export function hierarchyCorrelation(
   rois: readonly string[],
   gains: readonly number[],
   replicate: ((random: Random) => (number | null)[]) | null,

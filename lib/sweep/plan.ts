@@ -8,7 +8,7 @@
  * OUT/prep/<ROI>.h5                     nsd-prep            ┐ job "predictor/<ROI>", shared by that ROI's
  * OUT/predictors/<ROI>/summary.json     predictor           ┘ models (and its shuffle control)
  * OUT/gate.json                         sweep gate          job "gate", after every predictor: guided
- *                                                           models train only when it passes
+ *   (OUT/gate_failed.json when it fails)                    models train only when it passes
  * OUT/models/<name>/summary.json        train               ┐ job "model/<name>", after its ROI's
  * OUT/attacks/<name>/<attack>.json      attack (one each)   │ predictor job
  * OUT/attacks/<name>/epoch_<k>/<attack>.json  first attack of   │ (ladder models: each earlier
@@ -118,9 +118,14 @@ export interface SweepPlan {
   jobs: Job[];
 }
 
-/** The gate's verdict inside a results folder. */
+/** The gate's verdict inside a results folder, once it let the guided models through. */
 export function gatePath(out: string): string {
   return join(out, "gate.json");
+}
+
+/** The verdict of a gate that failed (and stopped the guided models). */
+export function gateFailedPath(out: string): string {
+  return join(out, "gate_failed.json");
 }
 
 /** Masking-probe points of models with `checks` (the attack's default). */
@@ -182,8 +187,8 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
       id: "gate",
       stage: "gate",
       deps: jobs.map((j) => j.id),
-      // always re-decided (a few seconds): its verdict must follow the predictors it reads
-      steps: [{ task: "sweep", args: ["gate", "--plan", join(out, "plan.json")], done: null }],
+      // gate.json exists only once the gate passed (or the sweep is ungated): a failed gate is decided again
+      steps: [{ task: "sweep", args: ["gate", "--plan", join(out, "plan.json")], done: gatePath(out) }],
     });
   }
   for (const m of models) {
@@ -251,7 +256,7 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
   jobs.push({
     id: "report",
     stage: "report",
-    deps: jobs.filter((j) => j.stage !== "predictor").map((j) => j.id),
+    deps: jobs.filter((j) => j.stage !== "predictor" && j.stage !== "gate").map((j) => j.id),
     steps: [{ task: "report", args: [out, "--quiet"], done: null }],
   });
   const skipped: string[] = [];
