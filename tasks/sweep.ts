@@ -51,8 +51,9 @@ Grid:
                                     None + FGSM-RS (ε 2/255; both with the gradient-masking probes), and
                                     the predictor-guided V1 and TO at α 0.5, each with 3 seeds; PGD at
                                     ε 0.009, 0.019 on 500 images, 4 epochs, no analyses; world data/sim-controls
-                                    (50 validation images per class). Estimated 55–60 min on 2 CPU cores
-                                    with the software adapter (from the timings in README's sweep section)
+                                    (50 validation images per class), predictors 8 epochs. About 50–60 min
+                                    on 2 CPU cores with the software adapter, estimated from README's
+                                    timings (not timed end to end)
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's
                                     scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,

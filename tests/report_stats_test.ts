@@ -137,9 +137,14 @@ Deno.test("matched gain: point estimate by hand, and an interval that only the s
 
 Deno.test("hierarchy trend interval from replicated gains", () => {
   // replicates always rising: ρ = 1 in every replicate
-  const trend = hierarchyCorrelation(["V1", "V2", "TO"], [0, 0.1, 0.2], (r) => [r.uniform(0, 0.1), 0.15, 0.3], {
-    reps: 100,
-  })!;
+  const trend = hierarchyCorrelation(
+    ["V1", "V2", "TO"],
+    [0, 0.1, 0.2],
+    (r) => [r.uniform(0, 0.1), 0.15, 0.3],
+    {
+      reps: 100,
+    },
+  )!;
   equal(trend.rho, 1);
   equal(trend.p, 2 / 6);
   deepStrictEqual([trend.ci!.lo, trend.ci!.hi], [1, 1]);

@@ -244,6 +244,8 @@ Deno.test("report: tables hold the fabricated values; gains over None as compute
     assertClose([cell("V1", "normalize_acc")], [1 - (13 / 16 - 3 / 8) / (13 / 16)], { atol: 1e-12 });
     // gains rise V1 → V4 → TO: ρ = 1, and 2 of the 3! orderings reach |ρ| = 1
     ok(md.includes("Spearman ρ of position vs matched gain = 1.0000, permutation p = 0.3333"), md);
+    // TO − V1 = 13/36 − 1/9 = 1/4
+    ok(md.includes("Gain TO − gain V1 (α 0.9) = 0.2500, 95% bootstrap CI ["), md);
     for (const f of ["figures/robust_pgd.svg", "figures/gain_pgd.svg"]) {
       ok(files.includes(f), f);
       checkWellFormed(await Deno.readTextFile(join(dir, f)));

@@ -13,6 +13,7 @@ import type { SweepSettings } from "../sweep/plan.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
 import {
   type BootstrapInterval,
+  bootstrapInterval,
   type BootstrapOptions,
   hierarchyCorrelation,
   type HierarchyTrend,
@@ -44,6 +45,14 @@ export interface ConfigStats {
   failedChecks: string[] | null;
 }
 
+/** The latest ROI's matched gain minus the earliest's, with its bootstrap CI. */
+export interface Contrast {
+  from: string;
+  to: string;
+  difference: number;
+  ci: BootstrapInterval;
+}
+
 /** Everything the statistics section shows. */
 export interface MatchedResults {
   attack: string;
@@ -51,7 +60,7 @@ export interface MatchedResults {
   /** Ladder points (clean, robust), seeds pooled, in epoch order. */
   ladder: { epoch: number; clean: number; robust: number }[];
   /** Per α of the guided ROI models: the hierarchy trend (null with fewer than 3 ROIs). */
-  trends: { alpha: string; trend: HierarchyTrend | null }[];
+  trends: { alpha: string; trend: HierarchyTrend | null; contrast: Contrast | null }[];
   gate: GateVerdict | null;
   /** Why parts are missing. */
   notes: string[];
@@ -205,7 +214,23 @@ export async function matchedResults(
         { ...options, seed: `${options.seed ?? 0}/hierarchy/${alpha}` },
       )
       : null;
-    trends.push({ alpha, trend });
+    // the latest minus the earliest ROI's gain: the whole hierarchy's effect, readable with 2 ROIs too
+    const [first, last] = [withGain[0], withGain.at(-1)];
+    const contrast = usable && withGain.length >= 2
+      ? {
+        from: first!.roi,
+        to: last!.roi,
+        difference: gains.at(-1)! - gains[0],
+        ci: bootstrapInterval((random) => {
+          const resampled = resampleIndices(n, random);
+          const [a, b] = [first!, last!].map((e) =>
+            matchedReplicate(inputs.get(e.config)!, resampled, random)
+          );
+          return a === null || b === null ? NaN : b - a;
+        }, { ...options, seed: `${options.seed ?? 0}/contrast/${alpha}` }),
+      }
+      : null;
+    trends.push({ alpha, trend, contrast });
   }
   let gate: GateVerdict | null = null;
   for (const file of ["gate.json", "gate_failed.json"]) {

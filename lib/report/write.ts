@@ -253,6 +253,16 @@ async function statisticsSection(
       "",
     );
   }
+  for (const { alpha, contrast } of matched.trends) {
+    if (!contrast) continue;
+    md.push(
+      `Gain ${contrast.to} − gain ${contrast.from} (α ${alpha}) = ${
+        fmt(contrast.difference)
+      }, 95% bootstrap CI ` +
+        `[${fmt(contrast.ci.lo)}, ${fmt(contrast.ci.hi)}].`,
+      "",
+    );
+  }
   for (const { alpha, trend } of matched.trends) {
     md.push(
       trend
