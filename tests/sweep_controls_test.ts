@@ -11,7 +11,7 @@ import { modelConfig } from "../lib/nn/models.ts";
 import { Plan } from "../lib/nn/plan.ts";
 import { brainSensitivity, type GateInput, gateVerdict, predictorSensitivity } from "../lib/sweep/gate.ts";
 import { controlsGrid, paperDeviations, paperGpuGrid, PRESETS } from "../lib/sweep/presets.ts";
-import type { SweepSettings } from "../lib/sweep/plan.ts";
+import { buildPlan, type SweepSettings } from "../lib/sweep/plan.ts";
 import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 import { runSweep, tinySweepArgs } from "./fixtures/sweep.ts";
 
@@ -126,6 +126,40 @@ Deno.test("presets: controls and paper-gpu grids, and what a run scales down", (
     ]
   ) ok(lines.includes(expected), `${expected} in ${lines.join(" | ")}`);
   ok(!lines.some((l) => l.startsWith("weight decay")), "weight decay is the paper's");
+});
+
+Deno.test("buildPlan: the gate before guided models, augmentation and ladder steps, masking probes", () => {
+  const settings = {
+    ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 16, batch: 8, epochs: 3, predictorEpochs: 1 },
+    ...{ cropScale: 0.35, lr: 0.05, alpha: 0.5, wd: 1e-4, seed: 0, attacks: ["fgsm", "pgd"], eps: "0.01" },
+    ...{ epsUnits: "normalized", attackN: 8, analyses: [], analysisN: 4, transferEps: "0.01" },
+  } as SweepSettings;
+  const plan = buildPlan("/r", settings, controlsGrid(1));
+  const job = (id: string) => plan.jobs.find((j) => j.id === id)!;
+  equal(
+    plan.jobs.map((j) => j.id).join(","),
+    [
+      "predictor/V1,predictor/TO,gate,model/None,model/None_noise,model/None_fgsm-rs,model/V1,model/TO,report",
+    ].join(""),
+  );
+  equal(job("gate").deps.join(","), "predictor/V1,predictor/TO");
+  equal(job("gate").steps[0].done, "/r/gate.json");
+  equal(job("model/TO").deps.join(","), "predictor/TO,gate");
+  equal(job("model/None").deps.join(","), "", "None does not wait for the gate");
+  ok(!job("report").deps.includes("gate"));
+  // None: train (keeping epochs), fgsm, pgd, then pgd on epochs 1 and 2 (epoch 3 is the model itself)
+  const none = job("model/None").steps;
+  ok(none[0].args.includes("--keep-epochs"));
+  equal(
+    none.slice(1).map((s) => s.done).join(" "),
+    "/r/attacks/None/fgsm.json /r/attacks/None/pgd.json /r/attacks/None/epoch_1/pgd.json " +
+      "/r/attacks/None/epoch_2/pgd.json",
+  );
+  ok(none[3].args.join(" ").includes("--model /r/models/None/epochs/epoch_1.safetensors"));
+  const fgsmRs = job("model/None_fgsm-rs").steps;
+  ok(fgsmRs[0].args.join(" ").includes(`--augment fgsm-rs --aug-eps ${2 / 255}`), fgsmRs[0].args.join(" "));
+  ok(fgsmRs[2].args.join(" ").includes("--check-n 32"), "masking probes on the augmentation control");
+  ok(job("model/TO").steps[2].args.join(" ").includes("--check-n 0"));
 });
 
 Deno.test("sweep: a tiny controls grid runs end to end and reports finite statistics", async () => {

@@ -223,13 +223,15 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     const attacks = s.attacks.map((name) =>
       attack(name, run, join(out, "attacks", m.name, `${name}.json`), m.checks ?? false)
     );
-    // the ladder: each earlier epoch's weights under the first attack (the last epoch is the model itself)
-    const ladder = m.ladder && s.attacks.length
+    // the ladder: each earlier epoch's weights (the last epoch is the model itself) under the attack the
+    // report's statistics use: pgd when run, else the first
+    const reference = s.attacks.includes("pgd") ? "pgd" : s.attacks[0];
+    const ladder = m.ladder && reference
       ? Array.from({ length: s.epochs - 1 }, (_, i) =>
         attack(
-          s.attacks[0],
+          reference,
           join(run, EPOCHS_DIR, `epoch_${i + 1}.safetensors`),
-          ladderAttackPath(out, m.name, i + 1, s.attacks[0]),
+          ladderAttackPath(out, m.name, i + 1, reference),
           false,
         ))
       : [];
