@@ -26,6 +26,10 @@ export const PAPER_SETTINGS = {
   epsUnits: "normalized",
 } as const;
 
+/** The paper code's guidance weight α and its predictors' training batch. */
+export const PAPER_ALPHA = 0.9;
+export const PAPER_PREDICTOR_BATCH = 200;
+
 /** The paper's classification validation set: 50 ImageNet classes × 50 images, every one attacked. */
 export const PAPER_EVAL_IMAGES = 2500;
 
@@ -144,12 +148,15 @@ export function paperDeviations(s: SweepSettings, evalImages: number | null, see
   };
   differ("architecture", s.arch, p.arch);
   differ("image size (px)", s.size, p.size);
-  differ("batch", s.batch, p.batch);
+  if (s.batch !== p.batch) {
+    out.push(`batch: ${s.batch} (paper ${p.batch}; its predictors ${PAPER_PREDICTOR_BATCH})`);
+  }
   differ("epochs", s.epochs, p.epochs);
   differ("RandomResizedCrop smallest area", s.cropScale, p.cropScale);
   differ("predictor epochs", s.predictorEpochs, p.predictorEpochs);
   differ("learning rate", s.lr, p.lr);
   differ("weight decay", s.wd, p.wd);
+  differ("α of the guided models (unless a model sets its own)", s.alpha, PAPER_ALPHA);
   differ("ε units", s.epsUnits, p.epsUnits);
   differ("ε grid", s.eps, p.eps);
   if (!s.attacks.includes(p.attacks)) {
