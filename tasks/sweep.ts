@@ -57,7 +57,8 @@ Grid:
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's
                                     scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,
-                                    lr 0.1, crop 0.08, PGD + FGSM on every validation image (one GPU)
+                                    lr 0.1, crop 0.08, PGD + FGSM on every validation image, the ladder
+                                    every 5 epochs (one GPU)
   --grid paper|FILE    paper (default): None, random, V1_shuffle, TO_shuffle, V1, V2, V4, VO, PHC, LO, TO.
                        FILE: JSON {"models": [{"name": "TO", "roi": "TO", "shuffle": false, "alpha": 0.9,
                        "wd": 0.0001, "seed": 0}, …]}; name and roi required (roi: none, random or an ROI);
@@ -67,6 +68,8 @@ Grid:
   --seeds N            paper grid or preset: every model with seeds 0…N−1 (default 1; presets 3)
   --alphas LIST        paper grid: every guided model once per α (comma list, e.g. 0.5,0.9; names get
                        _a<α>); α is the CE/MSE balance, L = (1 − α)·CE + α·MSE
+  --ladder-every N     ladder models (the None ladder of matched clean accuracy): attack every N-th
+                       epoch's weights (default 1; paper-gpu 5)
 
 Gate (before the predictor-guided models; see lib/sweep/gate.ts):
   --gate-fraction X    each ROI predictor's r must reach X × its noise-ceiling r, and the predictors'
@@ -129,6 +132,7 @@ const FLAGS = {
   preset: { type: "string" },
   alphas: { type: "string" },
   "gate-fraction": { type: "string" },
+  "ladder-every": { type: "string" },
   ungated: { type: "boolean" },
   grid: { type: "string" },
   wd: { type: "boolean" },
@@ -238,6 +242,7 @@ async function main(args: string[]): Promise<void> {
     analyses,
     analysisN: num("analysis-n", p.analysisN ?? 8, { integer: true, min: 1 }),
     transferEps: fewEps(eps),
+    ladderEvery: num("ladder-every", p.ladderEvery ?? 1, { integer: true, min: 1 }),
     gateFraction: num("gate-fraction", GATE_FRACTION, { min: 0, max: 1 }),
     gated: !v.ungated,
   };

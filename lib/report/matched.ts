@@ -142,14 +142,19 @@ export async function matchedResults(
   const noneRuns = configs.get("None") ?? [];
   const ladder: Outcomes[][] = [];
   const epochs = plan?.settings?.epochs ?? 0;
-  for (const name of noneRuns) {
+  const rungEpochs: number[] = [];
+  for (const [s, name] of noneRuns.entries()) {
     const steps: Outcomes[] = [];
     for (let k = 1; k < epochs; k++) {
       const o = await readOutcomes(join(dir, "attacks", name, `epoch_${k}`, `${attack}.json`), attack);
-      if (o && o.clean.length === n) steps.push(o);
+      if (o && o.clean.length === n) {
+        steps.push(o);
+        if (s === 0) rungEpochs.push(k);
+      }
     }
     ladder.push([...steps, outcomes.get(name)!]);
   }
+  rungEpochs.push(epochs);
   const usable = ladder.length > 0 && ladder.every((l) => l.length === ladder[0].length);
   if (!usable) {
     notes.push("no None ladder (a None model with per-epoch attacks): matched gains not available");
@@ -157,10 +162,7 @@ export async function matchedResults(
     notes.push("the None ladder has only its final epoch: gains only at equal clean accuracy");
   }
   const ladderPoints = usable
-    ? ladder[0].map((_, k) => {
-      const point = pooled(ladder.map((l) => l[k]));
-      return { epoch: k + 1 === ladder[0].length ? epochs || k + 1 : k + 1, ...point };
-    })
+    ? ladder[0].map((_, k) => ({ epoch: rungEpochs[k], ...pooled(ladder.map((l) => l[k])) }))
     : [];
   const inputs = new Map<string, MatchedInput>();
   const rows: ConfigStats[] = [];

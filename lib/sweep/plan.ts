@@ -63,6 +63,8 @@ export interface SweepSettings {
   gateFraction?: number;
   /** Whether a failed gate stops the guided models (false: they train anyway, the report says so). */
   gated?: boolean;
+  /** Ladder models: attack the weights of every this-many-th epoch (default 1: every epoch). */
+  ladderEvery?: number;
 }
 
 /** Every analysis the sweep can run, in the order of `--analyses`' default. */
@@ -226,14 +228,17 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     // the ladder: each earlier epoch's weights (the last epoch is the model itself) under the attack the
     // report's statistics use: pgd when run, else the first
     const reference = s.attacks.includes("pgd") ? "pgd" : s.attacks[0];
+    const every = s.ladderEvery ?? 1;
+    const rungs = Array.from({ length: s.epochs - 1 }, (_, i) => i + 1).filter((k) => k % every === 0);
     const ladder = m.ladder && reference
-      ? Array.from({ length: s.epochs - 1 }, (_, i) =>
+      ? rungs.map((k) =>
         attack(
           reference,
-          join(run, EPOCHS_DIR, `epoch_${i + 1}.safetensors`),
-          ladderAttackPath(out, m.name, i + 1, reference),
+          join(run, EPOCHS_DIR, `epoch_${k}.safetensors`),
+          ladderAttackPath(out, m.name, k, reference),
           false,
-        ))
+        )
+      )
       : [];
     jobs.push({
       id: `model/${m.name}`,

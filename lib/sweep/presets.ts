@@ -128,6 +128,7 @@ export const PRESETS: Record<string, Preset> = {
       attacks: ["pgd", "fgsm"],
       attackN: null,
       analysisN: 256,
+      ladderEvery: 5,
     },
     valPerClass: 50,
     sim: "data/sim-paper",
