@@ -9,6 +9,7 @@
  */
 import { join } from "node:path";
 import type { ModelSpec } from "../sweep/grid.ts";
+import { orderModels } from "./collect.ts";
 import type { SweepSettings } from "../sweep/plan.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
 import {
@@ -166,7 +167,8 @@ export async function matchedResults(
     : [];
   const inputs = new Map<string, MatchedInput>();
   const rows: ConfigStats[] = [];
-  for (const [config, members] of configs) {
+  for (const config of orderModels([...configs.keys()])) {
+    const members = configs.get(config)!;
     const runs = members.map((m) => outcomes.get(m)!);
     const input: MatchedInput = { model: runs, ladder: usable ? ladder : [] };
     inputs.set(config, input);
@@ -174,6 +176,13 @@ export async function matchedResults(
       ? matchedGainWithInterval(input, { ...options, seed: `${options.seed ?? 0}/${config}` })
       : null;
     const point = pooled(runs);
+    if (usable && matched?.baseline === null) {
+      const cleans = ladderPoints.map((p) => p.clean);
+      notes.push(
+        `${config}: clean accuracy ${point.clean.toFixed(4)} lies outside the None ladder's ` +
+          `[${Math.min(...cleans).toFixed(4)}, ${Math.max(...cleans).toFixed(4)}]: no matched gain`,
+      );
+    }
     const checks = await Promise.all(
       members.map((m) => failedChecks(join(dir, "attacks", m, `${attack}.json`))),
     );
