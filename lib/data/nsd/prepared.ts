@@ -46,10 +46,13 @@ export async function readPreparedTargets(path: string): Promise<PreparedTargets
       valIds,
       train: train.data,
       val: val.data,
-      noiseCeilingMean:
-        Number.isFinite(Number(attr("noise_ceiling_mean"))) && attr("noise_ceiling_mean") !== undefined
-          ? Number(attr("noise_ceiling_mean"))
-          : null,
+      noiseCeilingMean: finiteOrNull(attr("noise_ceiling_mean")),
     };
   });
+}
+
+/** An attribute as a finite number, or null when absent or not numeric. */
+function finiteOrNull(value: unknown): number | null {
+  const n = typeof value === "number" || typeof value === "bigint" ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : null;
 }
