@@ -1,7 +1,8 @@
 /**
  * Robustness augmentation of the training batches: FGSM-RS stays inside the ε-ball and the box and raises the
  * model's cross-entropy over its random start (it climbs the loss, computed here on the host from the logits);
- * noise stays inside the ball; whole runs record the augmentation and keep per-epoch weights.
+ * noise stays inside the ball; whole runs record the augmentation and keep per-epoch weights; bad flags are
+ * usage errors.
  */
 import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
@@ -12,6 +13,7 @@ import { createAugmenter } from "../lib/train/augment.ts";
 import { crossEntropy } from "../lib/train/metrics.ts";
 import { equal, ok } from "../lib/testing/assert.ts";
 import { TINY_RUN, tinyWorld } from "./fixtures/world.ts";
+import { runTask } from "./fixtures/run_task.ts";
 
 const gpu = await getGpu();
 const EPS = 8 / 255;
@@ -105,5 +107,19 @@ Deno.test("augment: a run records its augmentation and keeps every epoch's weigh
     for (const k of [1, 2]) ok(await Deno.stat(join(out, "epochs", `epoch_${k}.safetensors`)));
   } finally {
     data.close();
+  }
+});
+
+Deno.test("train task: bad --augment / --aug-eps are one-line usage errors", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--augment", "blur"], /--augment: expected noise or fgsm-rs, got 'blur'/],
+    [["--aug-eps", "0.01"], /--aug-eps applies to --augment noise\|fgsm-rs/],
+    [["--augment", "noise", "--aug-eps", "2"], /--aug-eps/],
+  ];
+  for (const [argv, message] of cases) {
+    const result = await runTask("train", [...argv, "--quiet"]);
+    equal(result.code, 2, `${argv.join(" ")}: ${result.stderr}`);
+    ok(message.test(result.stderr), `${argv.join(" ")}: ${result.stderr}`);
+    equal(result.stderr.trim().split("\n").length, 1, result.stderr);
   }
 });
