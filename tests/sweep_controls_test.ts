@@ -1,8 +1,8 @@
 /**
  * The controls machinery: the gate's decision on hand-made cases, the world-metadata reader, the predictor
- * sensitivity measurement (0 at ε = 0, rising with ε), the presets' grids, and a tiny controls grid end to end
- * on the tiny world (plan → gate → train with a None ladder and FGSM-RS → attack → report) whose statistics
- * columns exist and are finite.
+ * sensitivity measurement (0 at ε = 0, rising with ε), the presets' grids and plan, and a tiny controls grid
+ * end to end on the tiny world (plan → train with a None ladder and FGSM-RS → attack → report) whose statistics
+ * columns exist and are finite. The gate job itself runs end to end in sweep_local_test (None + TO, ungated).
  */
 import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
@@ -168,7 +168,6 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
     const models = [
       { name: "None", roi: "none", ladder: true },
       { name: "None_fgsm-rs", roi: "none", augment: "fgsm-rs", aug_eps: 0.03 },
-      { name: "TO", roi: "TO", alpha: 0.5 },
     ];
     const args = await tinySweepArgs(dir, models, [
       "--epochs",
@@ -182,8 +181,6 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
     equal(code, 0, stderr);
     const out = join(dir, "out");
     ok(await Deno.stat(join(out, "attacks/None/epoch_1/pgd.json")), "the ladder's first epoch was attacked");
-    const gate = JSON.parse(await Deno.readTextFile(join(out, "gate.json")));
-    equal(typeof gate.pass, "boolean");
     const csv = (await Deno.readTextFile(join(out, "tables/statistics.csv"))).trim().split("\n");
     const header = csv[0].split(",");
     for (
@@ -195,7 +192,7 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
         return [cells[0], Object.fromEntries(header.map((h, i) => [h, cells[i]]))];
       }),
     );
-    deepStrictEqual(Object.keys(rows).sort(), ["None", "None_fgsm-rs", "TO"]);
+    deepStrictEqual(Object.keys(rows).sort(), ["None", "None_fgsm-rs"]);
     for (const row of Object.values(rows)) {
       for (const column of ["clean_accuracy", "robust_accuracy"]) ok(Number.isFinite(Number(row[column])));
     }
@@ -208,7 +205,6 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
     const report = await Deno.readTextFile(join(out, "report.md"));
     ok(report.includes("Settings that differ from the paper's"), report);
     ok(report.includes("## Robustness at matched clean accuracy"), report);
-    if (!gate.pass) ok(report.includes("THE HIERARCHY TEST IS UNINTERPRETABLE"), report);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -103,6 +103,10 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     equal(Object.keys(manifold.inputs).join(","), "None:avgpool,TO:avgpool");
     const report = await Deno.readTextFile(join(out, "report.md"));
     ok(report.includes("| None |") && report.includes("| TO |") && report.includes("### pgd"), report);
+    // the gate ran before TO (the fixture's --ungated let TO train whatever it decided); a failure is loud
+    const gate = JSON.parse(await Deno.readTextFile(join(out, "gate.json")));
+    equal(gate.rois.map((r: { roi: string }) => r.roi).join(","), "TO");
+    equal(report.includes("THE HIERARCHY TEST IS UNINTERPRETABLE"), !gate.pass, report);
     ok(!report.includes("_not available: no analyses"), `every analysis section has data:\n${report}`);
     ok((await Deno.stat(join(out, "figures/transfer.png"))).size > 1000);
     ok((await Deno.stat(join(out, "figures/robust_pgd.png"))).size > 1000);
