@@ -10,7 +10,14 @@ import { runMain } from "../lib/cli/main.ts";
 import { progressReporter } from "../lib/cli/progress.ts";
 import { checkOutputPath } from "../lib/io/output_path.ts";
 import { computeChecks, failureBanner } from "../lib/attacks/checks.ts";
-import { cleanCorrect, probe, sweep, type SweepRow, type TransferTarget } from "../lib/attacks/evaluate.ts";
+import {
+  bitString,
+  cleanCorrect,
+  probe,
+  sweep,
+  type SweepRow,
+  type TransferTarget,
+} from "../lib/attacks/evaluate.ts";
 import { createAttackModel } from "../lib/attacks/model.ts";
 import { loadDataset } from "../lib/attacks/dataset.ts";
 import { parseEpsGrid } from "../lib/attacks/eps_grid.ts";
@@ -27,7 +34,9 @@ const HELP =
 Adversarial robustness over an ε grid. Each attack sweeps ε upwards, attacking only the points still robust
 and carrying fooled points forward (worst case per point, AutoAttack's bookkeeping). A point counts as
 fooled only if the model misclassifies the returned image and it lies within ε and the [0, 1] box. Robust
-accuracy is over all points (points wrong when clean count as fooled). Writes FILE.json and FILE.csv.
+accuracy is over all points (points wrong when clean count as fooled). Writes FILE.json and FILE.csv; the
+JSON keeps per-point outcomes for bootstrap intervals (clean_points, and robust_points in each row: one "0"/"1"
+per point in data order).
 
   --model PATH      checkpoint (.safetensors with the model config in its metadata) or a run folder holding
                     model.safetensors
@@ -249,6 +258,8 @@ async function main(): Promise<void> {
     adapter: gpu.description,
     attacks: names,
     omitted,
+    // per point, in data order: "1" where classified correctly when clean (rows carry robust_points)
+    clean_points: bitString(correct),
     rows,
     ...(transfer.length
       ? {

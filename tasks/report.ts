@@ -12,6 +12,11 @@ const HELP = `deno task report DIR [--quiet]
 
 Aggregates a results folder of deno task sweep (or any folder with its layout) into DIR/report.md,
 DIR/tables/*.csv and DIR/figures/*.{svg,png}:
+  - a header with every setting of the sweep that differs from the paper's (plan.json), and a loud warning
+    when the gate in front of the predictor-guided models failed (gate_failed.json) or did not run;
+  - per configuration (seeds pooled, from the attacks' per-point outcomes): clean and robust accuracy
+    (mean over ε), robust/clean, normalize_acc, the gain at matched clean accuracy over the None checkpoint
+    ladder with a 95% bootstrap CI, and the hierarchy's Spearman ρ with permutation p and bootstrap CI;
   - per model: clean accuracy, the neural head's r to its predictor, the predictor's r (models/*/summary.json,
     predictors/<ROI>/summary.json);
   - per attack: robust accuracy per model × ε (attacks/<model>/<attack>.json), a robust-accuracy-vs-ε figure

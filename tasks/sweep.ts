@@ -16,7 +16,10 @@ import { checkOutputPath } from "../lib/io/output_path.ts";
 import { ATTACK_NAMES } from "../lib/attacks/registry.ts";
 import { ARCHITECTURES } from "../lib/nn/models.ts";
 import { writeEvalData } from "../lib/sweep/eval_data.ts";
-import { paperGrid, parseGrid } from "../lib/sweep/grid.ts";
+import { paperGrid, parseGrid, predictorRois, withAlphas } from "../lib/sweep/grid.ts";
+import { PAPER_SETTINGS, PRESETS } from "../lib/sweep/presets.ts";
+import { GATE_FRACTION, runGate } from "../lib/sweep/gate.ts";
+import { getGpu } from "../lib/gpu/device.ts";
 import { runLocal } from "../lib/sweep/local.ts";
 import { parseEpsGrid } from "../lib/attacks/eps_grid.ts";
 import {
@@ -25,6 +28,8 @@ import {
   buildPlan,
   checkSamePlan,
   evalDataPath,
+  gateFailedPath,
+  gatePath,
   LANDSCAPE_GRID,
   LANDSCAPE_INPUTS,
   type Stage,
@@ -45,13 +50,39 @@ model's features; then deno task report. Every step is a child process of those 
 sweep killed at any point resumes where it stopped (same --out, same settings).
 
 Grid:
+  --preset NAME        a grid with its settings (flags below still override them):
+                         controls   None (with its checkpoint ladder), None + random noise (ε 8/255),
+                                    None + FGSM-RS (ε 2/255; both with the gradient-masking probes), and
+                                    the predictor-guided V1 and TO at α 0.5, each with 3 seeds; PGD at
+                                    ε 0.009, 0.019 on 500 images, 4 epochs, no analyses; world data/sim-controls
+                                    (50 validation images per class), predictors 8 epochs. About 50–60 min
+                                    on 2 CPU cores with the software adapter, estimated from README's
+                                    timings (not timed end to end)
+                         paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
+                                    None ladder and the augmentation controls, 3 seeds, at the paper's
+                                    scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,
+                                    lr 0.1, crop 0.08, PGD + FGSM on every validation image, the ladder
+                                    every 5 epochs (one GPU)
   --grid paper|FILE    paper (default): None, random, V1_shuffle, TO_shuffle, V1, V2, V4, VO, PHC, LO, TO.
                        FILE: JSON {"models": [{"name": "TO", "roi": "TO", "shuffle": false, "alpha": 0.9,
-                       "wd": 0.0005, "seed": 0}, …]}; name and roi required (roi: none, random or an ROI)
+                       "wd": 0.0001, "seed": 0}, …]}; name and roi required (roi: none, random or an ROI);
+                       optional "augment": "noise"|"fgsm-rs" with "aug_eps" (pixel units), "ladder": true
+                       (keep and attack every epoch: the None ladder), "checks": true (masking probes)
   --wd                 paper grid: add the weight-decay controls WD_0.003 … WD_0.01 (roi none)
-  --seeds N            paper grid: every model with seeds 0…N−1 (default 1)
+  --seeds N            paper grid or preset: every model with seeds 0…N−1 (default 1; presets 3)
+  --alphas LIST        paper grid: every guided model once per α (comma list, e.g. 0.5,0.9; names get
+                       _a<α>); α is the CE/MSE balance, L = (1 − α)·CE + α·MSE
+  --ladder-every N     ladder models (the None ladder of matched clean accuracy): attack every N-th
+                       epoch's weights (default 1; paper-gpu 5)
 
-Training (small models by default, for the simulated world on a CPU adapter):
+Gate (before the predictor-guided models; see lib/sweep/gate.ts):
+  --gate-fraction X    each ROI predictor's r must reach X × its noise-ceiling r, and the predictors'
+                       sensitivities to ±2/255 must be ordered like the simulated ROIs' (default 0.5)
+  --ungated            train the guided models even when the gate fails (the report still says so)
+
+Training (scaled down by default for the simulated world on a CPU adapter: the paper trains resnet18 at
+224 px, batch 256, 60 epochs, predictor 40 epochs, lr 0.1, crop 0.08; the report header lists every
+setting of a run that differs from the paper's):
   --sim DIR            simulated world (default data/sim; generated if missing)
   --subject N          (default 1)
   --arch NAME          ${Object.keys(ARCHITECTURES).join(" | ")} (default resnet-tiny)
@@ -60,7 +91,7 @@ Training (small models by default, for the simulated world on a CPU adapter):
   --crop-scale X       smallest RandomResizedCrop area of the guided models (default 0.35: torchvision's 0.08
                        crops away the silhouette that defines a simulated-world class at 32 px)
   --lr X               (default 0.05)     --alpha X      (default 0.9)
-  --weight-decay X     (default 0.0005)   --seed N       (default 0)
+  --weight-decay X     (default 0.0001, the paper's)   --seed N       (default 0)
 
 Attacks (deno task attack, L∞, ε in the paper's normalised units by default):
   --attacks LIST       comma-separated attack names, or none (default pgd,fgsm)
@@ -98,9 +129,15 @@ Execution:
 Writes OUT/plan.json, OUT/data/eval.safetensors, OUT/logs/<job>.log, the run folders (see lib/sweep/plan.ts),
 OUT/report.md. Exit codes: 0 ok, 1 error (one line), 2 usage error.
 
-Internal (what each Slurm array task runs): deno task sweep job --plan OUT/plan.json --stage S --index I`;
+Internal (what each Slurm array task runs): deno task sweep job --plan OUT/plan.json --stage S --index I;
+the gate job runs deno task sweep gate --plan OUT/plan.json (writes OUT/gate.json).`;
 
 const FLAGS = {
+  preset: { type: "string" },
+  alphas: { type: "string" },
+  "gate-fraction": { type: "string" },
+  "ladder-every": { type: "string" },
+  ungated: { type: "boolean" },
   grid: { type: "string" },
   wd: { type: "boolean" },
   seeds: { type: "string" },
@@ -139,29 +176,47 @@ const FLAGS = {
 
 async function main(args: string[]): Promise<void> {
   if (args[0] === "job") return await jobCommand(args.slice(1));
+  if (args[0] === "gate") return await gateCommand(args.slice(1));
   const { values: v } = parseFlags(args, FLAGS);
   if (v.help) return console.log(HELP);
   const num = (name: string, fallback: number, opts: Parameters<typeof numberFlag>[2] = {}) =>
     v[name] === undefined ? fallback : numberFlag(name, v[name], opts);
   const str = (name: string, fallback: string) => (v[name] as string | undefined) ?? fallback;
 
-  const grid = str("grid", "paper");
-  if (grid !== "paper" && (v.wd || v.seeds !== undefined)) {
-    throw new UsageError("--wd and --seeds apply to --grid paper; put them in the grid file instead");
+  const presetName = v.preset as string | undefined;
+  const preset = presetName === undefined ? undefined : PRESETS[presetName];
+  if (presetName !== undefined && !preset) {
+    throw new UsageError(`--preset: unknown '${presetName}'; choose ${Object.keys(PRESETS).join(", ")}`);
   }
-  const models = grid === "paper"
-    ? paperGrid({ wd: Boolean(v.wd), seeds: num("seeds", 1, { integer: true, min: 1 }) })
+  if (preset && (v.grid !== undefined || v.wd || v.alphas !== undefined)) {
+    throw new UsageError("--preset brings its own grid: drop --grid, --wd and --alphas");
+  }
+  const grid = str("grid", "paper");
+  if (grid !== "paper" && (v.wd || v.seeds !== undefined || v.alphas !== undefined)) {
+    throw new UsageError(
+      "--wd, --seeds and --alphas apply to --grid paper; put them in the grid file instead",
+    );
+  }
+  const seeds = num("seeds", preset?.seeds ?? 1, { integer: true, min: 1 });
+  const alphas = v.alphas === undefined
+    ? []
+    : (v.alphas as string).split(",").map((a) => numberFlag("alphas", a.trim(), { min: 0, max: 1 }));
+  const models = preset
+    ? preset.models(seeds)
+    : grid === "paper"
+    ? withAlphas(paperGrid({ wd: Boolean(v.wd), seeds }), alphas)
     : parseGrid(
       await Deno.readTextFile(grid).catch(() => {
         throw new UsageError(`--grid: cannot read '${grid}' (paper, or a JSON grid file; see --help)`);
       }),
       grid,
     );
-  const arch = str("arch", "resnet-tiny");
+  const p = preset?.settings ?? {};
+  const arch = str("arch", p.arch ?? "resnet-tiny");
   if (!(arch in ARCHITECTURES)) {
     throw new UsageError(`--arch: unknown '${arch}'; choose ${Object.keys(ARCHITECTURES).join(", ")}`);
   }
-  const attacksFlag = str("attacks", "pgd,fgsm");
+  const attacksFlag = str("attacks", p.attacks ? p.attacks.join(",") || "none" : "pgd,fgsm");
   const attacks = attacksFlag === "none" ? [] : attacksFlag.split(",").map((a) => a.trim()).filter(Boolean);
   const unknownAttack = attacks.find((a) => !(ATTACK_NAMES as readonly string[]).includes(a));
   if (unknownAttack !== undefined) {
@@ -173,29 +228,34 @@ async function main(args: string[]): Promise<void> {
   if (!["normalized", "pixel"].includes(epsUnits)) {
     throw new UsageError(`--eps-units: expected normalized or pixel, got '${epsUnits}'`);
   }
-  const attackN = num("attack-n", 64, { integer: true, min: 0 });
-  const analyses = analysesFlag(str("analyses", ANALYSES.join(",")));
-  const eps = str("eps", "0.001:0.019:0.002");
+  const attackN = num("attack-n", p.attackN === undefined ? 64 : p.attackN ?? 0, { integer: true, min: 0 });
+  const analyses = analysesFlag(
+    str("analyses", p.analyses ? p.analyses.join(",") || "none" : ANALYSES.join(",")),
+  );
+  const eps = str("eps", p.eps ?? "0.001:0.019:0.002");
   const settings = {
-    sim: resolve(str("sim", "data/sim")),
+    sim: resolve(str("sim", preset?.sim ?? "data/sim")),
     subject: num("subject", 1, { integer: true, min: 1, max: 8 }),
     arch,
-    size: num("size", 32, { integer: true, min: 8, max: 1024 }),
-    batch: num("batch", 32, { integer: true, min: 2 }),
-    epochs: num("epochs", 4, { integer: true, min: 1 }),
-    cropScale: num("crop-scale", 0.35, { min: 0.01, max: 1 }),
-    predictorEpochs: num("predictor-epochs", 4, { integer: true, min: 1 }),
-    lr: num("lr", 0.05, { min: 0 }),
-    alpha: num("alpha", 0.9, { min: 0, max: 1 }),
-    wd: num("weight-decay", 5e-4, { min: 0 }),
+    size: num("size", p.size ?? 32, { integer: true, min: 8, max: 1024 }),
+    batch: num("batch", p.batch ?? 32, { integer: true, min: 2 }),
+    epochs: num("epochs", p.epochs ?? 4, { integer: true, min: 1 }),
+    cropScale: num("crop-scale", p.cropScale ?? 0.35, { min: 0.01, max: 1 }),
+    predictorEpochs: num("predictor-epochs", p.predictorEpochs ?? 4, { integer: true, min: 1 }),
+    lr: num("lr", p.lr ?? 0.05, { min: 0 }),
+    alpha: num("alpha", p.alpha ?? 0.9, { min: 0, max: 1 }),
+    wd: num("weight-decay", PAPER_SETTINGS.wd, { min: 0 }),
     seed: num("seed", 0, { integer: true, min: 0 }),
     attacks,
     eps,
     epsUnits,
     attackN: attackN === 0 ? null : attackN,
     analyses,
-    analysisN: num("analysis-n", 8, { integer: true, min: 1 }),
+    analysisN: num("analysis-n", p.analysisN ?? 8, { integer: true, min: 1 }),
     transferEps: fewEps(eps),
+    ladderEvery: num("ladder-every", p.ladderEvery ?? 1, { integer: true, min: 1 }),
+    gateFraction: num("gate-fraction", GATE_FRACTION, { min: 0, max: 1 }),
+    gated: !v.ungated,
   };
   const executor = str("executor", "local");
   if (executor !== "local" && executor !== "slurm") {
@@ -216,7 +276,14 @@ async function main(args: string[]): Promise<void> {
   // one sweep per results folder at a time (the run folders inside have their own locks)
   const lock = await FolderLock.acquire(plan.out);
   try {
-    await runSweep(plan, executor, { jobs, slurm, quiet: Boolean(v.quiet), wait: Boolean(v.wait) }, say);
+    const valPerClass = preset?.valPerClass;
+    await runSweep(plan, executor, {
+      jobs,
+      slurm,
+      quiet: Boolean(v.quiet),
+      wait: Boolean(v.wait),
+      valPerClass,
+    }, say);
   } finally {
     lock.release();
   }
@@ -226,15 +293,25 @@ async function main(args: string[]): Promise<void> {
 async function runSweep(
   plan: SweepPlan,
   executor: "local" | "slurm",
-  o: { jobs: number; slurm: ReturnType<typeof slurmOptions>; quiet: boolean; wait: boolean },
+  o: {
+    jobs: number;
+    slurm: ReturnType<typeof slurmOptions>;
+    quiet: boolean;
+    wait: boolean;
+    /** Validation images per class of a preset's world. */
+    valPerClass?: number;
+  },
   say: (text: string) => void,
 ): Promise<void> {
   const { settings, models } = plan;
   const analyses = settings.analyses;
   say(`${models.length} models, ${stageJobs(plan, "predictor").length} predictors → ${plan.out}`);
   for (const line of plan.skipped) say(line);
-  await ensureSimWorld(settings.sim, { progress: progressReporter("sweep", o.quiet) });
-  if (settings.attacks.length || analyses.length) {
+  await ensureSimWorld(settings.sim, {
+    progress: progressReporter("sweep", o.quiet),
+    ...(o.valPerClass === undefined ? {} : { valPerClass: o.valPerClass }),
+  });
+  if (settings.attacks.length || analyses.length || stageJobs(plan, "gate").length) {
     const n = await writeEvalData(settings.sim, settings.size, evalDataPath(plan.out));
     if (n !== null) say(`evaluation set: ${n} validation images at ${settings.size} px`);
   }
@@ -242,7 +319,14 @@ async function runSweep(
 
   if (executor === "local") {
     stopChildrenOnSignal();
-    const result = await runLocal(plan, { jobs: o.jobs, progress: progressReporter("sweep", o.quiet) });
+    const result = await runLocal(plan, { jobs: o.jobs, progress: progressReporter("sweep", o.quiet) }).catch(
+      async (e) => {
+        // a failed gate (or job) blocks the report job: report what finished, then fail
+        const report = plan.jobs.find((j) => j.stage === "report")!;
+        await runJob(plan, report);
+        throw e;
+      },
+    );
     console.log(
       `sweep: ${result.ran} steps run, ${result.skippedJobs} jobs already finished, in ${
         formatSeconds(result.seconds)
@@ -322,6 +406,39 @@ function stopChildrenOnSignal(): void {
       Deno.exit(1);
     });
   }
+}
+
+/**
+ * `gate --plan FILE`: decides the gate over the plan's predictors, writes OUT/gate.json and fails (so the
+ * guided models do not start) unless it passes or the plan is ungated.
+ */
+async function gateCommand(args: string[]): Promise<void> {
+  const { values } = parseFlags(args, { plan: { type: "string" } });
+  if (!values.plan) throw new UsageError("gate: --plan is required");
+  const plan = JSON.parse(await Deno.readTextFile(values.plan as string)) as SweepPlan;
+  const rois = predictorRois(plan.models);
+  const verdict = await runGate(await getGpu(), {
+    predictors: Object.fromEntries(rois.map((roi) => [roi, join(plan.out, "predictors", roi)])),
+    prepared: Object.fromEntries(rois.map((roi) => [roi, join(plan.out, "prep", `${roi}.h5`)])),
+    sim: plan.settings.sim,
+    evalData: evalDataPath(plan.out),
+  }, plan.settings.gateFraction ?? GATE_FRACTION);
+  // gate.json marks the gate step finished: written only when the guided models may train
+  const letThrough = verdict.pass || plan.settings.gated === false;
+  const [keep, drop] = letThrough
+    ? [gatePath(plan.out), gateFailedPath(plan.out)]
+    : [gateFailedPath(plan.out), gatePath(plan.out)];
+  await writeFileAtomic(keep, JSON.stringify(verdict, null, 2) + "\n");
+  await Deno.remove(drop).catch(() => {});
+  for (const line of verdict.reasons) console.error(`gate: ${line}`);
+  if (verdict.pass) return console.log(`gate: passed (${rois.join(", ")})`);
+  if (letThrough) {
+    return console.log("gate: FAILED; --ungated: the guided models train anyway, the report flags them");
+  }
+  throw new UserError(
+    `gate FAILED: the predictor-guided models are not trained and the hierarchy test is uninterpretable ` +
+      `(${verdict.reasons.join("; ")}); see ${gateFailedPath(plan.out)}`,
+  );
 }
 
 /** `job --plan FILE --stage S --index I`: one job of the plan (a Slurm array task). */

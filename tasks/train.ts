@@ -16,6 +16,7 @@ import { BASELINES } from "../lib/train/guided.ts";
 import { MANIFOLD_DEFAULT_WEIGHTS } from "../lib/ops/manifold_loss.ts";
 import { type GuidedRunOptions, type GuidedSummary, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { runDemo } from "../lib/train/demo.ts";
+import { type Augmentation, AUGMENTATIONS } from "../lib/train/augment.ts";
 
 const DEFAULTS: RunDefaults = {
   arch: "resnet18",
@@ -55,6 +56,15 @@ Options:
   --step-size N             StepLR: multiply the LR by --gamma every N epochs (default 20)
   --gamma X                 (default 0.1)
   --np-bn MODE              BatchNorm of the frozen predictor while training: train | eval (default train)
+  --augment KIND            robustness augmentation of the training batches (default none):
+                              noise    every pixel moved by U(−ε, ε), clamped to [0, 1]
+                              fgsm-rs  FGSM with a random start (Wong et al. 2020): from x + U(−ε, ε), one
+                                       step of 1.25ε along sign ∇ₓCE of the model being trained, projected
+                                       onto the ε-ball; runs on the GPU in the training plan
+                            a guided model's predictor sees the augmented batch too
+  --aug-eps X               ε of --augment in pixel units, images in [0, 1] (default 0.0314 = 8/255)
+  --keep-epochs             also keep each epoch's weights as epochs/epoch_<k>.safetensors in --out (a
+                            checkpoint ladder for comparing models at matched clean accuracy)
 
 Manifold guidance (docs/method.md#manifold-guidance), instead of regressing onto the predictor's outputs:
   --guidance KIND           mse | manifold (default mse). manifold: per-class centre, radius and subspace of
@@ -100,6 +110,9 @@ async function main(args: string[]): Promise<void> {
     "manifold-var": { type: "string" },
     "manifold-dims": { type: "string" },
     "manifold-dim-sign": { type: "string" },
+    augment: { type: "string" },
+    "aug-eps": { type: "string" },
+    "keep-epochs": { type: "boolean" },
   });
   if (values.help) return console.log(HELP);
   const run = readRunFlags(values, DEFAULTS, "train");
@@ -132,6 +145,8 @@ async function main(args: string[]): Promise<void> {
     gamma: optional("gamma", 0.1, { min: 0 }),
     predictorBatchNorm: npBn as "train" | "eval",
     manifold: readManifoldFlags(values),
+    augment: readAugmentFlags(values),
+    keepEpochs: Boolean(values["keep-epochs"]),
   };
   const cropScale = values["crop-scale"] === undefined
     ? undefined
@@ -151,6 +166,22 @@ async function main(args: string[]): Promise<void> {
     data.close();
   }
   printGuided(run.out, summary);
+}
+
+/** `--augment` and `--aug-eps`, or undefined without augmentation. */
+function readAugmentFlags(values: Record<string, unknown>): Augmentation | undefined {
+  const kind = values.augment as string | undefined;
+  if (kind === undefined) {
+    if (values["aug-eps"] !== undefined) throw new UsageError("--aug-eps applies to --augment noise|fgsm-rs");
+    return undefined;
+  }
+  if (!(AUGMENTATIONS as readonly string[]).includes(kind)) {
+    throw new UsageError(`--augment: expected ${AUGMENTATIONS.join(" or ")}, got '${kind}'`);
+  }
+  const eps = values["aug-eps"] === undefined
+    ? 8 / 255
+    : numberFlag("aug-eps", values["aug-eps"], { min: 1e-6, max: 1 });
+  return { kind: kind as Augmentation["kind"], eps };
 }
 
 /** The manifold-guidance settings, or undefined for MSE guidance; every misuse is a usage error. */
@@ -220,7 +251,10 @@ function printGuided(out: string, s: GuidedSummary): void {
     );
     return;
   }
-  console.log(`  clean accuracy ${fmt(f.val_acc)} (train ${fmt(f.train_acc)}), ROI ${s.roi}, α ${s.alpha}`);
+  const augmented = s.augment ? `, ${s.augment.kind} augmentation ε ${fmt(s.augment.eps)}` : "";
+  console.log(
+    `  clean accuracy ${fmt(f.val_acc)} (train ${fmt(f.train_acc)}), ROI ${s.roi}, α ${s.alpha}${augmented}`,
+  );
   console.log(
     `  neural loss ${fmt(f.val_neural_mse)}, neural head r to the predictor ${fmt(f.val_neural_r)}`,
   );

@@ -83,6 +83,14 @@ Deno.test("attack task: report, CSV, checks and transfer matrix", async () => {
     ok(typeof row.transfer[f.b] === "number");
   }
   equal(report.rows[0].robust_accuracy, report.rows[0].clean_accuracy, "ε = 0 gives clean accuracy");
+  // per-point outcomes: one flag per point, counting to the accuracies, robust only where clean-correct
+  const ones = (bits: string) => [...bits].filter((b) => b === "1").length;
+  equal(report.clean_points.length, 24);
+  equal(ones(report.clean_points), Math.round(report.rows[0].clean_accuracy * 24));
+  for (const row of report.rows) {
+    equal(ones(row.robust_points), Math.round(row.robust_accuracy * 24));
+    ok([...row.robust_points].every((b, i) => b === "0" || report.clean_points[i] === "1"));
+  }
   // Fewer correctly classified points than --batch 16: the attacks ran on a batch of just those points.
   const clean = Math.round(report.rows[0].clean_accuracy * 24);
   ok(clean > 0 && clean < 16, `fixture has ${clean} clean-correct points`);
@@ -146,6 +154,7 @@ const row = (attack: string, eps: number, robust: number, extra: Partial<SweepRo
   seconds: 0,
   out_of_bounds: 0,
   by_component: {},
+  robust_points: "",
   ...extra,
 });
 

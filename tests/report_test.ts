@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { writeReport } from "../lib/report/write.ts";
 import { collectResults, orderModels } from "../lib/report/collect.ts";
 import { landscapeSlice } from "../lib/report/tables.ts";
-import { equal, ok } from "../lib/testing/assert.ts";
+import { assertClose, equal, ok } from "../lib/testing/assert.ts";
 import { checkWellFormed } from "./fixtures/xml.ts";
 
 const EPS = [0.001, 0.003, 0.005];
@@ -21,6 +21,26 @@ const ROBUST: Record<string, number[]> = {
   TO: [0.75, 0.625, 0.5], // gains 0.25, 0.375, 0.375 → max 0.375 at 0.003
 };
 const CLEAN: Record<string, number> = { None: 0.875, V1: 0.8125, V4: 0.75, TO: 0.8125 };
+
+/**
+ * An attack report on 16 images with per-image outcomes: the first clean·16 images correct when clean, the
+ * first robust·16 still correct at each ε.
+ */
+function attackReport(clean: number, robust: number[]) {
+  const bits = (fraction: number) =>
+    Array.from({ length: 16 }, (_, i) => i < fraction * 16 ? "1" : "0").join("");
+  return {
+    clean_points: bits(clean),
+    rows: EPS.map((eps, i) => ({
+      attack: "pgd",
+      norm: "linf",
+      eps,
+      clean_accuracy: clean,
+      robust_accuracy: robust[i],
+      robust_points: bits(robust[i]),
+    })),
+  };
+}
 
 async function fabricate(dir: string, { analyses }: { analyses: boolean }): Promise<void> {
   const json = async (path: string, value: unknown) => {
@@ -37,18 +57,31 @@ async function fabricate(dir: string, { analyses }: { analyses: boolean }): Prom
       weightDecay: 0.0005,
       final: { val_acc: CLEAN[name], val_neural_r: name === "None" ? null : 0.5 },
     });
-    await json(`attacks/${name}/pgd.json`, {
-      rows: EPS.map((eps, i) => ({
-        attack: "pgd",
-        norm: "linf",
-        eps,
-        clean_accuracy: CLEAN[name],
-        robust_accuracy: ROBUST[name][i],
-      })),
-    });
+    await json(`attacks/${name}/pgd.json`, attackReport(CLEAN[name], ROBUST[name]));
   }
+  // the None ladder's first epoch: clean 0.5, robust 0.25, 0.125, 0 (the last epoch is None itself)
+  await json("attacks/None/epoch_1/pgd.json", attackReport(0.5, [0.25, 0.125, 0]));
   await json("predictors/TO/summary.json", { final: { val_r_mean: 0.625 } });
-  await json("plan.json", { skipped: ["analyses: skipped (test)"] });
+  await json("plan.json", {
+    skipped: ["analyses: skipped (test)"],
+    settings: {
+      ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 32, batch: 32, epochs: 2, cropScale: 0.35 },
+      ...{
+        predictorEpochs: 4,
+        lr: 0.05,
+        alpha: 0.9,
+        wd: 1e-4,
+        seed: 0,
+        attacks: ["pgd"],
+        eps: "0.001,0.003,0.005",
+      },
+      ...{ epsUnits: "normalized", attackN: 16, analyses: [], analysisN: 8, transferEps: "0.001" },
+    },
+    models: [
+      { name: "None", roi: "none", shuffle: false, ladder: true },
+      ...["V1", "V4", "TO"].map((roi) => ({ name: roi, roi, shuffle: false })),
+    ],
+  });
   if (analyses) {
     await json("analyses/rsa.json", {
       kind: "rsa",
@@ -145,6 +178,11 @@ Deno.test("orderModels: the paper's hierarchy, then WD controls by value, then o
       .join(" "),
     "None random TO_shuffle V1 V1_s1 PHC TO WD_0.003 WD_0.01 zeta",
   );
+  // α variants (--alphas) follow their base model, by α within a seed
+  equal(
+    orderModels(["TO_a0.9_s1", "V1_a0.9", "TO_a0.5", "None", "TO_a0.9", "V1_a0.5"]).join(" "),
+    "None V1_a0.5 V1_a0.9 TO_a0.5 TO_a0.9 TO_a0.9_s1",
+  );
 });
 
 Deno.test("report: tables hold the fabricated values; gains over None as computed by hand; not-available parts", async () => {
@@ -179,6 +217,35 @@ Deno.test("report: tables hold the fabricated values; gains over None as compute
       ]
     ) ok(md.includes(`_not available: no ${part}_`), `${part} not available`);
     ok(md.includes("- analyses: skipped (test)"), "plan's skipped stages quoted");
+    ok(md.includes("- epochs: 2 (paper 60)") && md.includes("- attacked images: 16 (paper 2500"), md);
+    ok(md.includes("THE HIERARCHY TEST IS UNINTERPRETABLE") && md.includes("no gate.json"), "no gate, said");
+    // Matched clean accuracy, worked by hand. Robust = mean over the 3 ε: None 7/24, V1 3/8, V4 11/24, TO 5/8.
+    // Ladder (0.5, 1/8) → None (0.875, 7/24): baseline(c) = 1/8 + (c − 0.5)/0.375 · 1/6.
+    // V1, TO at c = 0.8125: 19/72 → gains 27/72 − 19/72 = 1/9 and 45/72 − 19/72 = 13/36; V4 at 0.75: 17/72 →
+    // gain 33/72 − 17/72 = 2/9; None on its own last point: 0. normalize_acc(V1) = 1 − (13/16 − 3/8)/(13/16).
+    const stats = (await Deno.readTextFile(join(dir, "tables/statistics.csv"))).trim().split("\n");
+    const header = stats[0].split(",");
+    const cell = (model: string, column: string) =>
+      Number(stats.find((l) => l.startsWith(`${model},`))!.split(",")[header.indexOf(column)]);
+    const expected: Record<string, [number, number, number]> = {
+      None: [7 / 24, 21 / 72, 0],
+      V1: [3 / 8, 19 / 72, 1 / 9],
+      V4: [11 / 24, 17 / 72, 2 / 9],
+      TO: [5 / 8, 19 / 72, 13 / 36],
+    };
+    for (const [model, [robust, baseline, gain]] of Object.entries(expected)) {
+      assertClose(
+        ["robust_accuracy", "none_at_matched_clean", "matched_gain"].map((c) => cell(model, c)),
+        [robust, baseline, gain],
+        { atol: 1e-12, label: model },
+      );
+      ok(cell(model, "gain_ci_low") <= cell(model, "gain_ci_high"), `${model} interval`);
+    }
+    assertClose([cell("V1", "normalize_acc")], [1 - (13 / 16 - 3 / 8) / (13 / 16)], { atol: 1e-12 });
+    // gains rise V1 → V4 → TO: ρ = 1, and 2 of the 3! orderings reach |ρ| = 1
+    ok(md.includes("Spearman ρ of position vs matched gain = 1.0000, permutation p = 0.3333"), md);
+    // TO − V1 = 13/36 − 1/9 = 1/4
+    ok(md.includes("Gain TO − gain V1 (α 0.9) = 0.2500, 95% bootstrap CI ["), md);
     for (const f of ["figures/robust_pgd.svg", "figures/gain_pgd.svg"]) {
       ok(files.includes(f), f);
       checkWellFormed(await Deno.readTextFile(join(dir, f)));

@@ -80,7 +80,7 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     // 2. resumed: finishes, without retraining the predictor
     const resumed = await runSweep(args);
     equal(resumed.code, 0, resumed.stderr);
-    ok(resumed.stderr.includes("1 of 7 jobs already finished"), resumed.stderr);
+    ok(resumed.stderr.includes("1 of 8 jobs already finished"), resumed.stderr);
     equal(await mtime(join(out, "predictors/TO/summary.json")), predictorDone);
     for (const model of ["None", "TO"]) {
       const summary = JSON.parse(await Deno.readTextFile(join(out, `models/${model}/summary.json`)));
@@ -103,6 +103,10 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     equal(Object.keys(manifold.inputs).join(","), "None:avgpool,TO:avgpool");
     const report = await Deno.readTextFile(join(out, "report.md"));
     ok(report.includes("| None |") && report.includes("| TO |") && report.includes("### pgd"), report);
+    // the gate ran before TO (the fixture's --ungated let TO train whatever it decided); a failure is loud
+    const gate = JSON.parse(await Deno.readTextFile(join(out, "gate.json")));
+    equal(gate.rois.map((r: { roi: string }) => r.roi).join(","), "TO");
+    equal(report.includes("THE HIERARCHY TEST IS UNINTERPRETABLE"), !gate.pass, report);
     ok(!report.includes("_not available: no analyses"), `every analysis section has data:\n${report}`);
     ok((await Deno.stat(join(out, "figures/transfer.png"))).size > 1000);
     ok((await Deno.stat(join(out, "figures/robust_pgd.png"))).size > 1000);
@@ -117,7 +121,7 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     const analysesDone = await analysesTimes();
     const again = await runSweep(args);
     equal(again.code, 0, again.stderr);
-    ok(again.stdout.includes("1 steps run, 6 jobs already finished"), again.stdout);
+    ok(again.stdout.includes("1 steps run, 7 jobs already finished"), again.stdout);
     equal(await mtime(join(out, "models/TO/summary.json")), modelDone);
     equal(await analysesTimes(), analysesDone, "no finished analysis reran");
 
@@ -128,7 +132,7 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     const rsaDone = await mtime(join(out, "analyses/rsa.json"));
     const redo = await runSweep(args);
     equal(redo.code, 0, redo.stderr);
-    ok(redo.stdout.includes("3 steps run, 4 jobs already finished"), redo.stdout);
+    ok(redo.stdout.includes("3 steps run, 5 jobs already finished"), redo.stdout);
     ok(
       await Deno.stat(join(out, "analyses/smoothness/TO.json")) &&
         await Deno.stat(join(out, "analyses/cka.json")),
@@ -238,7 +242,7 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
   );
   equal(
     buildPlan(out, settings([]), models).jobs.map((j) => j.id).join(","),
-    "predictor/V1,model/None,model/V1,report",
+    "predictor/V1,gate,model/None,model/V1,report",
   );
 });
 

@@ -35,7 +35,7 @@ Deno.test("sweep --executor slurm --dry-run: job arrays with throttle and per-ta
   ok(stdout.includes("#SBATCH --output=/tmp/ng-dry/logs/slurm/transfer_%A_%a.log"), "per-task logs");
   ok(stdout.includes("#SBATCH --output=/tmp/ng-dry/logs/slurm/representations_%j.log"), "one job");
   for (const line of ["--partition=gpu", "--time=02:00:00", "--cpus-per-task=4", "--gpus=1", "--mem=16G"]) {
-    equal(stdout.split(`#SBATCH ${line}\n`).length - 1, 5, `${line} in every script`);
+    equal(stdout.split(`#SBATCH ${line}\n`).length - 1, 6, `${line} in every script`);
   }
   ok(/--stage transfer --index \$\{SLURM_ARRAY_TASK_ID\}/.test(stdout), "transfer tasks index the plan");
   ok(/--stage representations --index 0\n/.test(stdout), "representations: a single job");
@@ -43,7 +43,7 @@ Deno.test("sweep --executor slurm --dry-run: job arrays with throttle and per-ta
   ok(stdout.includes("PREDICTOR_JOB=$(sbatch --parsable /tmp/ng-dry/slurm/predictor.sbatch)"));
   ok(
     stdout.includes(
-      "MODEL_JOB=$(sbatch --parsable --dependency=afterok:$PREDICTOR_JOB /tmp/ng-dry/slurm/model.sbatch)",
+      "MODEL_JOB=$(sbatch --parsable --dependency=afterok:$PREDICTOR_JOB:$GATE_JOB /tmp/ng-dry/slurm/model.sbatch)",
     ),
   );
   for (const stage of ["TRANSFER", "REPRESENTATIONS"]) {

@@ -63,6 +63,18 @@ export interface SweepRow {
   readonly by_component: Record<string, number>;
   /** Accuracy of each transfer target on this row's adversarial images. */
   readonly transfer?: Record<string, number>;
+  /**
+   * Per point, in data order: "1" where it is still classified correctly at this ε, "0" where it is fooled or
+   * wrong when clean (what bootstrap intervals resample).
+   */
+  readonly robust_points: string;
+}
+
+/** 0/1 flags as a compact string of "0" and "1" characters (one per point). */
+export function bitString(flags: ArrayLike<number>): string {
+  let out = "";
+  for (let i = 0; i < flags.length; i++) out += flags[i] ? "1" : "0";
+  return out;
 }
 
 /** Results of attacking some points with one attack at one ε. */
@@ -337,6 +349,7 @@ export async function sweep(
       out_of_bounds: outOfBounds,
       by_component: byComponent,
       ...(transfer ? { transfer } : {}),
+      robust_points: bitString(Array.from(correct, (c, i) => c && !fooled[i] ? 1 : 0)),
     });
   }
   progress.done();

@@ -99,11 +99,13 @@ export interface TransferResult {
 
 /**
  * Orders model names as the paper's figures: None, random, V1_shuffle, TO_shuffle, V1 … TO, then the
- * weight-decay controls by value, then anything else by name; seeds (`_s<k>`) follow their base model.
+ * weight-decay controls by value, then anything else by name; α variants (`_a<α>`) and seeds (`_s<k>`) follow
+ * their base model.
  */
 export function orderModels(names: readonly string[]): string[] {
   const key = (name: string): [number, number, string] => {
-    const [, base, seed] = name.match(/^(.*?)(?:_s(\d+))?$/)!;
+    // an α variant (`_a<α>`, --alphas) sorts with its base model
+    const [, base, seed] = name.match(/^(.*?)(?:_a[\d.]+)?(?:_s(\d+))?$/)!;
     const paper = (PAPER_ORDER as readonly string[]).indexOf(base);
     const wd = base.match(/^WD_([\d.]+)$/);
     const rank = paper >= 0 ? paper : wd ? 100 + Number(wd[1]) : 1000;
@@ -111,7 +113,7 @@ export function orderModels(names: readonly string[]): string[] {
   };
   return [...names].sort((a, b) => {
     const [ra, sa, na] = key(a), [rb, sb, nb] = key(b);
-    return ra - rb || na.localeCompare(nb) || sa - sb;
+    return ra - rb || na.localeCompare(nb) || sa - sb || a.localeCompare(b);
   });
 }
 

@@ -64,3 +64,20 @@ export {
   transferChart,
 } from "./figures.ts";
 export { type ReportOutput, writeReport } from "./write.ts";
+export {
+  type AccuracyPoint,
+  type BootstrapInterval,
+  bootstrapInterval,
+  hierarchyCorrelation,
+  type HierarchyTrend,
+  interpolateRobust,
+  matchedGain,
+  matchedGainWithInterval,
+  type MatchedInput,
+  normalizeAcc,
+  type Outcomes,
+  permutationP,
+  resampleIndices,
+  spearman,
+} from "./stats.ts";
+export { type ConfigStats, type MatchedResults, matchedResults, readOutcomes } from "./matched.ts";

@@ -7,6 +7,11 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { type ChartOptions, renderSvg, svgToPng } from "../plot/mod.ts";
 import { collectResults, orderModels, type Results } from "./collect.ts";
+import { type MatchedResults, matchedResults } from "./matched.ts";
+import type { ModelSpec } from "../sweep/grid.ts";
+import type { SweepSettings } from "../sweep/plan.ts";
+import type { GateVerdict } from "../sweep/gate.ts";
+import { paperDeviations } from "../sweep/presets.ts";
 import {
   ckaChart,
   gainChart,
@@ -94,6 +99,13 @@ export async function writeReport(
     );
   }
 
+  const plan = await readPlan(dir);
+  const reference = referenceAttack(results);
+  const matched = reference ? await matchedResults(dir, reference, plan) : null;
+  md.push(...settingsHeader(plan, matched?.configs[0]?.images ?? plan?.settings?.attackN ?? null));
+  md.push(...gateBanner(matched?.gate ?? null, results));
+  md.push(...await statisticsSection(matched, { table, na }));
+
   md.push("## Models: clean accuracy and neural fit", "");
   md.push(results.models.length ? await table("models", modelTable(results)) : na("no model summaries"), "");
 
@@ -140,6 +152,131 @@ export async function writeReport(
   }
   await write("report.md", md.join("\n"));
   return { files, results };
+}
+
+/** The sweep's plan (settings and grid), when the folder has one. */
+async function readPlan(dir: string): Promise<{ models?: ModelSpec[]; settings?: SweepSettings } | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(join(dir, "plan.json")));
+  } catch {
+    return null;
+  }
+}
+
+/** What differs from the paper (the sweep's settings against the paper's), at the top of the report. */
+function settingsHeader(
+  plan: { models?: ModelSpec[]; settings?: SweepSettings } | null,
+  images: number | null,
+): string[] {
+  if (!plan?.settings) return ["Settings: _not available: no plan.json (not a deno task sweep folder)_", ""];
+  const seeds = new Set((plan.models ?? []).map((m) => m.seed ?? plan.settings!.seed)).size;
+  const lines = paperDeviations(plan.settings, images, seeds);
+  return [
+    "Settings that differ from the paper's (scaled down or changed):",
+    ...lines.map((l) => `- ${l}`),
+    "",
+  ];
+}
+
+/** A failed (or absent) gate in front of predictor-guided models, said loudly. */
+function gateBanner(gate: GateVerdict | null, results: Results): string[] {
+  const guided = results.models.some((m) => m.roi && !["none", "random"].includes(m.roi));
+  if (gate?.pass) {
+    return [
+      `Gate passed: every predictor reaches ${gate.fraction} × its noise-ceiling r` +
+      (gate.orderingChecked ? " and the predictors' sensitivities are ordered like the ROIs'." : "; " +
+        gate.reasons.join("; ") + "."),
+      "",
+    ];
+  }
+  if (!gate && !guided) return [];
+  const why = gate ? gate.reasons.map((r) => `> - ${r}`) : ["> - no gate.json: the gate did not run"];
+  return [
+    "> **⚠ THE HIERARCHY TEST IS UNINTERPRETABLE.** The predictors did not pass the gate in front of the",
+    "> paper's pipeline, so gains of predictor-guided models (and their order V1 → TO) say nothing about the",
+    "> ROIs:",
+    ...why,
+    "",
+  ];
+}
+
+/** Clean/robust accuracy, normalize_acc, matched gains with CIs and the hierarchy trend. */
+async function statisticsSection(
+  matched: MatchedResults | null,
+  { table, na }: Pick<Writers, "table" | "na">,
+): Promise<string[]> {
+  const md = ["## Robustness at matched clean accuracy", ""];
+  if (!matched) return [...md, na("no per-image attack outcomes (attack reports without robust_points)"), ""];
+  md.push(
+    `Attack ${matched.attack}; robust accuracy = mean over the ε grid (per image: the fraction of ε it ` +
+      "survives); seeds pooled. Gain = robust accuracy − the None ladder's robust accuracy interpolated at the " +
+      "model's clean accuracy; 95% percentile-bootstrap CI over images and seeds (2000 replicates).",
+    "",
+    await table("statistics", {
+      header: [
+        "config",
+        "seeds",
+        "images",
+        "clean_accuracy",
+        "robust_accuracy",
+        "robust_over_clean",
+        "normalize_acc",
+        "none_at_matched_clean",
+        "matched_gain",
+        "gain_ci_low",
+        "gain_ci_high",
+        "masking_checks",
+      ],
+      rows: matched.configs.map((c) => [
+        c.config,
+        `${c.seeds}`,
+        `${c.images}`,
+        c.clean,
+        c.robust,
+        c.robustOverClean,
+        c.normalizeAcc,
+        c.baseline,
+        c.gain,
+        c.ci?.lo ?? null,
+        c.ci?.hi ?? null,
+        c.failedChecks === null
+          ? "not run"
+          : c.failedChecks.length
+          ? `FAILED: ${c.failedChecks.join(", ")}`
+          : "passed",
+      ]),
+    }),
+    "",
+  );
+  if (matched.ladder.length) {
+    md.push(
+      "None ladder (clean, robust) by epoch: " +
+        matched.ladder.map((p) => `${p.epoch}: (${fmt(p.clean)}, ${fmt(p.robust)})`).join(", ") + ".",
+      "",
+    );
+  }
+  for (const { alpha, contrast } of matched.trends) {
+    if (!contrast) continue;
+    md.push(
+      `Gain ${contrast.to} − gain ${contrast.from} (α ${alpha}) = ${
+        fmt(contrast.difference)
+      }, 95% bootstrap CI ` +
+        `[${fmt(contrast.ci.lo)}, ${fmt(contrast.ci.hi)}].`,
+      "",
+    );
+  }
+  for (const { alpha, trend } of matched.trends) {
+    md.push(
+      trend
+        ? `Hierarchy (α ${alpha}, ${trend.rois.join(" → ")}): Spearman ρ of position vs matched gain = ` +
+          `${fmt(trend.rho)}, permutation p = ${fmt(trend.p)}` +
+          (trend.ci ? `, 95% bootstrap CI [${fmt(trend.ci.lo)}, ${fmt(trend.ci.hi)}]` : "") + "."
+        : `Hierarchy (α ${alpha}): ${na("fewer than 3 ROIs with a matched gain")}`,
+      "",
+    );
+  }
+  if (matched.notes.length) md.push(...matched.notes.map((n) => `- ${n}`), "");
+  return md;
 }
 
 /** The report's writers, shared by the sections. */

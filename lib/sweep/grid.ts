@@ -12,13 +12,16 @@
  * ```
  * `name` (required, unique; letters, digits, `._-`) names the model's folders; `roi` (required) is
  * `none`, `random` or an nsd-prep ROI name; `shuffle` (default false) is the shuffle control (the model
- * trains against that ROI's predictor, which sees another image); `alpha` (in [0, 1]), `wd`, `seed` (an integer)
- * override the sweep's flags for that model.
+ * trains against that ROI's predictor, which sees another image); `alpha` (in [0, 1]), `wd`, `seed` (an integer) override the sweep's
+ * flags for that model; `augment` (`noise` | `fgsm-rs`, with `aug_eps` in pixel units, default 8/255) trains
+ * with that augmentation; `ladder: true` keeps and attacks every epoch's weights (the None ladder the report
+ * places models on at matched clean accuracy); `checks: true` runs the attack's gradient-masking probes.
  * @module
  */
 import { UserError } from "../errors.ts";
 import { ROI_DEFINITIONS } from "../data/nsd/roi.ts";
 import { BASELINES } from "../train/guided.ts";
+import { type Augmentation, AUGMENTATIONS } from "../train/augment.ts";
 
 /** One model of the grid. */
 export interface ModelSpec {
@@ -29,6 +32,12 @@ export interface ModelSpec {
   alpha?: number;
   wd?: number;
   seed?: number;
+  /** Robustness augmentation of its training batches (`deno task train --augment`). */
+  augment?: Augmentation;
+  /** Keep and attack every epoch's weights: a None checkpoint ladder for matched clean accuracy. */
+  ladder?: boolean;
+  /** Run the attack's gradient-masking probes on it (`deno task attack --check-n`). */
+  checks?: boolean;
 }
 
 /** Models in the paper's figure order: baselines, controls, then the ventral hierarchy. */
@@ -60,11 +69,28 @@ export function paperGrid({ wd = false, seeds = 1 } = {}): ModelSpec[] {
     return { name, roi, shuffle };
   });
   if (wd) base.push(...PAPER_WD.map((w) => ({ name: `WD_${w}`, roi: "none", shuffle: false, wd: w })));
+  return withSeeds(base, seeds);
+}
+
+/** Every model with seeds 0…seeds−1 (suffix `_s<seed>` from seed 1 on, so seed 0 keeps the names). */
+export function withSeeds(models: readonly ModelSpec[], seeds: number): ModelSpec[] {
   const out: ModelSpec[] = [];
   for (let seed = 0; seed < seeds; seed++) {
-    out.push(...base.map((m) => seed === 0 ? m : { ...m, name: `${m.name}_s${seed}`, seed }));
+    out.push(...models.map((m) => seed === 0 ? { ...m } : { ...m, name: `${m.name}_s${seed}`, seed }));
   }
   return out;
+}
+
+/**
+ * Every model that is guided (α matters: an ROI or random) once per α, suffixed `_a<α>` when there are
+ * several; the others once. α is the CE/MSE balance: L = (1 − α)·CE + α·MSE.
+ */
+export function withAlphas(models: readonly ModelSpec[], alphas: readonly number[]): ModelSpec[] {
+  return models.flatMap((m) =>
+    m.roi === "none" || alphas.length < 2
+      ? [{ ...m, ...(m.roi !== "none" && alphas.length ? { alpha: alphas[0] } : {}) }]
+      : alphas.map((alpha) => ({ ...m, name: `${m.name}_a${alpha}`, alpha }))
+  );
 }
 
 /** Parses and validates a user grid (schema in the module doc); `file` names it in errors. */
@@ -98,6 +124,21 @@ export function parseGrid(text: string, file: string): ModelSpec[] {
       throw new UserError(`${where}: "shuffle" needs an ROI predictor, not '${m.roi}'`);
     }
     const spec: ModelSpec = { name: m.name, roi: m.roi, shuffle };
+    for (const key of ["ladder", "checks"] as const) {
+      if (m[key] === undefined) continue;
+      if (typeof m[key] !== "boolean") throw new UserError(`${where}: "${key}" must be true or false`);
+      spec[key] = m[key];
+    }
+    if (m.augment !== undefined) {
+      if (!(AUGMENTATIONS as readonly unknown[]).includes(m.augment)) {
+        throw new UserError(`${where}: "augment" must be one of ${AUGMENTATIONS.join(", ")}`);
+      }
+      const eps = m.aug_eps ?? 8 / 255;
+      if (typeof eps !== "number" || !(eps > 0 && eps <= 1)) {
+        throw new UserError(`${where}: "aug_eps" must be a number in (0, 1] (pixel units)`);
+      }
+      spec.augment = { kind: m.augment as Augmentation["kind"], eps };
+    } else if (m.aug_eps !== undefined) throw new UserError(`${where}: "aug_eps" needs "augment"`);
     const ranges = {
       alpha: { max: 1, integer: false, what: "a number in [0, 1]" },
       wd: { max: Infinity, integer: false, what: "a non-negative number" },

@@ -7,8 +7,12 @@
  * OUT/data/eval.safetensors             validation images at the model size + labels (attack input)
  * OUT/prep/<ROI>.h5                     nsd-prep            ┐ job "predictor/<ROI>", shared by that ROI's
  * OUT/predictors/<ROI>/summary.json     predictor           ┘ models (and its shuffle control)
+ * OUT/gate.json                         sweep gate          job "gate", after every predictor: guided
+ *   (OUT/gate_failed.json when it fails)                    models train only when it passes
  * OUT/models/<name>/summary.json        train               ┐ job "model/<name>", after its ROI's
  * OUT/attacks/<name>/<attack>.json      attack (one each)   │ predictor job
+ * OUT/attacks/<name>/epoch_<k>/<attack>.json  first attack of   │ (ladder models: each earlier
+ *                                       epochs/epoch_<k>    │  epoch's weights)
  * OUT/analyses/features/<name>.safetensors  analyze features │ (eval set: avgpool, logits, neural_head, labels)
  * OUT/analyses/smoothness/<name>.json   analyze smoothness  │ (paper ε list, first --analysis-n images)
  * OUT/analyses/landscape/<name>.json    analyze landscape   │ (a few inputs, small grid)
@@ -24,6 +28,7 @@ import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { BASELINES } from "../train/guided.ts";
 import { type ModelSpec, predictorRois } from "./grid.ts";
+import { EPOCHS_DIR } from "../train/guided_run.ts";
 
 /** Settings shared by every job of a sweep (a resumed sweep must use the same ones). */
 export interface SweepSettings {
@@ -55,6 +60,12 @@ export interface SweepSettings {
   analysisN: number;
   /** The few ε (same units as `eps`) at which PGD adversarials are transferred. */
   transferEps: string;
+  /** Gate: each predictor's r must reach this fraction of its noise-ceiling r (lib/sweep/gate.ts). */
+  gateFraction?: number;
+  /** Whether a failed gate stops the guided models (false: they train anyway, the report says so). */
+  gated?: boolean;
+  /** Ladder models: attack the weights of every this-many-th epoch (default 1: every epoch). */
+  ladderEvery?: number;
 }
 
 /** Every analysis the sweep can run, in the order of `--analyses`' default. */
@@ -77,7 +88,7 @@ export const LANDSCAPE_INPUTS = 4;
 export const LANDSCAPE_GRID = 11;
 
 /** Stages, in dependency order. */
-export const STAGES = ["predictor", "model", "transfer", "representations", "report"] as const;
+export const STAGES = ["predictor", "gate", "model", "transfer", "representations", "report"] as const;
 /** A job's stage. */
 export type Stage = typeof STAGES[number];
 
@@ -110,9 +121,27 @@ export interface SweepPlan {
   jobs: Job[];
 }
 
+/** The gate's verdict inside a results folder, once it let the guided models through. */
+export function gatePath(out: string): string {
+  return join(out, "gate.json");
+}
+
+/** The verdict of a gate that failed (and stopped the guided models). */
+export function gateFailedPath(out: string): string {
+  return join(out, "gate_failed.json");
+}
+
+/** Masking-probe points of models with `checks` (the attack's default). */
+export const CHECK_POINTS = 32;
+
 /** The eval set's path inside a results folder. */
 export function evalDataPath(out: string): string {
   return join(out, "data", "eval.safetensors");
+}
+
+/** The attack report of a ladder model's weights after epoch `epoch`. */
+export function ladderAttackPath(out: string, model: string, epoch: number, attack: string): string {
+  return join(out, "attacks", model, `epoch_${epoch}`, `${attack}.json`);
 }
 
 /** A model's analysis output under `OUT/analyses/<kind>/` (`ext` without the dot). */
@@ -156,6 +185,15 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     };
   });
   const baselines = BASELINES as readonly string[];
+  if (jobs.length) {
+    jobs.push({
+      id: "gate",
+      stage: "gate",
+      deps: jobs.map((j) => j.id),
+      // gate.json exists only once the gate passed (or the sweep is ungated): a failed gate is decided again
+      steps: [{ task: "sweep", args: ["gate", "--plan", join(out, "plan.json")], done: gatePath(out) }],
+    });
+  }
   for (const m of models) {
     const run = join(out, "models", m.name);
     const guided = !baselines.includes(m.roi);
@@ -167,30 +205,47 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
         ...["--alpha", `${m.alpha ?? s.alpha}`, "--wd", `${m.wd ?? s.wd}`, "--seed", `${m.seed ?? s.seed}`],
         ...(guided ? ["--predictor", join(out, "predictors", m.roi)] : []),
         ...(m.shuffle ? ["--shuffle"] : []),
+        ...(m.augment ? ["--augment", m.augment.kind, "--aug-eps", `${m.augment.eps}`] : []),
+        ...(m.ladder ? ["--keep-epochs"] : []),
         ...["--checkpoint-every", "1", "--out", run, ...common],
       ],
       done: join(run, "summary.json"),
       runDir: run,
     };
-    const attacks: Step[] = s.attacks.map((attack) => {
-      const report = join(out, "attacks", m.name, `${attack}.json`);
-      return {
-        task: "attack",
-        args: [
-          ...["--model", run, "--data", evalDataPath(out), "--attack", attack, "--eps", s.eps],
-          ...["--eps-units", s.epsUnits, "--batch", `${s.batch}`, "--seed", `${m.seed ?? s.seed}`],
-          ...(s.attackN === null ? [] : ["--n", `${s.attackN}`]),
-          // the masking probes double the cost; the report reads the ε sweep only
-          ...["--check-n", "0", "--out", report, "--quiet"],
-        ],
-        done: report,
-      };
+    const attack = (name: string, model: string, report: string, checks: boolean): Step => ({
+      task: "attack",
+      args: [
+        ...["--model", model, "--data", evalDataPath(out), "--attack", name, "--eps", s.eps],
+        ...["--eps-units", s.epsUnits, "--batch", `${s.batch}`, "--seed", `${m.seed ?? s.seed}`],
+        ...(s.attackN === null ? [] : ["--n", `${s.attackN}`]),
+        // the masking probes double the cost: only models that ask for them (the augmentation controls)
+        ...["--check-n", checks ? `${CHECK_POINTS}` : "0", "--out", report, "--quiet"],
+      ],
+      done: report,
     });
+    const attacks = s.attacks.map((name) =>
+      attack(name, run, join(out, "attacks", m.name, `${name}.json`), m.checks ?? false)
+    );
+    // the ladder: each earlier epoch's weights (the last epoch is the model itself) under the attack the
+    // report's statistics use: pgd when run, else the first
+    const reference = s.attacks.includes("pgd") ? "pgd" : s.attacks[0];
+    const every = s.ladderEvery ?? 1;
+    const rungs = Array.from({ length: s.epochs - 1 }, (_, i) => i + 1).filter((k) => k % every === 0);
+    const ladder = m.ladder && reference
+      ? rungs.map((k) =>
+        attack(
+          reference,
+          join(run, EPOCHS_DIR, `epoch_${k}.safetensors`),
+          ladderAttackPath(out, m.name, k, reference),
+          false,
+        )
+      )
+      : [];
     jobs.push({
       id: `model/${m.name}`,
       stage: "model",
-      deps: guided ? [`predictor/${m.roi}`] : [],
-      steps: [train, ...attacks, ...modelAnalyses(out, s, m, run)],
+      deps: guided ? [`predictor/${m.roi}`, "gate"] : [],
+      steps: [train, ...attacks, ...ladder, ...modelAnalyses(out, s, m, run)],
     });
   }
   const modelJobs = jobs.filter((j) => j.stage === "model").map((j) => j.id);
@@ -209,7 +264,7 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
   jobs.push({
     id: "report",
     stage: "report",
-    deps: jobs.filter((j) => j.stage !== "predictor").map((j) => j.id),
+    deps: jobs.filter((j) => j.stage !== "predictor" && j.stage !== "gate").map((j) => j.id),
     steps: [{ task: "report", args: [out, "--quiet"], done: null }],
   });
   const skipped: string[] = [];

@@ -33,12 +33,13 @@ export interface SlurmScript {
 }
 
 /** Stages run as one job rather than an array. */
-const SINGLE: readonly Stage[] = ["representations", "report"];
+const SINGLE: readonly Stage[] = ["gate", "representations", "report"];
 
 /** What each stage waits for; a stage absent from the plan is dropped from the others' lists. */
 const AFTER: Record<Stage, Stage[]> = {
   predictor: [],
-  model: ["predictor"],
+  gate: ["predictor"],
+  model: ["predictor", "gate"],
   transfer: ["model"],
   representations: ["model"],
   report: ["model", "transfer", "representations"],

@@ -50,6 +50,8 @@ export interface GuidedSetup {
   optimizer: OptimizerOptions;
   /** Seed of the classifier's initial weights (torchvision's initialisation, {@link Plan.initialize}). */
   seed: number;
+  /** Allocate the input gradient (an FGSM-RS augmentation steps along it). */
+  inputGrad?: boolean;
   /** Neural-head width when no predictor fixes it (roi none). */
   neuralDim?: number;
   /**
@@ -120,7 +122,7 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
   const neuralDim = s.manifold?.targets.dim ?? predictorConfig?.classes ?? s.neuralDim ??
     RANDOM_PREDICTOR_DIM;
   const config = modelConfig(s.arch, { classes: s.classes, imageSize: s.imageSize, neuralDim });
-  const plan = await Plan.create(gpu, config, s.batch);
+  const plan = await Plan.create(gpu, config, s.batch, { inputGrad: s.inputGrad ?? false });
   plan.initialize(s.seed);
   let predictor: Plan | null = null;
   if (predictorConfig) {

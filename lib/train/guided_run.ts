@@ -9,6 +9,7 @@ import type { RunOptions } from "./run_options.ts";
 import { stepLR } from "../optim/schedule.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
+import { type Augmentation, createAugmenter, needsInputGrad } from "./augment.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
@@ -20,6 +21,9 @@ import {
   predictorOutputs,
   saveManifoldTargets,
 } from "./manifold_stats.ts";
+
+/** Run-folder folder of the per-epoch weights (`--keep-epochs`): `epoch_<k>.safetensors`. */
+export const EPOCHS_DIR = "epochs";
 
 /** Run-folder file holding the manifold statistics, so a resumed run does not recompute them. */
 export const MANIFOLD_STATS_FILE = "manifold_stats.safetensors";
@@ -55,6 +59,10 @@ export interface GuidedRunOptions extends RunOptions {
    * Manifold guidance (docs/method.md#manifold-guidance) from `predictor`'s outputs; absent = MSE guidance.
    */
   manifold?: { weights: ManifoldLossWeights; basis: PcaSize };
+  /** Robustness augmentation of the training batches (the measurement chain's positive control). */
+  augment?: Augmentation;
+  /** Also keep each epoch's weights as `epochs/epoch_<k>.safetensors` (a None checkpoint ladder). */
+  keepEpochs?: boolean;
 }
 
 /** Summary written to `summary.json`. */
@@ -67,6 +75,8 @@ export interface GuidedSummary {
   alpha: number;
   shuffle: boolean;
   weightDecay: number;
+  /** Training augmentation (null: none). */
+  augment: Augmentation | null;
   predictor: string | null;
   data: string;
   classes: number;
@@ -109,6 +119,7 @@ export async function trainGuidedRun(
     predictorBatchNorm: o.predictorBatchNorm,
     optimizer: { kind: "sgd", momentum: o.momentum, weightDecay: o.wd },
     seed: o.seed,
+    inputGrad: needsInputGrad(o.augment),
     manifold: manifold && { targets: manifold.targets, weights: manifold.weights },
   });
   const steps = Math.floor(data.trainSize / o.batch);
@@ -117,6 +128,7 @@ export async function trainGuidedRun(
       `batch ${o.batch} is larger than the ${data.trainSize} training images of ${data.source}`,
     );
   }
+  const augment = o.augment && await createAugmenter(gpu, trainer.plan, o.augment, o.seed);
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
   let failed = true;
@@ -125,7 +137,7 @@ export async function trainGuidedRun(
       resume: o.resume,
       overwrite: o.force,
     });
-    const result = await guidedEpochs(run, data, o, trainer, manifold, steps);
+    const result = await guidedEpochs(run, data, o, trainer, manifold, steps, augment);
     failed = false;
     return result;
   } finally {
@@ -141,6 +153,7 @@ async function guidedEpochs(
   trainer: Awaited<ReturnType<typeof createGuidedTrainer>>,
   manifold: Awaited<ReturnType<typeof manifoldSetup>> | undefined,
   steps: number,
+  augment: Awaited<ReturnType<typeof createAugmenter>> | undefined,
 ): Promise<{ summary: GuidedSummary; seconds: number }> {
   if (manifold?.computed) {
     await saveManifoldTargets(run.file(MANIFOLD_STATS_FILE), manifold.targets, {
@@ -169,11 +182,14 @@ async function guidedEpochs(
       classes: JSON.stringify(data.classes),
     },
     batches: async function* (epoch) {
+      let step = 0;
       for await (const batch of data.train(epoch, o.batch)) {
         trainer.load(batch);
+        if (augment) await augment(batch, epoch, step++);
         yield;
       }
     },
+    keepEpochs: o.keepEpochs ? EPOCHS_DIR : undefined,
     evaluate: () => trainer.evaluate(data.val(o.batch)),
   });
   const summary: GuidedSummary = {
@@ -186,6 +202,7 @@ async function guidedEpochs(
     alpha: trainer.alpha,
     shuffle: o.shuffle,
     weightDecay: o.wd,
+    augment: o.augment ?? null,
     predictor: o.predictor ?? null,
     data: data.source,
     classes: data.classes.length,

@@ -36,6 +36,8 @@ export interface LoopOptions {
   progress?: ProgressReporter;
   /** Extra metadata for the checkpoints (e.g. ROI, predictor path). */
   metadata?: Record<string, string>;
+  /** Run-folder subfolder that keeps every epoch's weights as `epoch_<k>.safetensors` (absent: none). */
+  keepEpochs?: string;
 }
 
 /** Result of {@link trainLoop}: the last epoch's metrics and the wall time of this process's share. */
@@ -92,6 +94,18 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     };
     await run.appendMetrics(metrics);
     last = metrics;
+    if (o.keepEpochs) {
+      await Deno.mkdir(run.file(o.keepEpochs), { recursive: true });
+      await saveCheckpoint(
+        run.file(`${o.keepEpochs}/epoch_${epoch + 1}.safetensors`),
+        o.config,
+        await plan.stateDict(),
+        {
+          ...o.metadata,
+          epoch: String(epoch + 1),
+        },
+      );
+    }
     if ((epoch + 1) % o.checkpointEvery === 0 || epoch + 1 === o.epochs) {
       const metadata = {
         ...o.metadata,

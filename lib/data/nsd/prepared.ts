@@ -16,6 +16,8 @@ export interface PreparedTargets {
   /** Row-major scores [n, k]. */
   train: Float32Array;
   val: Float32Array;
+  /** Mean per-voxel noise ceiling in % (the file's `noise_ceiling_mean`; null when not recorded). */
+  noiseCeilingMean: number | null;
 }
 
 /** What to do about a damaged or foreign prepared file (it is ours, made by `deno task nsd-prep`). */
@@ -49,6 +51,13 @@ export async function readPreparedTargets(path: string): Promise<PreparedTargets
       valIds,
       train: train.data,
       val: val.data,
+      noiseCeilingMean: finiteOrNull(attr("noise_ceiling_mean")),
     };
   }, PREPARED_FIX);
+}
+
+/** An attribute as a finite number, or null when absent or not numeric. */
+function finiteOrNull(value: unknown): number | null {
+  const n = typeof value === "number" || typeof value === "bigint" ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : null;
 }

@@ -1,0 +1,274 @@
+/**
+ * The report's headline statistics from the per-image attack outcomes (`clean_points`, `robust_points` of
+ * `deno task attack`): per configuration (a model name without its `_s<seed>` suffix, seeds pooled) the clean
+ * and robust accuracy, robust/clean, the paper code's normalize_acc, and the robustness gain at matched clean
+ * accuracy over the None checkpoint ladder with a bootstrap CI; then the ROI hierarchy as Spearman ρ of
+ * position V1 → TO against those gains, with its permutation p and bootstrap CI. A model's robust score per
+ * image is the fraction of the ε grid it survives (mean robust accuracy over ε: no choice of ε after the fact).
+ * @module
+ */
+import { join } from "node:path";
+import type { ModelSpec } from "../sweep/grid.ts";
+import { orderModels } from "./collect.ts";
+import type { SweepSettings } from "../sweep/plan.ts";
+import type { GateVerdict } from "../sweep/gate.ts";
+import {
+  type BootstrapInterval,
+  bootstrapInterval,
+  type BootstrapOptions,
+  hierarchyCorrelation,
+  type HierarchyTrend,
+  matchedGainWithInterval,
+  type MatchedInput,
+  matchedReplicate,
+  normalizeAcc,
+  type Outcomes,
+  resampleIndices,
+} from "./stats.ts";
+
+/** The ventral hierarchy, early to late. */
+export const HIERARCHY = ["V1", "V2", "V4", "VO", "PHC", "LO", "TO"] as const;
+
+/** One configuration's row of the statistics table. */
+export interface ConfigStats {
+  config: string;
+  seeds: number;
+  images: number;
+  clean: number;
+  robust: number;
+  robustOverClean: number | null;
+  normalizeAcc: number | null;
+  /** The None ladder's robust accuracy at this clean accuracy (null: outside the ladder). */
+  baseline: number | null;
+  gain: number | null;
+  ci: BootstrapInterval | null;
+  /** Gradient-masking probes: failed check names ([] all passed; null: not run). */
+  failedChecks: string[] | null;
+}
+
+/** The latest ROI's matched gain minus the earliest's, with its bootstrap CI. */
+export interface Contrast {
+  from: string;
+  to: string;
+  difference: number;
+  ci: BootstrapInterval;
+}
+
+/** Everything the statistics section shows. */
+export interface MatchedResults {
+  attack: string;
+  configs: ConfigStats[];
+  /** Ladder points (clean, robust), seeds pooled, in epoch order. */
+  ladder: { epoch: number; clean: number; robust: number }[];
+  /** Per α of the guided ROI models: the hierarchy trend (null with fewer than 3 ROIs). */
+  trends: { alpha: string; trend: HierarchyTrend | null; contrast: Contrast | null }[];
+  gate: GateVerdict | null;
+  /** Why parts are missing. */
+  notes: string[];
+}
+
+/** The configuration a model name belongs to (its `_s<seed>` suffix dropped). */
+export function configOf(name: string): string {
+  return name.replace(/_s\d+$/, "");
+}
+
+/** An attack report's per-image outcomes (robust: fraction of the ε rows survived); null if absent. */
+export async function readOutcomes(file: string, attack: string): Promise<Outcomes | null> {
+  let report: { clean_points?: string; rows?: { attack: string; robust_points?: string }[] };
+  try {
+    report = JSON.parse(await Deno.readTextFile(file));
+  } catch {
+    return null;
+  }
+  const rows = (report.rows ?? []).filter((r) => r.attack === attack && typeof r.robust_points === "string");
+  if (typeof report.clean_points !== "string" || rows.length === 0) return null;
+  const n = report.clean_points.length;
+  if (rows.some((r) => r.robust_points!.length !== n)) return null;
+  const robust = new Float64Array(n);
+  for (const row of rows) {
+    for (let i = 0; i < n; i++) {
+      robust[i] += row.robust_points![i] === "1" ? 1 / rows.length : 0;
+    }
+  }
+  return { clean: Uint8Array.from(report.clean_points, (c) => c === "1" ? 1 : 0), robust };
+}
+
+/** Failed masking checks of an attack report (null: the probes did not run). */
+async function failedChecks(file: string): Promise<string[] | null> {
+  try {
+    const report = JSON.parse(await Deno.readTextFile(file));
+    if (!report.probes) return null;
+    return (report.checks ?? []).filter((c: { passed: boolean }) => !c.passed).map((c: { name: string }) =>
+      c.name
+    );
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads a results folder's per-image outcomes under `attack` and computes the statistics; null when no model
+ * has per-image outcomes (reports from before they were recorded).
+ */
+export async function matchedResults(
+  dir: string,
+  attack: string,
+  plan: { models?: ModelSpec[]; settings?: SweepSettings } | null,
+  options: BootstrapOptions = {},
+): Promise<MatchedResults | null> {
+  const notes: string[] = [];
+  const specs = plan?.models ?? [];
+  const names = specs.length ? specs.map((m) => m.name) : await modelFolders(dir);
+  const outcomes = new Map<string, Outcomes>();
+  for (const name of names) {
+    const o = await readOutcomes(join(dir, "attacks", name, `${attack}.json`), attack);
+    if (o) outcomes.set(name, o);
+  }
+  if (outcomes.size === 0) return null;
+  const n = [...outcomes.values()][0].clean.length;
+  for (const [name, o] of outcomes) {
+    if (o.clean.length !== n) {
+      notes.push(`${name}: ${o.clean.length} attacked images, others ${n}: left out`);
+      outcomes.delete(name);
+    }
+  }
+  const configs = new Map<string, string[]>();
+  for (const name of names) {
+    if (!outcomes.has(name)) continue;
+    const c = configOf(name);
+    configs.set(c, [...configs.get(c) ?? [], name]);
+  }
+  const spec = (name: string) => specs.find((m) => m.name === name);
+  // the ladder: None runs (no augmentation) with per-epoch attacks, every seed the same epochs
+  const noneRuns = configs.get("None") ?? [];
+  const ladder: Outcomes[][] = [];
+  const epochs = plan?.settings?.epochs ?? 0;
+  const rungEpochs: number[] = [];
+  for (const [s, name] of noneRuns.entries()) {
+    const steps: Outcomes[] = [];
+    for (let k = 1; k < epochs; k++) {
+      const o = await readOutcomes(join(dir, "attacks", name, `epoch_${k}`, `${attack}.json`), attack);
+      if (o && o.clean.length === n) {
+        steps.push(o);
+        if (s === 0) rungEpochs.push(k);
+      }
+    }
+    ladder.push([...steps, outcomes.get(name)!]);
+  }
+  rungEpochs.push(epochs);
+  const usable = ladder.length > 0 && ladder.every((l) => l.length === ladder[0].length);
+  if (!usable) {
+    notes.push("no None ladder (a None model with per-epoch attacks): matched gains not available");
+  } else if (ladder[0].length === 1) {
+    notes.push("the None ladder has only its final epoch: gains only at equal clean accuracy");
+  }
+  const ladderPoints = usable
+    ? ladder[0].map((_, k) => ({ epoch: rungEpochs[k], ...pooled(ladder.map((l) => l[k])) }))
+    : [];
+  const inputs = new Map<string, MatchedInput>();
+  const rows: ConfigStats[] = [];
+  for (const config of orderModels([...configs.keys()])) {
+    const members = configs.get(config)!;
+    const runs = members.map((m) => outcomes.get(m)!);
+    const input: MatchedInput = { model: runs, ladder: usable ? ladder : [] };
+    inputs.set(config, input);
+    const matched = usable
+      ? matchedGainWithInterval(input, { ...options, seed: `${options.seed ?? 0}/${config}` })
+      : null;
+    const point = pooled(runs);
+    if (usable && matched?.baseline === null) {
+      const cleans = ladderPoints.map((p) => p.clean);
+      notes.push(
+        `${config}: clean accuracy ${point.clean.toFixed(4)} lies outside the None ladder's ` +
+          `[${Math.min(...cleans).toFixed(4)}, ${Math.max(...cleans).toFixed(4)}]: no matched gain`,
+      );
+    }
+    const checks = await Promise.all(
+      members.map((m) => failedChecks(join(dir, "attacks", m, `${attack}.json`))),
+    );
+    rows.push({
+      config,
+      seeds: members.length,
+      images: n,
+      clean: point.clean,
+      robust: point.robust,
+      robustOverClean: point.clean > 0 ? point.robust / point.clean : null,
+      normalizeAcc: normalizeAcc(point.robust, point.clean),
+      baseline: matched?.baseline ?? null,
+      gain: matched?.gain ?? null,
+      ci: matched?.ci ?? null,
+      failedChecks: checks.every((c) => c === null) ? null : checks.flatMap((c) => c ?? []),
+    });
+  }
+  // the hierarchy, per α: plain ROI-guided configurations (no shuffle, no augmentation)
+  const trends: MatchedResults["trends"] = [];
+  const byAlpha = new Map<string, { roi: string; config: string }[]>();
+  for (const [config, members] of configs) {
+    const m = spec(members[0]);
+    const roi = m?.roi ?? config.replace(/_a[\d.]+$/, "");
+    if (!(HIERARCHY as readonly string[]).includes(roi) || m?.shuffle || m?.augment) continue;
+    const alpha = `${m?.alpha ?? plan?.settings?.alpha ?? "?"}`;
+    byAlpha.set(alpha, [...byAlpha.get(alpha) ?? [], { roi, config }]);
+  }
+  for (const [alpha, entries] of byAlpha) {
+    const ordered = HIERARCHY.flatMap((roi) => entries.filter((e) => e.roi === roi));
+    const withGain = ordered.filter((e) => rows.find((r) => r.config === e.config)?.gain !== null);
+    const gains = withGain.map((e) => rows.find((r) => r.config === e.config)!.gain!);
+    const trend = usable
+      ? hierarchyCorrelation(
+        withGain.map((e) => e.roi),
+        gains,
+        (random) => {
+          const resampled = resampleIndices(n, random);
+          return withGain.map((e) => matchedReplicate(inputs.get(e.config)!, resampled, random));
+        },
+        { ...options, seed: `${options.seed ?? 0}/hierarchy/${alpha}` },
+      )
+      : null;
+    // the latest minus the earliest ROI's gain: the whole hierarchy's effect, readable with 2 ROIs too
+    const [first, last] = [withGain[0], withGain.at(-1)];
+    const contrast = usable && withGain.length >= 2
+      ? {
+        from: first!.roi,
+        to: last!.roi,
+        difference: gains.at(-1)! - gains[0],
+        ci: bootstrapInterval((random) => {
+          const resampled = resampleIndices(n, random);
+          const [a, b] = [first!, last!].map((e) =>
+            matchedReplicate(inputs.get(e.config)!, resampled, random)
+          );
+          return a === null || b === null ? NaN : b - a;
+        }, { ...options, seed: `${options.seed ?? 0}/contrast/${alpha}` }),
+      }
+      : null;
+    trends.push({ alpha, trend, contrast });
+  }
+  let gate: GateVerdict | null = null;
+  for (const file of ["gate.json", "gate_failed.json"]) {
+    gate ??= await Deno.readTextFile(join(dir, file)).then((t) => JSON.parse(t), () => null);
+  }
+  return { attack, configs: rows, ladder: ladderPoints, trends, gate, notes };
+}
+
+/** Accuracies pooled over runs (seeds) and images. */
+function pooled(runs: Outcomes[]): { clean: number; robust: number } {
+  let clean = 0, robust = 0, count = 0;
+  for (const r of runs) {
+    for (let i = 0; i < r.clean.length; i++) {
+      clean += r.clean[i];
+      robust += r.robust[i];
+    }
+    count += r.clean.length;
+  }
+  return { clean: clean / count, robust: robust / count };
+}
+
+async function modelFolders(dir: string): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(join(dir, "models")))).filter((e) => e.isDirectory).map((e) =>
+      e.name
+    ).sort();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Sweep presets (`deno task sweep --preset NAME`): a grid and the settings it runs with, and the paper's own
+ * settings, so that every run can list what it scales down.
+ *
+ * - `controls`: the measurement chain's controls and a small predictor-guided pipeline, sized for 2 CPU
+ *   cores with the software adapter (≤ 60 min estimated), ≥ 500 attacked images, 3 seeds.
+ * - `paper-gpu`: the paper's grid at the paper's model scale for one GPU, with seeds, α ∈ {0.5, 0.9}, the
+ *   weight-decay controls, the None ladder and the augmentation controls.
+ * @module
+ */
+import { type ModelSpec, paperGrid, withAlphas, withSeeds } from "./grid.ts";
+import type { SweepSettings } from "./plan.ts";
+
+/** The paper's settings, where the paper fixes them (its code's defaults otherwise). */
+export const PAPER_SETTINGS = {
+  arch: "resnet18",
+  size: 224,
+  batch: 256,
+  epochs: 60,
+  cropScale: 0.08,
+  predictorEpochs: 40,
+  lr: 0.1,
+  wd: 1e-4,
+  attacks: "pgd",
+  eps: "0.001:0.019:0.002",
+  epsUnits: "normalized",
+} as const;
+
+/** The paper code's guidance weight α and its predictors' training batch. */
+export const PAPER_ALPHA = 0.9;
+export const PAPER_PREDICTOR_BATCH = 200;
+
+/** The paper's classification validation set: 50 ImageNet classes × 50 images, every one attacked. */
+export const PAPER_EVAL_IMAGES = 2500;
+
+/** A preset: its grid and the settings it changes from the sweep's defaults (flags still override them). */
+export interface Preset {
+  describe: string;
+  models: (seeds: number) => ModelSpec[];
+  seeds: number;
+  settings: Partial<SweepSettings>;
+  /** Validation images per class the simulated world must have (enough for `attackN`). */
+  valPerClass: number;
+  /** Default `--sim` folder (a world of its own, since it has more validation images). */
+  sim: string;
+}
+
+/** Random-noise and FGSM-RS augmentation radii (pixel units; the largest paper ε is 0.019 × 0.226 ≈ 0.0043). */
+export const NOISE_EPS = 8 / 255;
+export const FGSM_RS_EPS = 2 / 255;
+
+/**
+ * The measurement chain's positive control: None models trained with random noise and with FGSM-RS (each
+ * must gain robustness at matched clean accuracy and pass the gradient-masking probes), and the None ladder
+ * every model is placed on.
+ */
+export function measurementControls(): ModelSpec[] {
+  return [
+    { name: "None", roi: "none", shuffle: false, ladder: true },
+    {
+      name: "None_noise",
+      roi: "none",
+      shuffle: false,
+      augment: { kind: "noise", eps: NOISE_EPS },
+      checks: true,
+    },
+    {
+      name: "None_fgsm-rs",
+      roi: "none",
+      shuffle: false,
+      augment: { kind: "fgsm-rs", eps: FGSM_RS_EPS },
+      checks: true,
+    },
+  ];
+}
+
+/**
+ * The controls grid: the measurement chain's controls plus the predictor-guided pipeline for the most and the
+ * least robust ROI (behind the gate). The oracle and guaranteed-positive teachers join this list as grid
+ * entries once `deno task train` has them.
+ */
+export function controlsGrid(seeds: number): ModelSpec[] {
+  const pipeline: ModelSpec[] = [
+    { name: "V1", roi: "V1", shuffle: false },
+    { name: "TO", roi: "TO", shuffle: false },
+  ];
+  return withSeeds([...measurementControls(), ...pipeline], seeds);
+}
+
+/** The paper's grid (with weight-decay controls) at α ∈ {0.5, 0.9}, plus the measurement controls. */
+export function paperGpuGrid(seeds: number): ModelSpec[] {
+  const paper = paperGrid({ wd: true }).map((m) => m.name === "None" ? { ...m, ladder: true } : m);
+  const controls = measurementControls().filter((m) => m.name !== "None");
+  return withSeeds([...withAlphas(paper, [0.5, 0.9]), ...controls], seeds);
+}
+
+/** Every preset by name. */
+export const PRESETS: Record<string, Preset> = {
+  controls: {
+    describe:
+      "measurement controls + V1/TO pipeline, 3 seeds, 500 images, PGD at 2 ε (2 CPU cores, ≤ 60 min)",
+    models: controlsGrid,
+    seeds: 3,
+    settings: {
+      epochs: 4,
+      predictorEpochs: 8,
+      alpha: 0.5,
+      attacks: ["pgd"],
+      eps: "0.009,0.019",
+      attackN: 500,
+      analyses: [],
+    },
+    valPerClass: 50,
+    sim: "data/sim-controls",
+  },
+  "paper-gpu": {
+    describe: "the paper's grid at the paper's scale (ResNet-18, 224 px, 60 epochs) for one GPU",
+    models: paperGpuGrid,
+    seeds: 3,
+    settings: {
+      arch: "resnet18",
+      size: 224,
+      batch: 256,
+      epochs: 60,
+      cropScale: 0.08,
+      predictorEpochs: 40,
+      lr: 0.1,
+      attacks: ["pgd", "fgsm"],
+      attackN: null,
+      analysisN: 256,
+      ladderEvery: 5,
+    },
+    valPerClass: 50,
+    sim: "data/sim-paper",
+  },
+};
+
+/**
+ * Every setting of a sweep that differs from the paper's, one line each (what the report header lists).
+ * `evalImages` is the number of images attacked; `seeds` how many seeds each configuration ran with.
+ */
+export function paperDeviations(s: SweepSettings, evalImages: number | null, seeds: number): string[] {
+  const p = PAPER_SETTINGS;
+  const out: string[] = [
+    "data: the simulated world (NSD layout) instead of NSD + ImageNet's 50 COCO classes",
+  ];
+  const differ = (name: string, ours: unknown, paper: unknown) => {
+    if (ours !== paper) out.push(`${name}: ${ours} (paper ${paper})`);
+  };
+  differ("architecture", s.arch, p.arch);
+  differ("image size (px)", s.size, p.size);
+  if (s.batch !== p.batch) {
+    out.push(`batch: ${s.batch} (paper ${p.batch}; its predictors ${PAPER_PREDICTOR_BATCH})`);
+  }
+  differ("epochs", s.epochs, p.epochs);
+  differ("RandomResizedCrop smallest area", s.cropScale, p.cropScale);
+  differ("predictor epochs", s.predictorEpochs, p.predictorEpochs);
+  differ("learning rate", s.lr, p.lr);
+  differ("weight decay", s.wd, p.wd);
+  differ("α of the guided models (unless a model sets its own)", s.alpha, PAPER_ALPHA);
+  differ("ε units", s.epsUnits, p.epsUnits);
+  differ("ε grid", s.eps, p.eps);
+  if (!s.attacks.includes(p.attacks)) {
+    out.push(`attacks: ${s.attacks.join(", ") || "none"} (paper: PGD first)`);
+  }
+  if (evalImages !== null && evalImages < PAPER_EVAL_IMAGES) {
+    out.push(`attacked images: ${evalImages} (paper ${PAPER_EVAL_IMAGES}, the whole validation set)`);
+  }
+  if (seeds > 1) out.push(`seeds: ${seeds} per configuration (the paper reports one run per model)`);
+  return out;
+}

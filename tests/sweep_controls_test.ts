@@ -1,0 +1,211 @@
+/**
+ * The controls machinery: the gate's decision on hand-made cases, the world-metadata reader, the predictor
+ * sensitivity measurement (0 at ε = 0, rising with ε), the presets' grids and plan, and a tiny controls grid
+ * end to end on the tiny world (plan → train with a None ladder and FGSM-RS → attack → report) whose statistics
+ * columns exist and are finite. The gate job itself runs end to end in sweep_local_test (None + TO, ungated).
+ */
+import { join } from "node:path";
+import { getGpu } from "../lib/gpu/device.ts";
+import { saveCheckpoint } from "../lib/nn/checkpoint.ts";
+import { modelConfig } from "../lib/nn/models.ts";
+import { Plan } from "../lib/nn/plan.ts";
+import { brainSensitivity, type GateInput, gateVerdict, predictorSensitivity } from "../lib/sweep/gate.ts";
+import { controlsGrid, paperDeviations, paperGpuGrid, PRESETS } from "../lib/sweep/presets.ts";
+import { buildPlan, type SweepSettings } from "../lib/sweep/plan.ts";
+import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
+import { runSweep, tinySweepArgs } from "./fixtures/sweep.ts";
+
+const roi = (
+  name: string,
+  r: number,
+  ceiling: number,
+  predictor: number,
+  brain: number | null,
+): GateInput => ({
+  roi: name,
+  predictorR: r,
+  ceilingR: ceiling,
+  predictorSensitivity: predictor,
+  brainSensitivity: brain,
+});
+
+Deno.test("gate: r against the noise ceiling and the sensitivity ordering, by hand", () => {
+  // 0.4 ≥ 0.5·0.6 and 0.35 ≥ 0.5·0.5; V1 more sensitive than TO in both
+  const pass = gateVerdict([roi("V1", 0.4, 0.6, 0.9, 1.2), roi("TO", 0.35, 0.5, 0.3, 0.2)]);
+  equal(pass.pass, true);
+  equal(pass.orderingChecked, true);
+  deepStrictEqual(pass.reasons, []);
+
+  const weak = gateVerdict([roi("V1", 0.4, 0.6, 0.9, 1.2), roi("TO", 0.2, 0.5, 0.3, 0.2)]);
+  equal(weak.pass, false);
+  deepStrictEqual(weak.reasons, ["TO: predictor r 0.200 < 0.5 × noise-ceiling r 0.500 = 0.250"]);
+
+  const flipped = gateVerdict([roi("V1", 0.4, 0.6, 0.2, 1.2), roi("TO", 0.35, 0.5, 0.3, 0.2)]);
+  equal(flipped.pass, false);
+  ok(flipped.reasons[0].startsWith("V1 vs TO: predictor sensitivities 0.200 vs 0.300"), flipped.reasons[0]);
+
+  // no sensitivity in the world: the ordering is skipped, said so, and the r criterion decides alone
+  const unknown = gateVerdict([roi("V1", 0.4, 0.6, 0.2, null), roi("TO", 0.35, 0.5, 0.3, null)]);
+  equal(unknown.pass, true);
+  equal(unknown.orderingChecked, false);
+  ok(unknown.reasons[0].includes("not checked"), unknown.reasons[0]);
+
+  const noCeiling = gateVerdict([{ ...roi("TO", 0.35, 0.5, 0.3, null), ceilingR: null }]);
+  equal(noCeiling.pass, false);
+  deepStrictEqual(noCeiling.reasons, ["TO: no noise ceiling to compare"]);
+  equal(gateVerdict([roi("TO", 0.1, 0.5, 0.3, null)], 0.1).pass, true, "a lower fraction lets it through");
+});
+
+Deno.test("gate: the world's sensitivity metadata, as a number or per radius", () => {
+  const manifest = {
+    sensitivity: {
+      V1: [{ eps: 8 / 255, random: 2.5, worst: 4 }, { eps: 2 / 255, random: 0.7, worst: 1.1 }],
+      TO: 0.05,
+    },
+  };
+  equal(brainSensitivity(manifest, "V1"), 0.7);
+  equal(brainSensitivity(manifest, "V1", 8 / 255), 2.5);
+  equal(brainSensitivity(manifest, "TO"), 0.05);
+  equal(brainSensitivity(manifest, "V4"), null);
+  equal(brainSensitivity({}, "V1"), null);
+});
+
+Deno.test("gate: predictor sensitivity is 0 at ε = 0 and grows with ε", async () => {
+  const gpu = await getGpu();
+  const config = modelConfig("resnet-tiny", { classes: 5, imageSize: 16 });
+  const plan = await Plan.create(gpu, config, 8);
+  plan.initialize(4);
+  const file = join(await Deno.makeTempDir(), "predictor.safetensors");
+  await saveCheckpoint(file, config, await plan.stateDict());
+  const images = Float32Array.from({ length: 12 * 3 * 16 * 16 }, (_, i) => (Math.sin(i * 12.9898) + 1) / 2);
+  const at = (eps: number) => predictorSensitivity(gpu, file, images, 12, { eps, batch: 8 });
+  equal(await at(0), 0);
+  const [small, large] = [await at(2 / 255), await at(16 / 255)];
+  ok(small > 0 && large > small, `sensitivity ${small} at 2/255, ${large} at 16/255`);
+});
+
+Deno.test("presets: controls and paper-gpu grids, and what a run scales down", () => {
+  const controls = controlsGrid(3);
+  equal(controls.length, 15);
+  equal(new Set(controls.map((m) => m.seed ?? 0)).size, 3);
+  ok(controls.some((m) => m.name === "None_fgsm-rs_s2" && m.augment?.kind === "fgsm-rs" && m.checks));
+  equal(controls.filter((m) => m.ladder).length, 3, "the None ladder in every seed");
+  const gpu = paperGpuGrid(3);
+  // (10 guided × 2 α + None + 5 WD + 2 augmentation controls) × 3 seeds
+  equal(gpu.length, 28 * 3);
+  ok(gpu.some((m) => m.name === "TO_a0.5_s1" && m.alpha === 0.5 && m.seed === 1));
+  equal(PRESETS.controls.settings.attackN, 500);
+  const settings = {
+    sim: "/sim",
+    subject: 1,
+    arch: "resnet-tiny",
+    size: 32,
+    batch: 32,
+    epochs: 4,
+    cropScale: 0.35,
+    predictorEpochs: 8,
+    lr: 0.05,
+    alpha: 0.5,
+    wd: 1e-4,
+    seed: 0,
+    attacks: ["pgd"],
+    eps: "0.009,0.019",
+    epsUnits: "normalized",
+    attackN: 500,
+    analyses: [],
+    analysisN: 8,
+    transferEps: "0.009",
+  } as SweepSettings;
+  const lines = paperDeviations(settings, 500, 3);
+  for (
+    const expected of [
+      "architecture: resnet-tiny (paper resnet18)",
+      "epochs: 4 (paper 60)",
+      "ε grid: 0.009,0.019 (paper 0.001:0.019:0.002)",
+      "attacked images: 500 (paper 2500, the whole validation set)",
+    ]
+  ) ok(lines.includes(expected), `${expected} in ${lines.join(" | ")}`);
+  ok(!lines.some((l) => l.startsWith("weight decay")), "weight decay is the paper's");
+});
+
+Deno.test("buildPlan: the gate before guided models, augmentation and ladder steps, masking probes", () => {
+  const settings = {
+    ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 16, batch: 8, epochs: 3, predictorEpochs: 1 },
+    ...{ cropScale: 0.35, lr: 0.05, alpha: 0.5, wd: 1e-4, seed: 0, attacks: ["fgsm", "pgd"], eps: "0.01" },
+    ...{ epsUnits: "normalized", attackN: 8, analyses: [], analysisN: 4, transferEps: "0.01" },
+  } as SweepSettings;
+  const plan = buildPlan("/r", settings, controlsGrid(1));
+  const job = (id: string) => plan.jobs.find((j) => j.id === id)!;
+  equal(
+    plan.jobs.map((j) => j.id).join(","),
+    [
+      "predictor/V1,predictor/TO,gate,model/None,model/None_noise,model/None_fgsm-rs,model/V1,model/TO,report",
+    ].join(""),
+  );
+  equal(job("gate").deps.join(","), "predictor/V1,predictor/TO");
+  equal(job("gate").steps[0].done, "/r/gate.json");
+  equal(job("model/TO").deps.join(","), "predictor/TO,gate");
+  equal(job("model/None").deps.join(","), "", "None does not wait for the gate");
+  ok(!job("report").deps.includes("gate"));
+  // None: train (keeping epochs), fgsm, pgd, then pgd on epochs 1 and 2 (epoch 3 is the model itself)
+  const none = job("model/None").steps;
+  ok(none[0].args.includes("--keep-epochs"));
+  equal(
+    none.slice(1).map((s) => s.done).join(" "),
+    "/r/attacks/None/fgsm.json /r/attacks/None/pgd.json /r/attacks/None/epoch_1/pgd.json " +
+      "/r/attacks/None/epoch_2/pgd.json",
+  );
+  ok(none[3].args.join(" ").includes("--model /r/models/None/epochs/epoch_1.safetensors"));
+  const fgsmRs = job("model/None_fgsm-rs").steps;
+  ok(fgsmRs[0].args.join(" ").includes(`--augment fgsm-rs --aug-eps ${2 / 255}`), fgsmRs[0].args.join(" "));
+  ok(fgsmRs[2].args.join(" ").includes("--check-n 32"), "masking probes on the augmentation control");
+  ok(job("model/TO").steps[2].args.join(" ").includes("--check-n 0"));
+});
+
+Deno.test("sweep: a tiny controls grid runs end to end and reports finite statistics", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sweep-controls-" });
+  try {
+    const models = [
+      { name: "None", roi: "none", ladder: true },
+      { name: "None_fgsm-rs", roi: "none", augment: "fgsm-rs", aug_eps: 0.03 },
+    ];
+    const args = await tinySweepArgs(dir, models, [
+      "--epochs",
+      "2",
+      "--attacks",
+      "pgd",
+      "--analyses",
+      "none",
+    ]);
+    const { code, stderr } = await runSweep(args);
+    equal(code, 0, stderr);
+    const out = join(dir, "out");
+    ok(await Deno.stat(join(out, "attacks/None/epoch_1/pgd.json")), "the ladder's first epoch was attacked");
+    const csv = (await Deno.readTextFile(join(out, "tables/statistics.csv"))).trim().split("\n");
+    const header = csv[0].split(",");
+    for (
+      const column of ["clean_accuracy", "robust_accuracy", "normalize_acc", "matched_gain", "gain_ci_low"]
+    ) ok(header.includes(column), `${column} in ${header}`);
+    const rows = Object.fromEntries(
+      csv.slice(1).map((line) => {
+        const cells = line.split(",");
+        return [cells[0], Object.fromEntries(header.map((h, i) => [h, cells[i]]))];
+      }),
+    );
+    deepStrictEqual(Object.keys(rows).sort(), ["None", "None_fgsm-rs"]);
+    for (const row of Object.values(rows)) {
+      for (const column of ["clean_accuracy", "robust_accuracy"]) ok(Number.isFinite(Number(row[column])));
+    }
+    // None is its own ladder's last point: always inside the ladder, so its gain and interval exist
+    for (const column of ["normalize_acc", "matched_gain", "gain_ci_low", "gain_ci_high"]) {
+      ok(Number.isFinite(Number(rows.None[column])) && rows.None[column] !== "", `None ${column}`);
+    }
+    ok(Number(rows.None.gain_ci_low) <= Number(rows.None.gain_ci_high));
+    equal(rows["None_fgsm-rs"].masking_checks, "not run");
+    const report = await Deno.readTextFile(join(out, "report.md"));
+    ok(report.includes("Settings that differ from the paper's"), report);
+    ok(report.includes("## Robustness at matched clean accuracy"), report);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
