@@ -87,6 +87,7 @@ export {
   prepareRoi,
   type RepeatAverage,
   shufflePairing,
+  signalEigenvalueFloor,
   splitRows,
   writePreparedRoi,
   ZSCORE_EPSILON,

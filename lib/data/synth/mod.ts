@@ -6,13 +6,16 @@
  * ```ts
  * import { ensureSimWorld } from "./lib/data/synth/mod.ts";
  * const world = await ensureSimWorld("data/sim"); // generates data/sim once, then reuses it
- * console.log(world.classes, world.subjects[0].noiseCeiling.TO);
+ * console.log(world.classes, world.subjects[0].noiseCeiling.TO, world.subjects[0].sensitivity.TO);
+ * const brain = await loadSimulatedBrain("data/sim", 1); // the noise-free response function, as an oracle
+ * const to = simulatedResponses(brain, "TO", pixels, 32); // pixels: N×3×32×32 in [0, 1] → N × TO voxels
  * ```
  * @module
  */
 export {
   ensureSimWorld,
   generateSimWorld,
+  loadSimulatedBrain,
   MANIFEST_NAME,
   resolveSimWorldOptions,
   SIM_PATHS,
@@ -24,14 +27,32 @@ export {
 } from "./world.ts";
 export { Random } from "../../random.ts";
 export {
+  buildAtlas,
+  buildSimulatedBrain,
   KASTNER_NAMES,
   NC_TARGETS,
   noiseCeiling,
   PRF_NAMES,
+  type ResponseUnits,
   ROI_LABELS,
   type RoiName,
+  type SimulatedBrain,
+  simulatedResponses,
+  simulatedRoiVoxels,
   STREAMS_NAMES,
+  voxelResponses,
 } from "./brain.ts";
+export {
+  FEATURE_GRID,
+  gaborEnergy,
+  type Knobs,
+  resampleToGrid,
+  rgbToPixels,
+  ROI_KNOBS,
+  type StageRoi,
+  toGrid,
+} from "./features.ts";
+export { measureSensitivity, type Sensitivity, SENSITIVITY_DEFAULTS } from "./sensitivity.ts";
 export {
   type Inside,
   type RenderedImage,
