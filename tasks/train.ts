@@ -12,6 +12,7 @@ import { getGpu } from "../lib/gpu/device.ts";
 import { ROI_DEFINITIONS } from "../lib/data/nsd/roi.ts";
 import { openClassificationData } from "../lib/train/classification_data.ts";
 import { BASELINES } from "../lib/train/guided.ts";
+import { type OracleMode, TEACHERS } from "../lib/train/oracle_teacher.ts";
 import { MANIFOLD_DEFAULT_WEIGHTS } from "../lib/ops/manifold_loss.ts";
 import { type GuidedRunOptions, type GuidedSummary, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { runDemo } from "../lib/train/demo.ts";
@@ -53,6 +54,17 @@ Options:
   --step-size N             StepLR: multiply the LR by --gamma every N epochs (default 20)
   --gamma X                 (default 0.1)
   --np-bn MODE              BatchNorm of the frozen predictor while training: train | eval (default train)
+
+Controls on the simulated world, with the simulated brain itself as the teacher (no predictor):
+  --teacher KIND            predictor (default) | oracle | oracle-shuffled | oracle-perturbed.
+                            oracle: the target is the brain's noise-free --roi response to the same augmented
+                            batch, z-scored and PCA-projected like --prepared's targets;
+                            oracle-shuffled (negative control): each image gets another batch image's target;
+                            oracle-perturbed (guaranteed positive): the student sees x + δ (random ±ε signs)
+                            and the target is brain(x + δ). Validation r/MSE: head vs brain(clean image).
+  --prepared FILE           prepared ROI file of the --sim world (deno task nsd-prep) giving the voxels,
+                            z-score and PCA of the oracle's targets; required with an oracle teacher
+  --teacher-eps X           δ radius of oracle-perturbed, on [0, 1] pixels (default 8/255 = 0.0314)
 
 Manifold guidance (method.md §7), instead of regressing onto the predictor's outputs:
   --guidance KIND           mse | manifold (default mse). manifold: per-class centre, radius and subspace of
@@ -98,6 +110,9 @@ async function main(args: string[]): Promise<void> {
     "manifold-var": { type: "string" },
     "manifold-dims": { type: "string" },
     "manifold-dim-sign": { type: "string" },
+    teacher: { type: "string" },
+    prepared: { type: "string" },
+    "teacher-eps": { type: "string" },
   });
   if (values.help) return console.log(HELP);
   const run = readRunFlags(values, DEFAULTS);
@@ -126,6 +141,7 @@ async function main(args: string[]): Promise<void> {
     gamma: optional("gamma", 0.1, { min: 0 }),
     predictorBatchNorm: npBn as "train" | "eval",
     manifold: readManifoldFlags(values),
+    oracle: readTeacherFlags(values, canonical, (values.sim as string | undefined) ?? "data/sim"),
   };
   const cropScale = values["crop-scale"] === undefined
     ? undefined
@@ -145,6 +161,49 @@ async function main(args: string[]): Promise<void> {
     data.close();
   }
   printGuided(run.out, summary);
+}
+
+/** The oracle-teacher settings, or undefined for the predictor; every misuse is a usage error. */
+function readTeacherFlags(
+  values: Record<string, unknown>,
+  roi: string,
+  sim: string,
+): GuidedRunOptions["oracle"] {
+  const kind = (values.teacher as string | undefined) ?? "predictor";
+  if (!(TEACHERS as readonly string[]).includes(kind)) {
+    throw new UsageError(`--teacher: expected one of ${TEACHERS.join(", ")}, got '${kind}'`);
+  }
+  if (kind === "predictor") {
+    const stray = ["prepared", "teacher-eps"].find((name) => values[name] !== undefined);
+    if (stray) throw new UsageError(`--${stray} applies to an oracle --teacher`);
+    return undefined;
+  }
+  const clash = ["predictor", "shuffle"].find((name) => values[name] !== undefined) ??
+    (values.guidance === "manifold" ? "guidance manifold" : undefined);
+  if (clash) {
+    throw new UsageError(
+      `--${clash} does not apply to --teacher ${kind} (the simulated brain is the teacher)`,
+    );
+  }
+  if ((BASELINES as readonly string[]).includes(roi)) {
+    throw new UsageError(`--teacher ${kind} needs an ROI (e.g. --roi TO), not ${roi}`);
+  }
+  if (values.prepared === undefined) {
+    throw new UsageError(
+      `--teacher ${kind} needs --prepared FILE (deno task nsd-prep --nsd ${sim} --roi ${roi})`,
+    );
+  }
+  if (values["teacher-eps"] !== undefined && kind !== "oracle-perturbed") {
+    throw new UsageError("--teacher-eps applies to --teacher oracle-perturbed");
+  }
+  return {
+    mode: kind as OracleMode,
+    sim,
+    prepared: values.prepared as string,
+    epsilon: values["teacher-eps"] === undefined
+      ? undefined
+      : numberFlag("teacher-eps", values["teacher-eps"], { min: 0, max: 1 }),
+  };
 }
 
 /** The manifold-guidance settings, or undefined for MSE guidance; every misuse is a usage error. */

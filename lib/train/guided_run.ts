@@ -11,6 +11,7 @@ import { UserError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
+import { loadOracleTeacher, type OracleOptions } from "./oracle_teacher.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
 import type { PcaSize } from "../data/nsd/linalg.ts";
 import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
@@ -53,12 +54,16 @@ export interface GuidedRunOptions extends RunOptions {
   predictorBatchNorm: "train" | "eval";
   /** Manifold guidance (method.md §7) from `predictor`'s outputs; absent = MSE guidance. */
   manifold?: { weights: ManifoldLossWeights; basis: PcaSize };
+  /** The simulated brain as the teacher instead of a predictor (`oracle_teacher.ts`); seeded by `seed`. */
+  oracle?: Omit<OracleOptions, "seed">;
 }
 
 /** Summary written to `summary.json`. */
 export interface GuidedSummary {
   kind: "guided";
   guidance: "mse" | "manifold";
+  /** What the head was regressed onto: the predictor, or an oracle mode with its δ radius. */
+  teacher?: { kind: string; epsilon: number; prepared: string } | { kind: "predictor" };
   /** Manifold weights, basis rule and the directions kept per class (null for MSE guidance). */
   manifold: { weights: ManifoldLossWeights; basis: PcaSize; dims: number[] } | null;
   roi: string;
@@ -90,6 +95,7 @@ export async function trainGuidedRun(
 ): Promise<{ summary: GuidedSummary; seconds: number }> {
   const predictorPath = o.predictor ? await predictorFile(o.predictor) : undefined;
   const manifold = o.manifold && await manifoldSetup(gpu, data, o, o.manifold, predictorPath);
+  const oracle = o.oracle && await loadOracleTeacher({ ...o.oracle, seed: o.seed });
   const trainer = await createGuidedTrainer(gpu, {
     arch: o.arch,
     classes: data.classes.length,
@@ -103,6 +109,7 @@ export async function trainGuidedRun(
     optimizer: { kind: "sgd", momentum: o.momentum, weightDecay: o.wd },
     seed: o.seed,
     manifold: manifold && { targets: manifold.targets, weights: manifold.weights },
+    oracle,
   });
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
@@ -136,6 +143,7 @@ export async function trainGuidedRun(
       roi: trainer.roi,
       alpha: String(trainer.alpha),
       guidance: manifold ? "manifold" : "mse",
+      teacher: oracle ? oracle.mode : "predictor",
       classes: JSON.stringify(data.classes),
     },
     batches: async function* (epoch) {
@@ -149,6 +157,9 @@ export async function trainGuidedRun(
   const summary: GuidedSummary = {
     kind: "guided",
     guidance: manifold ? "manifold" : "mse",
+    teacher: oracle
+      ? { kind: oracle.mode, epsilon: oracle.epsilon, prepared: o.oracle!.prepared }
+      : { kind: "predictor" },
     manifold: manifold
       ? { weights: manifold.weights, basis: manifold.basis, dims: Array.from(manifold.targets.dims) }
       : null,
