@@ -27,7 +27,9 @@ export type StageRoi = "V1" | "V2" | "V4" | "VO" | "PHC" | "LO" | "TO";
 
 /** One ROI's sensitivity knobs (see {@link ROI_KNOBS}). */
 export interface Knobs {
+  /** σ (feature-grid pixels) of the Gaussian applied to the image maps before anything else. */
   preBlur: number;
+  /** Constant of the stage's divisive normalisation or silhouette threshold (see {@link ROI_KNOBS}). */
   semiSaturation: number;
 }
 
@@ -35,8 +37,8 @@ export interface Knobs {
  * The per-ROI sensitivity knobs, chosen so that the measured sensitivity to small L∞ perturbations falls
  * from V1 to LO/TO (the synth task measures it and the tests check the order). `preBlur` is the σ (feature-grid
  * pixels) of a Gaussian applied to the luminance/colour maps before anything else; `semiSaturation` is the
- * constant of the stage's divisive normalisation — in contrast units (a full-contrast grating has energy ≈ 1)
- * for the energy stages, and the colour distance at which a pixel is half figure for the silhouette stages.
+ * constant of the stage's divisive normalisation — in contrast units (a unit-amplitude grating has energy 1)
+ * for the energy stages, and the RGB distance at which a cell is half figure for the silhouette stages.
  */
 export const ROI_KNOBS: Readonly<Record<StageRoi, Knobs>> = {
   V1: { preBlur: 0.5, semiSaturation: 0.03 },
@@ -63,8 +65,10 @@ export const SHAPE_GRID = 8;
 export const EXTRAS = { LO: 3, TO: 3, VO: 7, PHC: 4 } as const;
 /** Semi-saturation (contrast units) of VO's texture-energy extras, pooled over the figure. */
 const SURFACE_SEMI_SATURATION = 0.1;
-/** Exponent of the silhouette's saturating threshold d^n / (d^n + c^n): steep, so small colour shifts of the
- * ground stay ground and the figure stays figure. */
+/**
+ * Exponent of the silhouette's saturating threshold dⁿ / (dⁿ + cⁿ): steep, so small colour shifts of the
+ * ground stay ground and the figure stays figure.
+ */
 const FIGURE_EXPONENT = 6;
 
 /** σ (grid pixels) of the blur applied to the figure mask before the silhouette is resampled. */
@@ -72,7 +76,7 @@ const SILHOUETTE_BLUR = 1.5;
 /** Half-width of the object-centred frame in units of the silhouette's radius of gyration. */
 const FRAME_HALF_WIDTH = 2.2;
 
-/** An image resampled onto the feature grid: luminance and two colour-opponent channels. */
+/** An image resampled onto the feature grid: RGB, luminance and two colour-opponent channels. */
 export interface GridImage {
   /** Red, green and blue planes (3×32×32). */
   rgb: Float32Array;
@@ -441,7 +445,7 @@ export function figureGround(image: GridImage, preBlur: number, semiSaturation: 
       mask[i] = dn / (dn + cn);
     }
   }
-  return { mask, maps, background };
+  return { mask, maps };
 }
 
 /** Silhouette in the object-centred frame plus the area's extras (see {@link EXTRAS}). */
