@@ -39,9 +39,12 @@ Deno.test("oracle targets track the world's measured targets; shuffled and pertu
   equal(oracle.k, k);
   equal(oracle.roi, "TO");
   const clean = oracle.targets(images, n, size);
-  // The measured scores are the oracle's plus trial noise: the leading component must agree.
-  const r0 = columnR(clean, measured.train, n, k, 0);
-  ok(r0 > 0.5, `component 0: oracle vs measured r = ${r0}`);
+  // The measured scores are the oracle's plus trial noise, component by component (measured here: 0.61–0.94).
+  const meanR = (targets: Float32Array) =>
+    Array.from({ length: k }, (_, j) => columnR(targets, measured.train, n, k, j)).reduce((a, b) => a + b) /
+    k;
+  const rOracle = meanR(clean);
+  ok(rOracle > 0.6, `oracle vs measured: mean component r = ${rOracle}`);
   const { images: same, targets } = oracle.trainBatch(images, n, size);
   equal(same, images);
   ok(targets.every((v, i) => v === clean[i]), "oracle mode: targets of the batch itself");
@@ -50,8 +53,8 @@ Deno.test("oracle targets track the world's measured targets; shuffled and pertu
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) equal(shuffled[i * k + j], clean[((i + 1) % n) * k + j], `row ${i}`);
   }
-  const rShuffled = columnR(shuffled, measured.train, n, k, 0);
-  ok(Math.abs(rShuffled) < r0 - 0.3, `shuffled r ${rShuffled} vs oracle ${r0}`);
+  const rShuffled = meanR(shuffled);
+  ok(Math.abs(rShuffled) < 0.25, `shuffled vs measured: mean component r = ${rShuffled}`);
 
   const perturbed = await teacher("oracle-perturbed");
   equal(perturbed.epsilon, ORACLE_EPSILON);
