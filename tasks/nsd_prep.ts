@@ -36,6 +36,9 @@ Options:
   --sessions LIST       e.g. 1-40 or 1,3,5-7 (default: every session present)
   --pca-variance F      keep the fewest components explaining more than F of the variance (default 0.95)
   --pca-k K             keep exactly K components instead
+  --pca-signal          keep the components whose variance exceeds what pure noise could reach: the
+                        Marchenko–Pastur edge σ²(1 + √(V/n))² of the noise level σ² = mean(1 − NC/100)
+                        implied by the voxels' noise ceilings (V voxels, n training images)
   --no-pca              store z-scored voxels instead of PCA scores
   --shuffle SEED        write the shuffled-pairing control (docs/method.md#shuffle-control) with this
                         integer seed
@@ -75,6 +78,7 @@ async function main(args: string[]): Promise<void> {
     sessions: { type: "string" },
     "pca-variance": { type: "string" },
     "pca-k": { type: "string" },
+    "pca-signal": { type: "boolean" },
     "no-pca": { type: "boolean" },
     shuffle: { type: "string" },
     format: { type: "string", default: "auto" },
@@ -99,10 +103,12 @@ async function main(args: string[]): Promise<void> {
     }
     return f[name] as T;
   };
-  const pcaFlags = ["pca-variance", "pca-k", "no-pca"].filter((n) => f[n] !== undefined);
+  const pcaFlags = ["pca-variance", "pca-k", "pca-signal", "no-pca"].filter((n) => f[n] !== undefined);
   if (pcaFlags.length > 1) throw new UsageError(`--${pcaFlags.join(" and --")} exclude each other`);
   const pca = f["no-pca"]
     ? null
+    : f["pca-signal"]
+    ? "signal" as const
     : f["pca-k"] !== undefined
     ? { k: numberFlag("pca-k", f["pca-k"], { min: 1, integer: true }) }
     : {

@@ -8,7 +8,13 @@ import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { checkOutputPath } from "../lib/io/output_path.ts";
 import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
-import { generateSimWorld, SHAPES, SIM_WORLD_DEFAULTS, type SimWorldOptions } from "../lib/data/synth/mod.ts";
+import {
+  generateSimWorld,
+  SHAPES,
+  SIM_WORLD_DEFAULTS,
+  type SimWorldManifest,
+  type SimWorldOptions,
+} from "../lib/data/synth/mod.ts";
 
 const D = SIM_WORLD_DEFAULTS;
 const HELP = `deno task synth [options]
@@ -31,6 +37,8 @@ Options:
   --conflict-per-class N    cue-conflict shape exemplars per class (default ${D.conflictPerClass})
   --texture-match P         probability an image has its own class's texture (default ${D.textureMatch})
   --grid XxYxZ              functional grid; NSD subj01: 81x104x83 (default ${D.grid.join("x")})
+  --sensitivity-images N    images on which each ROI's sensitivity to L∞ perturbations is measured
+                            (default ${D.sensitivityImages}); printed as a table and stored in sim_world.json
   --betas LIST              beta files to write: hdf5,nifti (default ${D.betasFormats.join(",")})
   --force                   replace an existing output folder
   --quiet                   no progress bar
@@ -41,7 +49,9 @@ nsddata/experiments/nsd/nsd_expdesign.mat, nsddata/stimuli/nsd/shared1000/*.png,
 nsddata/ppdata/subjNN/func1pt8mm/{roi/*.nii.gz, brainmask.nii.gz}, nsddata/freesurfer/*/label/*.ctab,
 nsddata_betas/ppdata/subjNN/func1pt8mm/betas_fithrf_GLMdenoise_RR/betas_sessionNN.{hdf5,nii.gz},
 classification/{train,val}/<class>/*.png + classes.txt, cue_conflict/<shape>/<shape><i>-<texture><j>.png
-+ classes.txt, sim_stim_info.csv (per-image shape/texture), sim_world.json (manifest).
++ classes.txt, sim_stim_info.csv (per-image shape/texture), sim_brain/subjNN.json (the statistics that
+rebuild each subject's noise-free response function), sim_world.json (manifest, with each ROI's measured
+sensitivity).
 Exit codes: 0 ok, 1 error (one line), 2 usage error.`;
 
 async function main(args: string[]): Promise<void> {
@@ -56,6 +66,7 @@ async function main(args: string[]): Promise<void> {
     "train-per-class": { type: "string" },
     "val-per-class": { type: "string" },
     "conflict-per-class": { type: "string" },
+    "sensitivity-images": { type: "string" },
     "texture-match": { type: "string" },
     grid: { type: "string" },
     betas: { type: "string" },
@@ -80,6 +91,7 @@ async function main(args: string[]): Promise<void> {
     trainPerClass: int("train-per-class"),
     valPerClass: int("val-per-class"),
     conflictPerClass: int("conflict-per-class"),
+    sensitivityImages: int("sensitivity-images"),
     textureMatch: f["texture-match"] === undefined
       ? undefined
       : numberFlag("texture-match", f["texture-match"], { min: 0, max: 1 }),
@@ -105,6 +117,28 @@ async function main(args: string[]): Promise<void> {
         Object.entries(s.noiseCeiling).map(([roi, nc]) => `${roi} ${nc.mean.toFixed(0)}`).join(", ")
       }`,
   );
+  console.log(sensitivityTable(manifest));
+}
+
+/**
+ * subj01's measured sensitivities as a table: one row per ROI, RMS response change (across-image SDs) under
+ * random and worst-found ±ε perturbations for each ε.
+ */
+export function sensitivityTable(manifest: SimWorldManifest): string {
+  const rows = Object.entries(manifest.subjects[0].sensitivity);
+  const epsilons = rows[0][1].map((m) => `${Math.round(m.eps * 255)}/255`);
+  const header = ["ROI", ...epsilons.flatMap((e) => [`random ${e}`, `worst ${e}`])];
+  const body = rows.map((
+    [roi, list],
+  ) => [roi, ...list.flatMap((m) => [m.random.toFixed(3), m.worst.toFixed(3)])]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [
+    `subj01 sensitivity: RMS response change in across-image SDs (${manifest.config.sensitivityImages} images, 32-px grid)`,
+    line(header),
+    ...body.map(line),
+  ].join("\n");
 }
 
 function parseGrid(raw: string): [number, number, number] {

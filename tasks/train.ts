@@ -13,6 +13,7 @@ import { getGpu } from "../lib/gpu/device.ts";
 import { ROI_DEFINITIONS } from "../lib/data/nsd/roi.ts";
 import { openClassificationData } from "../lib/train/classification_data.ts";
 import { BASELINES } from "../lib/train/guided.ts";
+import { type OracleMode, TEACHERS } from "../lib/train/oracle_teacher.ts";
 import { MANIFOLD_DEFAULT_WEIGHTS } from "../lib/ops/manifold_loss.ts";
 import { type GuidedRunOptions, type GuidedSummary, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { runDemo } from "../lib/train/demo.ts";
@@ -66,6 +67,17 @@ Options:
   --keep-epochs             also keep each epoch's weights as epochs/epoch_<k>.safetensors in --out (a
                             checkpoint ladder for comparing models at matched clean accuracy)
 
+Controls on the simulated world, with the simulated brain itself as the teacher (no predictor):
+  --teacher KIND            predictor (default) | oracle | oracle-shuffled | oracle-perturbed.
+                            oracle: the target is the brain's noise-free --roi response to the same augmented
+                            batch, z-scored and PCA-projected like --prepared's targets;
+                            oracle-shuffled (negative control): each image gets another batch image's target;
+                            oracle-perturbed (guaranteed positive): the student sees x + δ (random ±ε signs)
+                            and the target is brain(x + δ). Validation r/MSE: head vs brain(clean image).
+  --prepared FILE           prepared ROI file of the --sim world (deno task nsd-prep) giving the voxels,
+                            z-score and PCA of the oracle's targets; required with an oracle teacher
+  --teacher-eps X           δ radius of oracle-perturbed, on [0, 1] pixels (default 8/255 = 0.0314)
+
 Manifold guidance (docs/method.md#manifold-guidance), instead of regressing onto the predictor's outputs:
   --guidance KIND           mse | manifold (default mse). manifold: per-class centre, radius and subspace of
                             the --predictor's outputs on the training images are computed once (saved as
@@ -113,6 +125,9 @@ async function main(args: string[]): Promise<void> {
     augment: { type: "string" },
     "aug-eps": { type: "string" },
     "keep-epochs": { type: "boolean" },
+    teacher: { type: "string" },
+    prepared: { type: "string" },
+    "teacher-eps": { type: "string" },
   });
   if (values.help) return console.log(HELP);
   const run = readRunFlags(values, DEFAULTS, "train");
@@ -147,6 +162,7 @@ async function main(args: string[]): Promise<void> {
     manifold: readManifoldFlags(values),
     augment: readAugmentFlags(values),
     keepEpochs: Boolean(values["keep-epochs"]),
+    oracle: readTeacherFlags(values, canonical, (values.sim as string | undefined) ?? "data/sim"),
   };
   const cropScale = values["crop-scale"] === undefined
     ? undefined
@@ -182,6 +198,49 @@ function readAugmentFlags(values: Record<string, unknown>): Augmentation | undef
     ? 8 / 255
     : numberFlag("aug-eps", values["aug-eps"], { min: 1e-6, max: 1 });
   return { kind: kind as Augmentation["kind"], eps };
+}
+
+/** The oracle-teacher settings, or undefined for the predictor; every misuse is a usage error. */
+function readTeacherFlags(
+  values: Record<string, unknown>,
+  roi: string,
+  sim: string,
+): GuidedRunOptions["oracle"] {
+  const kind = (values.teacher as string | undefined) ?? "predictor";
+  if (!(TEACHERS as readonly string[]).includes(kind)) {
+    throw new UsageError(`--teacher: expected one of ${TEACHERS.join(", ")}, got '${kind}'`);
+  }
+  if (kind === "predictor") {
+    const stray = ["prepared", "teacher-eps"].find((name) => values[name] !== undefined);
+    if (stray) throw new UsageError(`--${stray} applies to an oracle --teacher`);
+    return undefined;
+  }
+  const clash = ["predictor", "shuffle"].find((name) => values[name] !== undefined) ??
+    (values.guidance === "manifold" ? "guidance manifold" : undefined);
+  if (clash) {
+    throw new UsageError(
+      `--${clash} does not apply to --teacher ${kind} (the simulated brain is the teacher)`,
+    );
+  }
+  if ((BASELINES as readonly string[]).includes(roi)) {
+    throw new UsageError(`--teacher ${kind} needs an ROI (e.g. --roi TO), not ${roi}`);
+  }
+  if (values.prepared === undefined) {
+    throw new UsageError(
+      `--teacher ${kind} needs --prepared FILE (deno task nsd-prep --nsd ${sim} --roi ${roi})`,
+    );
+  }
+  if (values["teacher-eps"] !== undefined && kind !== "oracle-perturbed") {
+    throw new UsageError("--teacher-eps applies to --teacher oracle-perturbed");
+  }
+  return {
+    mode: kind as OracleMode,
+    sim,
+    prepared: values.prepared as string,
+    epsilon: values["teacher-eps"] === undefined
+      ? undefined
+      : numberFlag("teacher-eps", values["teacher-eps"], { min: 0, max: 1 }),
+  };
 }
 
 /** The manifold-guidance settings, or undefined for MSE guidance; every misuse is a usage error. */

@@ -11,11 +11,13 @@ import {
   prepareRoi,
   productABt,
   shufflePairing,
+  signalEigenvalueFloor,
   splitRows,
   symmetricEigen,
   zscoreWithTrainStats,
 } from "../lib/data/nsd/mod.ts";
 import { jacobiEigen } from "./reference/jacobi.ts";
+import { Random } from "../lib/random.ts";
 import {
   buildTinyNsd,
   TINY_MASTERORDERING,
@@ -155,6 +157,8 @@ Deno.test("PCA: closed form on constructed data (covariance route, n > v), sklea
   equal(fitPca(x, 8, 3, { variance: 0.5 }).k, 1);
   equal(fitPca(x, 8, 3, { variance: 0.85 }).k, 2);
   equal(fitPca(x, 8, 3, { variance: 0.95 }).k, 3);
+  // Eigenvalues 24/7·(0.6, 0.3, 0.1) of the unit-ratio matrix above: a floor between the 2nd and 3rd keeps 2.
+  equal(fitPca(x, 8, 3, { minEigenvalue: 0.2 * fitPca(x, 8, 3, { k: 3 }).explainedVariance[0] }).k, 2);
   // Scores: row r's first score is −a·√6 (component 1 was flipped).
   const scores = pcaTransform(x, 8, full);
   assertClose(
@@ -301,4 +305,36 @@ Deno.test("prepareRoi end to end on a tiny NSD download: HDF5 = NIfTI betas, mat
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("PCA 'signal' rule: the Marchenko–Pastur edge of the noise-ceiling noise keeps the signal's rank", () => {
+  // n images × V voxels: rank-3 signal (scores of SD 3 along near-unit random directions, so component
+  // variances ≈ 9) plus independent noise of variance 0.5.
+  const n = 400, V = 60, rank = 3, rng = new Random("mp-edge");
+  const directions = Array.from(
+    { length: rank },
+    () => Float64Array.from({ length: V }, () => rng.normal() / Math.sqrt(V)),
+  );
+  const x = new Float64Array(n * V);
+  for (let i = 0; i < n; i++) {
+    const scores = directions.map(() => 3 * rng.normal());
+    for (let v = 0; v < V; v++) {
+      let signal = 0;
+      for (let r = 0; r < rank; r++) signal += scores[r] * directions[r][v];
+      x[i * V + v] = signal + Math.sqrt(0.5) * rng.normal();
+    }
+  }
+  // NC = 50 % for every voxel → noise variance 0.5 → edge 0.5·(1 + √(60/400))².
+  const floor = signalEigenvalueFloor(new Float32Array(V).fill(50), n);
+  assertClose([floor], [0.5 * (1 + Math.sqrt(V / n)) ** 2], { atol: 1e-6, rtol: 0, label: "edge" });
+  equal(fitPca(x, n, V, { minEigenvalue: floor }).k, rank);
+  // Pure noise stays below the edge: only the one component the rule always keeps.
+  const noise = Float64Array.from({ length: n * V }, () => Math.sqrt(0.5) * rng.normal());
+  equal(fitPca(noise, n, V, { minEigenvalue: floor }).k, 1);
+  // A voxel without a noise ceiling counts as pure noise.
+  assertClose([signalEigenvalueFloor(Float32Array.of(NaN, 100), 8)], [0.5 * (1 + Math.sqrt(2 / 8)) ** 2], {
+    atol: 1e-9,
+    rtol: 0,
+    label: "NaN voxel",
+  });
 });

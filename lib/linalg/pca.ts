@@ -19,8 +19,11 @@ export interface PcaFit {
   explainedVarianceRatio: Float64Array;
 }
 
-/** How many components to keep: a variance fraction in (0, 1) (sklearn's float `n_components`) or a count. */
-export type PcaSize = { variance: number } | { k: number };
+/**
+ * How many components to keep: a variance fraction in (0, 1) (sklearn's float `n_components`), a count, or
+ * every component whose variance exceeds `minEigenvalue` (at least one).
+ */
+export type PcaSize = { variance: number } | { k: number } | { minEigenvalue: number };
 
 /**
  * Fits PCA on the n×v row-major matrix `x` (float64 throughout). Uses the v×v covariance when n > v, else
@@ -67,6 +70,9 @@ export function fitPca(x: Float64Array, n: number, v: number, size: PcaSize): Pc
       );
     }
     k = size.k;
+  } else if ("minEigenvalue" in size) {
+    k = 1;
+    while (k < rank && values[k] > size.minEigenvalue) k++;
   } else {
     if (!(size.variance > 0 && size.variance < 1)) {
       throw new RangeError(`PCA: variance ${size.variance} not in (0, 1)`);

@@ -13,6 +13,7 @@ import { Plan } from "../nn/plan.ts";
 import { type Objective, type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
 import { ManifoldLoss, type ManifoldLossWeights, type ManifoldTargets } from "../ops/manifold_loss.ts";
 import { crossEntropy, rowCorrelations, summarize } from "./metrics.ts";
+import type { OracleTeacher } from "./oracle_teacher.ts";
 
 /** Names accepted by `--roi`: a baseline or an ROI the predictor was trained on. */
 export const BASELINES = ["none", "random"] as const;
@@ -59,6 +60,11 @@ export interface GuidedSetup {
    * instead of a predictor's outputs; `roi` is then only a label and no predictor is loaded.
    */
   manifold?: { targets: ManifoldTargets; weights: ManifoldLossWeights };
+  /**
+   * The simulated brain is the teacher (`oracle_teacher.ts`): targets are computed from each batch on the
+   * CPU and no predictor is loaded; `roi` must be the oracle's.
+   */
+  oracle?: OracleTeacher;
 }
 
 /** The bound pieces of a guided run. */
@@ -101,6 +107,11 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
   let roi = s.roi;
   if (s.manifold) {
     // No predictor at train time: the targets were computed from it beforehand.
+  } else if (s.oracle) {
+    if (baseline || s.oracle.roi.toLowerCase() !== s.roi.toLowerCase()) {
+      throw new UserError(`--roi ${s.roi}: the oracle's prepared file is for ROI '${s.oracle.roi}'`);
+    }
+    roi = s.oracle.roi;
   } else if (baseline === "random") {
     predictorConfig = modelConfig(s.arch, { classes: RANDOM_PREDICTOR_DIM, imageSize: s.imageSize });
   } else if (s.predictorPath) {
@@ -119,7 +130,7 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
   } else if (!baseline) {
     throw new UserError(`ROI ${s.roi} needs a predictor trained on it (deno task predictor)`);
   }
-  const neuralDim = s.manifold?.targets.dim ?? predictorConfig?.classes ?? s.neuralDim ??
+  const neuralDim = s.manifold?.targets.dim ?? s.oracle?.k ?? predictorConfig?.classes ?? s.neuralDim ??
     RANDOM_PREDICTOR_DIM;
   const config = modelConfig(s.arch, { classes: s.classes, imageSize: s.imageSize, neuralDim });
   const plan = await Plan.create(gpu, config, s.batch, { inputGrad: s.inputGrad ?? false });
@@ -138,17 +149,30 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     else predictor.initialize(CONTROL_SEED);
   }
   const alpha = baseline === "none" || s.manifold ? 0 : s.alpha;
-  const teacher = predictor && alpha > 0
+  const oracleTarget = s.oracle && alpha > 0 ? gpu.buffer(s.batch * neuralDim * 4, "oracle.target") : null;
+  const teacher = oracleTarget
+    ? { dispatches: [], output: oracleTarget }
+    : predictor && alpha > 0
     ? { dispatches: predictor.forward(s.predictorBatchNorm), output: predictor.value(predictor.model.logits) }
     : undefined;
   const objective: Objective = s.manifold ? { kind: "manifold", ...s.manifold } : { kind: "guide", alpha };
   const step = await TrainStep.create(gpu, plan, s.optimizer, objective, teacher);
 
-  const load = (batch: LabeledBatch) => {
+  const loadClean = (batch: LabeledBatch) => {
     plan.setInput(batch.images);
     gpu.write(step.labels, batch.labels);
     if (predictor && s.shuffle) predictor.setInput(batch.predictorImages ?? batch.images);
   };
+  const oracle = s.oracle;
+  // With the oracle, a training batch becomes what its mode shows the student, plus CPU-computed targets.
+  const load = oracle && oracleTarget
+    ? (batch: LabeledBatch) => {
+      const { images, targets } = oracle.trainBatch(batch.images, batch.count, s.imageSize);
+      plan.setInput(images);
+      gpu.write(step.labels, batch.labels);
+      gpu.write(oracleTarget, targets);
+    }
+    : loadClean;
 
   const probe = s.manifold && await manifoldProbe(gpu, plan, s.manifold);
   const evaluate = async (batches: AsyncIterable<LabeledBatch>) => {
@@ -156,16 +180,19 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     let n = 0, ceSum = 0, correct = 0, mseSum = 0, radSum = 0, dimSum = 0;
     const headR: number[] = [];
     for await (const batch of batches) {
-      load(batch);
+      loadClean(batch);
       gpu.submit([...plan.forward("eval"), ...(predictor ? predictor.forward("eval") : [])]);
       const logits = await plan.read(plan.model.logits);
       const ce = crossEntropy(logits, batch.labels, batch.count, classes);
       ceSum += ce.sum;
       correct += ce.correct;
       n += batch.count;
-      if (predictor) {
+      if (predictor || oracle) {
         const head = (await plan.read(plan.model.neural!)).subarray(0, batch.count * neuralDim);
-        const target = (await predictor.read(predictor.model.logits)).subarray(0, batch.count * neuralDim);
+        // The oracle's validation target is always the brain's response to the clean image itself.
+        const target = oracle
+          ? oracle.targets(batch.images, batch.count, s.imageSize).subarray(0, batch.count * neuralDim)
+          : (await predictor!.read(predictor!.model.logits)).subarray(0, batch.count * neuralDim);
         for (let i = 0; i < head.length; i++) mseSum += (head[i] - target[i]) ** 2;
         headR.push(...rowCorrelations(head, target, batch.count, neuralDim));
       }
@@ -180,8 +207,8 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     return {
       val_acc: correct / n,
       val_ce: ceSum / n,
-      val_neural_mse: predictor ? mseSum / (n * neuralDim) : null,
-      val_neural_r: predictor ? r.mean : null,
+      val_neural_mse: predictor || oracle ? mseSum / (n * neuralDim) : null,
+      val_neural_r: predictor || oracle ? r.mean : null,
       ...(probe ? { val_rad: radSum / n, val_dim: dimSum / n } : {}),
     };
   };

@@ -12,6 +12,7 @@ import { RunDir } from "./run_dir.ts";
 import { type Augmentation, createAugmenter, needsInputGrad } from "./augment.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
+import { loadOracleTeacher, type OracleOptions } from "./oracle_teacher.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
 import type { PcaSize } from "../linalg/pca.ts";
 import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
@@ -63,12 +64,16 @@ export interface GuidedRunOptions extends RunOptions {
   augment?: Augmentation;
   /** Also keep each epoch's weights as `epochs/epoch_<k>.safetensors` (a None checkpoint ladder). */
   keepEpochs?: boolean;
+  /** The simulated brain as the teacher instead of a predictor (`oracle_teacher.ts`); seeded by `seed`. */
+  oracle?: Omit<OracleOptions, "seed">;
 }
 
 /** Summary written to `summary.json`. */
 export interface GuidedSummary {
   kind: "guided";
   guidance: "mse" | "manifold";
+  /** What the head was regressed onto: the predictor, or an oracle mode with its δ radius. */
+  teacher?: { kind: string; epsilon: number; prepared: string } | { kind: "predictor" };
   /** Manifold weights, basis rule and the directions kept per class (null for MSE guidance). */
   manifold: { weights: ManifoldLossWeights; basis: PcaSize; dims: number[] } | null;
   roi: string;
@@ -107,6 +112,7 @@ export async function trainGuidedRun(
 ): Promise<{ summary: GuidedSummary; seconds: number }> {
   const predictorPath = o.predictor ? await predictorFile(o.predictor) : undefined;
   const manifold = o.manifold && await manifoldSetup(gpu, data, o, o.manifold, predictorPath);
+  const oracle = o.oracle && await loadOracleTeacher({ ...o.oracle, seed: o.seed });
   const trainer = await createGuidedTrainer(gpu, {
     arch: o.arch,
     classes: data.classes.length,
@@ -121,6 +127,7 @@ export async function trainGuidedRun(
     seed: o.seed,
     inputGrad: needsInputGrad(o.augment),
     manifold: manifold && { targets: manifold.targets, weights: manifold.weights },
+    oracle,
   });
   const steps = Math.floor(data.trainSize / o.batch);
   if (steps === 0) {
@@ -137,7 +144,7 @@ export async function trainGuidedRun(
       resume: o.resume,
       overwrite: o.force,
     });
-    const result = await guidedEpochs(run, data, o, trainer, manifold, steps, augment);
+    const result = await guidedEpochs(run, data, o, { trainer, manifold, augment, oracle }, steps);
     failed = false;
     return result;
   } finally {
@@ -150,11 +157,15 @@ async function guidedEpochs(
   run: RunDir,
   data: ClassificationData,
   o: GuidedRunOptions,
-  trainer: Awaited<ReturnType<typeof createGuidedTrainer>>,
-  manifold: Awaited<ReturnType<typeof manifoldSetup>> | undefined,
+  parts: {
+    trainer: Awaited<ReturnType<typeof createGuidedTrainer>>;
+    manifold: Awaited<ReturnType<typeof manifoldSetup>> | undefined;
+    augment: Awaited<ReturnType<typeof createAugmenter>> | undefined;
+    oracle: Awaited<ReturnType<typeof loadOracleTeacher>> | undefined;
+  },
   steps: number,
-  augment: Awaited<ReturnType<typeof createAugmenter>> | undefined,
 ): Promise<{ summary: GuidedSummary; seconds: number }> {
+  const { trainer, manifold, augment, oracle } = parts;
   if (manifold?.computed) {
     await saveManifoldTargets(run.file(MANIFOLD_STATS_FILE), manifold.targets, {
       predictor: o.predictor ?? "",
@@ -179,6 +190,7 @@ async function guidedEpochs(
       roi: trainer.roi,
       alpha: String(trainer.alpha),
       guidance: manifold ? "manifold" : "mse",
+      teacher: oracle ? oracle.mode : "predictor",
       classes: JSON.stringify(data.classes),
     },
     batches: async function* (epoch) {
@@ -195,6 +207,9 @@ async function guidedEpochs(
   const summary: GuidedSummary = {
     kind: "guided",
     guidance: manifold ? "manifold" : "mse",
+    teacher: oracle
+      ? { kind: oracle.mode, epsilon: oracle.epsilon, prepared: o.oracle!.prepared }
+      : { kind: "predictor" },
     manifold: manifold
       ? { weights: manifold.weights, basis: manifold.basis, dims: Array.from(manifold.targets.dims) }
       : null,

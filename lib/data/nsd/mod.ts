@@ -83,6 +83,7 @@ export {
   prepareRoi,
   type RepeatAverage,
   shufflePairing,
+  signalEigenvalueFloor,
   splitRows,
   writePreparedRoi,
   ZSCORE_EPSILON,

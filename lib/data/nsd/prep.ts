@@ -35,8 +35,11 @@ export interface PrepareOptions {
   roi: RoiSpec;
   /** Session numbers to use (default: every session present). */
   sessions?: number[];
-  /** Components to keep: `{variance: 0.95}` (default), `{k: K}`, or `null` for z-scored voxels without PCA. */
-  pca?: { variance: number } | { k: number } | null;
+  /**
+   * Components to keep: `{variance: 0.95}` (default), `{k: K}`, `"signal"` (the components that rise above
+   * the noise, {@link signalEigenvalueFloor}), or `null` for z-scored voxels without PCA.
+   */
+  pca?: { variance: number } | { k: number } | "signal" | null;
   /** When set, write the shuffled-pairing control (`docs/method.md#shuffle-control`) with this seed. */
   shuffleSeed?: number;
   /** Beta file format; "auto" prefers HDF5. */
@@ -80,6 +83,8 @@ export interface PreparedRoi {
   zscoreMean: Float64Array;
   zscoreStd: Float64Array;
   pca: PcaFit | null;
+  /** How K was chosen, in words (stored as the `pca_rule` attribute). */
+  pcaRule: string;
   /** Per-voxel noise ceiling in % (NaN for voxels with zero SD in some session, or without 3-repeat images). */
   noiseCeiling: Float32Array;
   shuffleSeed?: number;
@@ -129,8 +134,9 @@ export async function prepareRoi(options: PrepareOptions): Promise<PreparedRoi> 
   options.onStage?.("z-scoring and PCA");
   const { mean: zscoreMean, std: zscoreStd } = zscoreWithTrainStats(split.train, split.val, V);
 
-  const size = options.pca === undefined ? { variance: 0.95 } : options.pca;
   const nTrain = split.trainIds.length, nVal = split.valIds.length;
+  const rule = options.pca === undefined ? { variance: 0.95 } : options.pca;
+  const size = rule === "signal" ? { minEigenvalue: signalEigenvalueFloor(noiseCeiling, nTrain) } : rule;
   const pca = size ? fitPca(split.train, nTrain, V, size) : null;
   options.onStage?.("projecting");
   const train = pca ? pcaTransform(split.train, nTrain, pca) : Float32Array.from(split.train);
@@ -159,9 +165,33 @@ export async function prepareRoi(options: PrepareOptions): Promise<PreparedRoi> 
     zscoreMean,
     zscoreStd,
     pca,
+    pcaRule: !size
+      ? "none"
+      : "k" in size
+      ? `k = ${size.k}`
+      : "variance" in size
+      ? `explained variance > ${size.variance}`
+      : `signal: eigenvalue > noise edge ${size.minEigenvalue.toFixed(4)}`,
     noiseCeiling,
     shuffleSeed: options.shuffleSeed,
   };
+}
+
+/**
+ * The largest variance a PCA component of pure noise could reach, from the voxels' noise ceilings: after the
+ * z-score each voxel has unit variance, of which NC/100 is signal (the noise ceiling is defined for the
+ * 3-repeat average the targets are), so the noise variance is σ² = mean over voxels of 1 − NC/100 (voxels
+ * without a ceiling count as pure noise). For n samples of V independent noise voxels, the sample
+ * covariance's eigenvalues lie below the Marchenko–Pastur edge σ²(1 + √(V/n))² (Marchenko & Pastur 1967);
+ * components above it carry signal. Noise shared across voxels (NSD's global signal) is not independent, so
+ * it can add a component or two above the edge.
+ */
+export function signalEigenvalueFloor(noiseCeiling: Float32Array, n: number): number {
+  const V = noiseCeiling.length;
+  let noise = 0;
+  for (const nc of noiseCeiling) noise += Number.isFinite(nc) ? 1 - Math.min(100, Math.max(0, nc)) / 100 : 1;
+  noise /= V;
+  return noise * (1 + Math.sqrt(V / n)) ** 2;
 }
 
 /** The chosen sessions' ROI betas, concatenated in session order, with each trial's image. */
@@ -465,6 +495,7 @@ export async function writePreparedRoi(path: string, p: PreparedRoi): Promise<vo
         K: p.k,
         explained_variance: p.pca ? p.pca.explainedVarianceRatio.reduce((a, b) => a + b, 0) : 1,
         pca: p.pca ? "sklearn PCA(svd_solver='full') on z-scored training images" : "none (z-scored voxels)",
+        pca_rule: p.pcaRule,
         sign_rule: "largest-|loading| entry of each component is positive (sklearn>=1.5 svd_flip)",
         n_voxels: V,
         grid_shape: Int32Array.from(p.grid),

@@ -1,12 +1,23 @@
 /**
- * The simulated brain: an ellipsoidal voxel grid whose posterior cortical shell carries the Kastner2015 (Wang
- * 2015) visual areas in their usual posterior→anterior order, and a voxel response model in which each area
- * reads one stage of `features.ts`. Single-trial betas are signal + trial noise + session offset, with
- * per-voxel signal-to-noise drawn so NSD-style noise ceilings match the subj01 table of
- * `docs/method.md#noise-ceiling`.
+ * The simulated brain: an ellipsoidal voxel grid whose posterior cortical shell carries the Kastner2015
+ * (Wang 2015) visual areas in their usual posterior→anterior order, and a voxel response model in which each
+ * area reads one stage of `features.ts`. Single-trial betas are signal + trial noise + session offset, with
+ * per-voxel signal-to-noise drawn so NSD-style noise ceilings match NSD subj01's per-ROI values
+ * (`docs/method.md#noise-ceiling`).
  * @module
  */
-import { CHANNELS, type ImageFeatures, RF_GRIDS, SHAPE_GRID } from "./features.ts";
+import {
+  CHANNELS,
+  EXTRAS,
+  type GridImage,
+  type Knobs,
+  RF_GRIDS,
+  ROI_KNOBS,
+  SHAPE_GRID,
+  stageFeatures,
+  type StageRoi,
+  toGrid,
+} from "./features.ts";
 import type { Random } from "../../random.ts";
 import { ROI_LABELS, type RoiName } from "../nsd/roi.ts";
 
@@ -29,27 +40,22 @@ export const NC_TARGETS: Record<string, { mean: number; sd: number }> = {
 };
 
 /**
- * Which feature stage drives each label group and, for the object stages, how much of the drive is shape
- * (`shapeWeight`; the remainder reads the named extra: position/size, surface colour or scene layout).
+ * Which stage of `features.ts` drives each label group (V3 and the dorsal areas read V2's, unlabelled brain
+ * voxels V4's) and, for the object stages, how much of the drive is the silhouette (`shapeWeight`; the rest
+ * reads the stage's extras: position/size, surface or scene layout).
  */
-export const STAGES: Record<
-  string,
-  { stage: "v1" | "v2" | "v4" | "object"; shapeWeight?: number; extra?: "place" | "surface" | "scene" }
-> = {
-  V1: { stage: "v1" },
-  V2: { stage: "v2" },
-  V3: { stage: "v2" },
-  V4: { stage: "v4" },
-  LO: { stage: "object", shapeWeight: 0.8, extra: "place" },
-  TO: { stage: "object", shapeWeight: 0.95, extra: "place" },
-  VO: { stage: "object", shapeWeight: 0.75, extra: "surface" },
-  PHC: { stage: "object", shapeWeight: 0.55, extra: "scene" },
-  dorsal: { stage: "v2" },
-  other: { stage: "v4" },
+export const STAGES: Record<string, { stage: StageRoi; shapeWeight?: number }> = {
+  V1: { stage: "V1" },
+  V2: { stage: "V2" },
+  V3: { stage: "V2" },
+  V4: { stage: "V4" },
+  LO: { stage: "LO", shapeWeight: 0.8 },
+  TO: { stage: "TO", shapeWeight: 0.95 },
+  VO: { stage: "VO", shapeWeight: 0.75 },
+  PHC: { stage: "PHC", shapeWeight: 0.55 },
+  dorsal: { stage: "V2" },
+  other: { stage: "V4" },
 };
-
-/** Pooled energy at which V1/V2 divisive normalisation is half-saturated (typical textured RF: ≈0.5–2). */
-const EARLY_SEMI_SATURATION = 0.2;
 
 /** Label group of a Kastner code (keys of {@link NC_TARGETS} / {@link STAGES}). */
 function groupOf(label: number): string {
@@ -191,74 +197,336 @@ export const NOISE_MODEL = {
   scale: 300,
 } as const;
 
-/** One subject's voxel model: in-brain voxel indices, their standardised image responses and noise terms. */
-export interface SubjectModel {
-  /** Flat grid indices of the in-brain voxels (the only voxels with non-zero betas). */
+/** How one voxel reads its stage's features (all weights drawn once per voxel from the subject's seed). */
+export type VoxelTuning =
+  /** V1: von Mises orientation weights over the 4 normalised energies of RF `pos`. */
+  | { kind: "orientation"; stage: "V1"; pos: number; weights: Float64Array }
+  /** V2: √(sparse positive mixture of the normalised channels of RF `pos`). */
+  | { kind: "mixture"; stage: "V2"; pos: number; weights: Float64Array }
+  /** V4: softplus(2·w·z + bias) of the standardised texture statistics of RF `pos`. */
+  | { kind: "projection"; stage: "V4"; pos: number; weights: Float64Array; bias: number }
+  /** Object stages: softplus(2·w·z + bias) of the standardised silhouette and extras. */
+  | { kind: "projection"; stage: "VO" | "PHC" | "LO" | "TO"; pos: -1; weights: Float64Array; bias: number };
+
+/** Per-feature mean and SD (over the subject's images) used to standardise a stage before projection. */
+export interface FeatureStats {
+  /** Channels per position: statistics are pooled over positions (retinotopic) or per dimension (object). */
+  period: number;
+  mean: number[];
+  sd: number[];
+}
+
+/**
+ * One subject's simulated brain: every in-brain voxel's tuning, the statistics that z-score its response
+ * over the subject's images, and its noise terms. Everything but the statistics follows from the atlas and
+ * the subject's seed; the statistics are stored with the world (see `loadSimulatedBrain` in `world.ts`).
+ */
+export interface SimulatedBrain {
+  atlas: Atlas;
+  /** Flat grid indices of the in-brain voxels (the only voxels with non-zero betas), ascending. */
   voxels: Int32Array;
-  /** [image][voxel] responses, z-scored over the subject's images. */
-  signal: Float32Array;
-  /** Per voxel: signal SD, noise SD (they sum to unit variance) and amplitude (% signal change). */
+  tuning: VoxelTuning[];
+  /** Each stage's pre-blur and semi-saturation ({@link ROI_KNOBS} unless built with others). */
+  knobs: Record<StageRoi, Knobs>;
+  /** Standardisation of the V4 and object stages' features. */
+  featureStats: Partial<Record<StageRoi, FeatureStats>>;
+  /**
+   * Per voxel: raw-response mean over the subject's images, and the divisor that standardises it: the SD
+   * over those images, floored at a quarter of the label group's median SD.
+   */
+  responseMean: Float64Array;
+  responseScale: Float64Array;
+  /** Per voxel: signal SD and noise SD of a single trial (they sum to unit variance) and amplitude (% signal). */
   signalSd: Float32Array;
   noiseSd: Float32Array;
   amplitude: Float32Array;
 }
 
+/** The statistics a {@link SimulatedBrain} is rebuilt from (JSON-serialisable; written with the world). */
+export interface BrainStatistics {
+  knobs: Record<StageRoi, Knobs>;
+  featureStats: Partial<Record<StageRoi, FeatureStats>>;
+  responseMean: number[];
+  responseScale: number[];
+}
+
+/** Floor of a voxel's response divisor, as a fraction of its label group's median response SD. */
+const RESPONSE_SD_FLOOR = 0.25;
+
+/** A brain and its z-scored responses ([image][voxel]) to the images it was built from. */
+export interface BuiltBrain {
+  brain: SimulatedBrain;
+  signal: Float32Array;
+}
+
 /**
- * Draws each in-brain voxel's tuning and signal-to-noise and evaluates its response to `images` (features of
- * the subject's images, in subject order).
+ * Draws each in-brain voxel's tuning and signal-to-noise and evaluates its response to `grids` (the
+ * subject's images on the feature grid, `toGrid`, in subject order); the feature and response statistics are
+ * taken over these images. `knobs` overrides {@link ROI_KNOBS} (for experiments and tests).
  */
-export function buildSubjectModel(atlas: Atlas, images: ImageFeatures[], rng: Random): SubjectModel {
+export function buildSimulatedBrain(
+  atlas: Atlas,
+  grids: GridImage[],
+  rng: Random,
+  knobs: Record<StageRoi, Knobs> = { ...ROI_KNOBS },
+): BuiltBrain {
+  const drawn = drawVoxels(atlas, rng);
+  const features = new Map<StageRoi, Float32Array[]>();
+  const featureStats: Partial<Record<StageRoi, FeatureStats>> = {};
+  for (const stage of new Set(drawn.tuning.map((t) => t.stage))) {
+    const rows = grids.map((grid) => stageFeatures(stage, grid, knobs[stage]));
+    features.set(stage, rows);
+    if (stage === "V4") featureStats[stage] = statistics(rows, CHANNELS.V4, () => 0);
+    // The silhouette's cells share one mean and SD, so cells that are almost always background (corners of
+    // the frame) are not blown up into noise amplifiers; each extra has its own.
+    else if (stage !== "V1" && stage !== "V2") {
+      const cells = SHAPE_GRID * SHAPE_GRID;
+      featureStats[stage] = statistics(rows, rows[0].length, (k) => (k < cells ? 0 : k - cells + 1));
+    }
+  }
+  const V = drawn.voxels.length, N = grids.length;
+  const brain: SimulatedBrain = {
+    ...drawn,
+    knobs,
+    featureStats,
+    responseMean: new Float64Array(V),
+    responseScale: new Float64Array(V),
+  };
+  const signal = new Float32Array(N * V), response = new Float64Array(N);
+  const scratch = new Float64Array(maxFeatureLength(brain));
+  const sd = new Float64Array(V);
+  for (let v = 0; v < V; v++) {
+    const tuning = brain.tuning[v], rows = features.get(tuning.stage)!;
+    for (let n = 0; n < N; n++) response[n] = rawResponse(brain, tuning, rows[n], scratch);
+    let m = 0, s = 0;
+    for (let n = 0; n < N; n++) m += response[n];
+    m /= N;
+    for (let n = 0; n < N; n++) s += (response[n] - m) ** 2;
+    sd[v] = Math.sqrt(s / N);
+    brain.responseMean[v] = m;
+    for (let n = 0; n < N; n++) signal[n * V + v] = response[n] - m;
+  }
+  // A voxel whose receptive field rarely sees anything (an early voxel in the image corner) has a tiny SD;
+  // dividing by it would turn that voxel into an amplifier of pixel noise. Each voxel is divided by its SD
+  // or a quarter of its label group's median SD, whichever is larger (its signal variance is then below 1).
+  const groups = Array.from(drawn.voxels, (i) => groupOf(drawn.atlas.kastner[i]));
+  const median = new Map<string, number>();
+  for (const group of new Set(groups)) {
+    const list = Array.from(sd).filter((_, v) => groups[v] === group).sort((a, b) => a - b);
+    median.set(group, list[Math.floor(list.length / 2)]);
+  }
+  for (let v = 0; v < V; v++) {
+    brain.responseScale[v] = Math.max(sd[v], RESPONSE_SD_FLOOR * median.get(groups[v])!);
+    const gain = brain.responseScale[v] > 1e-9 ? 1 / brain.responseScale[v] : 0;
+    for (let n = 0; n < N; n++) signal[n * V + v] *= gain;
+  }
+  return { brain, signal };
+}
+
+/** Rebuilds the brain {@link buildSimulatedBrain} made with the same atlas and `rng`, from its statistics. */
+export function restoreSimulatedBrain(atlas: Atlas, rng: Random, stats: BrainStatistics): SimulatedBrain {
+  const drawn = drawVoxels(atlas, rng);
+  if (stats.responseMean.length !== drawn.voxels.length) {
+    throw new RangeError(
+      `brain statistics hold ${stats.responseMean.length} voxels, the atlas ${drawn.voxels.length}`,
+    );
+  }
+  return {
+    ...drawn,
+    knobs: stats.knobs,
+    featureStats: stats.featureStats,
+    responseMean: Float64Array.from(stats.responseMean),
+    responseScale: Float64Array.from(stats.responseScale),
+  };
+}
+
+/** The statistics of `brain` as plain JSON data (what {@link restoreSimulatedBrain} needs). */
+export function brainStatistics(brain: SimulatedBrain): BrainStatistics {
+  return {
+    knobs: brain.knobs,
+    featureStats: brain.featureStats,
+    responseMean: Array.from(brain.responseMean),
+    responseScale: Array.from(brain.responseScale),
+  };
+}
+
+/** Flat grid indices (ascending, as `loadRoi` orders them) of ROI `roi`'s voxels in `brain`. */
+export function simulatedRoiVoxels(brain: SimulatedBrain, roi: RoiName): Int32Array {
+  return Int32Array.from(roiVoxels(brain.atlas).get(roi)!);
+}
+
+/** Units of {@link simulatedResponses}. */
+export type ResponseUnits = "signal" | "beta";
+
+/**
+ * The simulated brain's noise-free response of ROI `roi` to a batch of images — the function the world's
+ * betas are sampled around, usable as an oracle teacher. Deterministic and image-computable: it reads only the
+ * pixels.
+ *
+ * @param brain a subject's brain (`loadSimulatedBrain(worldDir, subject)` rebuilds it from a world folder).
+ * @param roi one of the method's ROIs; voxels are label ∈ ROI and nsdgeneral == 1, in ascending flat grid
+ *   index (the native order of `loadRoi` and of `simulatedRoiVoxels`).
+ * @param pixels N×3×size×size float32 (CHW per image, RGB in [0, 1]); any size (resampled to the 32-px grid).
+ * @param units "signal" (default): each voxel z-scored over the subject's world images (SD 1 across images);
+ *   "beta": the expected repeat-averaged beta in % signal change above the voxel's baseline, signal ×
+ *   signalSd × amplitude — the units of a prepared ROI file before its z-score.
+ * @returns N×V float32, row-major (image, voxel).
+ *
+ * @example
+ * ```ts
+ * const brain = await loadSimulatedBrain("data/sim", 1);
+ * const to = simulatedResponses(brain, "TO", batchPixels, 32); // N × TO voxels
+ * ```
+ */
+export function simulatedResponses(
+  brain: SimulatedBrain,
+  roi: RoiName,
+  pixels: Float32Array,
+  size: number,
+  units: ResponseUnits = "signal",
+): Float32Array {
+  return voxelResponses(brain, simulatedRoiVoxels(brain, roi), pixels, size, units);
+}
+
+/** {@link simulatedResponses} for any voxels of the brain, given by flat grid index (in the order given). */
+export function voxelResponses(
+  brain: SimulatedBrain,
+  flatIndices: Int32Array,
+  pixels: Float32Array,
+  size: number,
+  units: ResponseUnits = "signal",
+): Float32Array {
+  const plane = 3 * size * size;
+  if (pixels.length % plane !== 0) {
+    throw new RangeError(`pixels: ${pixels.length} values is not a whole number of 3×${size}×${size} images`);
+  }
+  const N = pixels.length / plane, respond = responder(brain, flatIndices, units);
+  const out = new Float32Array(N * flatIndices.length);
+  for (let n = 0; n < N; n++) out.set(respond(pixels, size, n * plane), n * flatIndices.length);
+  return out;
+}
+
+/**
+ * The response function of the given voxels with everything that does not depend on the image worked out
+ * once: `(pixels, size, offset)` → the voxels' responses to the CHW image at `pixels[offset …]`.
+ */
+export function responder(
+  brain: SimulatedBrain,
+  flatIndices: Int32Array,
+  units: ResponseUnits = "signal",
+): (pixels: Float32Array, size: number, offset?: number) => Float32Array {
+  const slots = Array.from(flatIndices, (i) => {
+    const slot = binarySearch(brain.voxels, i);
+    if (slot < 0) throw new RangeError(`voxel ${i} is outside the simulated brain`);
+    return slot;
+  });
+  const stages = [...new Set(slots.map((v) => brain.tuning[v].stage))];
+  const gain = slots.map((v) => {
+    const sd = brain.responseScale[v];
+    const scale = units === "beta" ? brain.signalSd[v] * brain.amplitude[v] : 1;
+    return sd > 1e-9 ? scale / sd : 0;
+  });
+  const scratch = new Float64Array(maxFeatureLength(brain));
+  return (pixels, size, offset = 0) => {
+    const grid = toGrid(pixels, size, offset);
+    const features = new Map(stages.map((stage) => [stage, stageFeatures(stage, grid, brain.knobs[stage])]));
+    const out = new Float32Array(slots.length);
+    slots.forEach((v, j) => {
+      const tuning = brain.tuning[v];
+      const raw = rawResponse(brain, tuning, features.get(tuning.stage)!, scratch);
+      out[j] = (raw - brain.responseMean[v]) * gain[j];
+    });
+    return out;
+  };
+}
+
+function binarySearch(sorted: Int32Array, value: number): number {
+  let lo = 0, hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] === value) return mid;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+function maxFeatureLength(brain: SimulatedBrain): number {
+  return Math.max(CHANNELS.V4, ...brain.tuning.map((t) => t.weights.length));
+}
+
+/** A voxel's response before z-scoring, from its stage's features of one image. */
+function rawResponse(brain: SimulatedBrain, t: VoxelTuning, f: Float32Array, z: Float64Array): number {
+  if (t.kind === "orientation") return dot(t.weights, f, t.pos * CHANNELS.V1);
+  if (t.kind === "mixture") return Math.sqrt(dot(t.weights, f, t.pos * CHANNELS.V2));
+  const { period, mean, sd } = brain.featureStats[t.stage]!;
+  const offset = t.pos < 0 ? 0 : t.pos * period;
+  for (let k = 0; k < t.weights.length; k++) z[k] = (f[offset + k] - mean[k % period]) / sd[k % period];
+  return softplus(2 * dot(t.weights, z) + t.bias);
+}
+
+/**
+ * Mean and SD (floor 1e-6) of each feature position modulo `period`, pooled over all rows and over the
+ * positions that `groupOf` puts in one group; returned expanded to one value per position.
+ */
+function statistics(rows: Float32Array[], period: number, groupOf: (k: number) => number): FeatureStats {
+  const groups = Math.max(...Array.from({ length: period }, (_, k) => groupOf(k))) + 1;
+  const sum = new Float64Array(groups), sq = new Float64Array(groups), count = new Float64Array(groups);
+  for (const r of rows) {
+    for (let i = 0; i < r.length; i++) {
+      const k = groupOf(i % period);
+      sum[k] += r[i], sq[k] += r[i] * r[i], count[k]++;
+    }
+  }
+  const mean = Array.from(sum, (s, k) => s / count[k]);
+  const sd = mean.map((m, k) => Math.sqrt(Math.max(0, sq[k] / count[k] - m * m)) + 1e-6);
+  return {
+    period,
+    mean: Array.from({ length: period }, (_, k) => mean[groupOf(k)]),
+    sd: Array.from({ length: period }, (_, k) => sd[groupOf(k)]),
+  };
+}
+
+/** Every in-brain voxel's tuning and noise terms, each from the voxel's own stream of `rng`. */
+function drawVoxels(atlas: Atlas, rng: Random) {
   const [X, Y] = atlas.dims;
   const voxels = Int32Array.from(Array.from(atlas.brain).flatMap((b, i) => (b ? [i] : [])));
-  const V = voxels.length, N = images.length;
-  const signal = new Float32Array(N * V);
+  const V = voxels.length;
   const signalSd = new Float32Array(V), noiseSd = new Float32Array(V), amplitude = new Float32Array(V);
-  const z = standardisedObjectFeatures(images);
-  const v4z = standardise(images.map((f) => f.v4), CHANNELS.v4);
   const bounds = labelBounds(atlas);
-  const response = new Float64Array(N);
+  const tuning: VoxelTuning[] = [];
   for (let v = 0; v < V; v++) {
     const i = voxels[v], label = atlas.kastner[i];
     const group = groupOf(label);
     const vr = rng.fork("voxel", i);
-    const { stage, shapeWeight = 1, extra } = STAGES[group];
+    const { stage, shapeWeight = 1 } = STAGES[group];
     const coords = [i % X, Math.floor(i / X) % Y, Math.floor(i / (X * Y))] as const;
-    if (stage === "object") {
-      const ws = gaussianWeights(vr, SHAPE_GRID * SHAPE_GRID, shapeWeight);
-      const we = gaussianWeights(vr, z[extra!][0].length, Math.sqrt(1 - shapeWeight * shapeWeight));
-      const bias = vr.normal() * 0.5;
-      for (let n = 0; n < N; n++) {
-        response[n] = softplus(2 * (dot(ws, z.shape[n]) + dot(we, z[extra!][n])) + bias);
+    if (stage === "V1" || stage === "V2" || stage === "V4") {
+      const pos = retinotopicPosition(coords, bounds.get(label) ?? bounds.get(-1)!, RF_GRIDS[stage].n, X, vr);
+      if (stage === "V1") {
+        // An orientation-tuned complex cell: von Mises weights over the 4 orientation channels, read after
+        // the divisive normalisation (Heeger 1992), so orientation content matters more than contrast.
+        const preferred = vr.uniform(0, Math.PI);
+        const weights = Float64Array.from(
+          [0, 1, 2, 3],
+          (o) => Math.exp(2 * Math.cos(2 * ((o * Math.PI) / 4 - preferred))),
+        );
+        tuning.push({ kind: "orientation", stage, pos, weights });
+      } else if (stage === "V2") {
+        const weights = Float64Array.from({ length: CHANNELS.V2 }, () => vr.gamma(0.5));
+        tuning.push({ kind: "mixture", stage, pos, weights });
+      } else {
+        const weights = gaussianWeights(vr, CHANNELS.V4, 1);
+        tuning.push({ kind: "projection", stage, pos, weights, bias: vr.normal() * 0.5 });
       }
     } else {
-      const grid = RF_GRIDS[stage], channels = CHANNELS[stage];
-      const pos = retinotopicPosition(coords, bounds.get(label) ?? bounds.get(-1)!, grid.n, X, vr);
-      if (stage === "v1") {
-        // An orientation-tuned complex cell: von Mises weights over the 4 orientation channels, divisively
-        // normalised by the pooled energy (Heeger 1992), so orientation content matters more than contrast.
-        const preferred = vr.uniform(0, Math.PI);
-        const w = [0, 1, 2, 3].map((o) => Math.exp(2 * Math.cos(2 * ((o * Math.PI) / 4 - preferred))));
-        for (let n = 0; n < N; n++) {
-          const f = images[n].v1, o = pos * channels;
-          response[n] = dot(w, f, o) / (EARLY_SEMI_SATURATION + f[o] + f[o + 1] + f[o + 2] + f[o + 3]);
-        }
-      } else if (stage === "v2") {
-        // Sparse positive mixture of energies and conjunctions, normalised like V1 by the pooled energy of
-        // both scales (the first 8 channels), then compressed.
-        const w = Array.from({ length: channels }, () => vr.gamma(0.5));
-        for (let n = 0; n < N; n++) {
-          const f = images[n].v2, o = pos * channels;
-          let pooled = EARLY_SEMI_SATURATION;
-          for (let k = 0; k < 8; k++) pooled += f[o + k];
-          response[n] = Math.sqrt(dot(w, f, o) / pooled);
-        }
-      } else {
-        const w = gaussianWeights(vr, channels, 1);
-        const bias = vr.normal() * 0.5;
-        for (let n = 0; n < N; n++) response[n] = softplus(2 * dot(w, v4z[n], pos * channels) + bias);
-      }
+      const shape = SHAPE_GRID * SHAPE_GRID;
+      const ws = gaussianWeights(vr, shape, shapeWeight);
+      const we = gaussianWeights(vr, EXTRAS[stage], Math.sqrt(1 - shapeWeight * shapeWeight));
+      const weights = new Float64Array(shape + EXTRAS[stage]);
+      weights.set(ws), weights.set(we, shape);
+      tuning.push({ kind: "projection", stage, pos: -1, weights, bias: vr.normal() * 0.5 });
     }
-    zscoreInto(response, signal, v, V);
     // Noise ceiling drawn from a Beta with the group's mean and SD; NC = 100·x/(x + 1/3) with x = ncsnr²,
     // so x = NC/(3(100 − NC)), and signal + noise variance = 1.
     const { mean, sd } = NC_TARGETS[group];
@@ -268,7 +536,7 @@ export function buildSubjectModel(atlas: Atlas, images: ImageFeatures[], rng: Ra
     noiseSd[v] = Math.sqrt(1 / (1 + x));
     amplitude[v] = vr.uniform(...NOISE_MODEL.amplitudePct);
   }
-  return { voxels, signal, signalSd, noiseSd, amplitude };
+  return { atlas, voxels, tuning, signalSd, noiseSd, amplitude };
 }
 
 /**
@@ -277,22 +545,22 @@ export function buildSubjectModel(atlas: Atlas, images: ImageFeatures[], rng: Ra
  * `trialImages` holds the subject image index (0-based) of each trial in the session.
  */
 export function sessionBetas(
-  model: SubjectModel,
+  { brain, signal }: BuiltBrain,
   gridSize: number,
   trialImages: ArrayLike<number>,
   rng: Random,
 ): Int16Array {
-  const V = model.voxels.length, T = trialImages.length;
+  const V = brain.voxels.length, T = trialImages.length;
   const out = new Int16Array(T * gridSize);
   const offsets = Float32Array.from({ length: V }, () => rng.normal() * NOISE_MODEL.sessionOffsetSd);
   const own = Math.sqrt(1 - NOISE_MODEL.sharedNoise), shared = Math.sqrt(NOISE_MODEL.sharedNoise);
   for (let t = 0; t < T; t++) {
     const row = trialImages[t] * V, global = rng.normal() * shared;
     for (let v = 0; v < V; v++) {
-      const value = model.signalSd[v] * model.signal[row + v] +
-        model.noiseSd[v] * (own * rng.normal() + global) + offsets[v];
-      const scaled = Math.round(NOISE_MODEL.scale * model.amplitude[v] * value);
-      out[t * gridSize + model.voxels[v]] = Math.max(-32768, Math.min(32767, scaled));
+      const value = brain.signalSd[v] * signal[row + v] +
+        brain.noiseSd[v] * (own * rng.normal() + global) + offsets[v];
+      const scaled = Math.round(NOISE_MODEL.scale * brain.amplitude[v] * value);
+      out[t * gridSize + brain.voxels[v]] = Math.max(-32768, Math.min(32767, scaled));
     }
   }
   return out;
@@ -343,45 +611,6 @@ export function noiseCeiling(
     nc[v] = (100 * ncsnr2) / (ncsnr2 + 1 / 3);
   }
   return nc;
-}
-
-/** Per-dimension z-scores (over images) of the object stage's inputs. */
-function standardisedObjectFeatures(images: ImageFeatures[]) {
-  return {
-    shape: standardise(images.map((f) => f.shape), SHAPE_GRID * SHAPE_GRID),
-    place: standardise(images.map((f) => f.place), 3),
-    surface: standardise(images.map((f) => f.surface), 3),
-    scene: standardise(images.map((f) => f.scene), 4),
-  };
-}
-
-/** z-scores each of the `period` interleaved channels over all images and positions (SD floor 1e-6). */
-function standardise(rows: Float32Array[], period: number): Float32Array[] {
-  const mean = new Float64Array(period), sq = new Float64Array(period);
-  let count = 0;
-  for (const r of rows) {
-    for (let i = 0; i < r.length; i++) {
-      mean[i % period] += r[i];
-      sq[i % period] += r[i] * r[i];
-    }
-    count += r.length / period;
-  }
-  const sd = new Float64Array(period);
-  for (let k = 0; k < period; k++) {
-    mean[k] /= count;
-    sd[k] = Math.sqrt(Math.max(0, sq[k] / count - mean[k] ** 2)) + 1e-6;
-  }
-  return rows.map((r) => r.map((x, i) => (x - mean[i % period]) / sd[i % period]));
-}
-
-function zscoreInto(response: Float64Array, signal: Float32Array, v: number, V: number): void {
-  const N = response.length;
-  let m = 0, s = 0;
-  for (let n = 0; n < N; n++) m += response[n];
-  m /= N;
-  for (let n = 0; n < N; n++) s += (response[n] - m) ** 2;
-  const sd = Math.sqrt(s / N);
-  for (let n = 0; n < N; n++) signal[n * V + v] = sd > 1e-9 ? (response[n] - m) / sd : 0;
 }
 
 function gaussianWeights(rng: Random, n: number, norm: number): Float64Array {

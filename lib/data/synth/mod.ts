@@ -5,17 +5,17 @@
  * @example
  * ```ts
  * import { ensureSimWorld } from "./mod.ts";
- * // The simulated world under data/sim: generated on the first call (minutes), then reused.
- * async function world() {
- *   const manifest = await ensureSimWorld("data/sim");
- *   console.log(manifest.classes, manifest.subjects[0].noiseCeiling.TO);
- * }
+ * const world = await ensureSimWorld("data/sim"); // generates data/sim once, then reuses it
+ * console.log(world.classes, world.subjects[0].noiseCeiling.TO, world.subjects[0].sensitivity.TO);
+ * const brain = await loadSimulatedBrain("data/sim", 1); // the noise-free response function, as an oracle
+ * const to = simulatedResponses(brain, "TO", pixels, 32); // pixels: N×3×32×32 in [0, 1] → N × TO voxels
  * ```
  * @module
  */
 export {
   ensureSimWorld,
   generateSimWorld,
+  loadSimulatedBrain,
   MANIFEST_NAME,
   resolveSimWorldOptions,
   SIM_PATHS,
@@ -26,8 +26,29 @@ export {
   type SimWorldOptions,
 } from "./world.ts";
 export { Random } from "../../random.ts";
-export { NC_TARGETS, noiseCeiling } from "./brain.ts";
+export {
+  buildAtlas,
+  buildSimulatedBrain,
+  NC_TARGETS,
+  noiseCeiling,
+  type ResponseUnits,
+  type SimulatedBrain,
+  simulatedResponses,
+  simulatedRoiVoxels,
+  voxelResponses,
+} from "./brain.ts";
 export { KASTNER_NAMES, PRF_NAMES, ROI_LABELS, type RoiName, STREAMS_NAMES } from "../nsd/roi.ts";
+export {
+  FEATURE_GRID,
+  gaborEnergy,
+  type Knobs,
+  resampleToGrid,
+  rgbToPixels,
+  ROI_KNOBS,
+  type StageRoi,
+  toGrid,
+} from "./features.ts";
+export { measureSensitivity, type Sensitivity, SENSITIVITY_DEFAULTS } from "./sensitivity.ts";
 export {
   type Inside,
   type RenderedImage,

@@ -12,25 +12,39 @@ import { UserError } from "../../errors.ts";
 import { type ProgressBar, type ProgressReporter, SILENT } from "../../progress.ts";
 import { removeStaleTemps, tempPath } from "../../io/atomic.ts";
 import {
+  type BrainStatistics,
+  brainStatistics,
   buildAtlas,
-  buildSubjectModel,
+  buildSimulatedBrain,
   NC_TARGETS,
   NOISE_MODEL,
   noiseCeiling,
+  restoreSimulatedBrain,
   roiVoxels,
   sessionBetas,
+  type SimulatedBrain,
   STAGES,
 } from "./brain.ts";
-import { KASTNER_NAMES, PRF_NAMES, type RoiName, STREAMS_NAMES } from "../nsd/roi.ts";
+import { KASTNER_NAMES, PRF_NAMES, ROI_LABELS, type RoiName, STREAMS_NAMES } from "../nsd/roi.ts";
 import { DEFAULT_BETAS_VERSION, NSD_LAYOUT } from "../nsd/paths.ts";
-import { FEATURE_GRID, type ImageFeatures, imageFeatures, RF_GRIDS, SHAPE_GRID } from "./features.ts";
+import {
+  EXTRAS,
+  FEATURE_GRID,
+  resampleToGrid,
+  RF_GRIDS,
+  rgbToPixels,
+  ROI_KNOBS,
+  SHAPE_GRID,
+  toGrid,
+} from "./features.ts";
+import { measureSensitivity, type Sensitivity, SENSITIVITY_DEFAULTS } from "./sensitivity.ts";
 import { renderScene, sampleScene, type SceneSpec, SHAPES, textureName } from "./images.ts";
 import { encodeMatV5 } from "./mat_write.ts";
 import { type NiftiImage, writeNiftiGz } from "./nifti_write.ts";
 import { Random } from "../../random.ts";
 
 /** Bumped whenever the same options would produce different files. */
-export const SIM_WORLD_VERSION = 1;
+export const SIM_WORLD_VERSION = 2;
 /** Name of the manifest at the world's root; its presence marks a complete world. */
 export const MANIFEST_NAME = "sim_world.json";
 
@@ -42,11 +56,11 @@ export interface SimWorldOptions {
   size?: number;
   /** Number of classes, at most {@link SHAPES}.length. Default 10. */
   classes?: number;
-  /** Images per subject (NSD: 10,000); the first 10 % are shared by all subjects. Default 400. */
+  /** Images per subject (NSD: 10,000); the first 10 % are shared by all subjects. Default 3000. */
   images?: number;
   /** Number of subjects. Default 1. */
   subjects?: number;
-  /** Sessions per subject; 3 × images must divide evenly (NSD: 40 sessions of 750 trials). Default 4. */
+  /** Sessions per subject; 3 × images must divide evenly (NSD: 40 sessions of 750 trials). Default 12. */
   sessions?: number;
   /** Classification training images per class. Default 100. */
   trainPerClass?: number;
@@ -58,6 +72,8 @@ export interface SimWorldOptions {
   textureMatch?: number;
   /** Functional grid X×Y×Z (NSD subj01: 81×104×83). Default 20×24×20. */
   grid?: [number, number, number];
+  /** Subject images on which each ROI's sensitivity to L∞ perturbations is measured. Default 12. */
+  sensitivityImages?: number;
   /** Which single-trial beta files to write (NSD ships both). Default both. */
   betasFormats?: ("hdf5" | "nifti")[];
   /** Replace an existing world. Default false. */
@@ -74,14 +90,15 @@ export const SIM_WORLD_DEFAULTS: SimWorldConfig = {
   seed: 0,
   size: 64,
   classes: 10,
-  images: 400,
+  images: 3000,
   subjects: 1,
-  sessions: 4,
+  sessions: 12,
   trainPerClass: 100,
   valPerClass: 20,
   conflictPerClass: 4,
   textureMatch: 0.7,
   grid: [20, 24, 20],
+  sensitivityImages: 12,
   betasFormats: ["hdf5", "nifti"],
 };
 
@@ -117,6 +134,8 @@ export interface SimWorldManifest {
     roiVoxels: Record<RoiName, number>;
     /** Per ROI: target mean NC (%) of the generative model and the NC measured on the written betas. */
     noiseCeiling: Record<RoiName, { target: number; mean: number; sd: number }>;
+    /** Per ROI: response change under L∞ perturbations, in across-image SDs (`sensitivity.ts`). */
+    sensitivity: Record<RoiName, Sensitivity[]>;
   }[];
   /** Generative-model parameters: receptive fields, stages, noise-ceiling targets, noise model. */
   generative: Record<string, unknown>;
@@ -136,6 +155,7 @@ export interface SimPaths {
   stimInfoMerged: string;
   stimInfo: string;
   classification: string;
+  brain(subject: number | string): string;
   cueConflict: string;
   roi(subject: number | string, name: string): string;
   brainmask(subject: number | string): string;
@@ -151,6 +171,7 @@ export const SIM_PATHS: SimPaths = {
   stimInfoMerged: NSD_LAYOUT.stimInfoCsv,
   stimInfo: "sim_stim_info.csv",
   classification: "classification",
+  brain: (s: number | string) => `sim_brain/${subjectDir(s)}.json`,
   cueConflict: "cue_conflict",
   roi: (s: number | string, name: string) => `${NSD_LAYOUT.roiDir(subjectDir(s))}/${name}.nii.gz`,
   brainmask: (s: number | string) => NSD_LAYOUT.brainmask(subjectDir(s)),
@@ -184,6 +205,7 @@ export function resolveSimWorldOptions(options: SimWorldOptions = {}): SimWorldC
   int("trainPerClass", 1);
   int("valPerClass", 1);
   int("conflictPerClass", 1, 99);
+  int("sensitivityImages", 1, c.images);
   if ((3 * c.images) % c.sessions !== 0) {
     throw new UserError(
       `3 × images = ${
@@ -422,10 +444,10 @@ async function writeWorld(
     ]),
     masterordering: rng.fork("masterordering").shuffle(Array.from({ length: 3 * N }, (_, t) => (t % N) + 1)),
   };
-  const features = await writeStimuli(ctx, design);
+  const gridPixels = await writeStimuli(ctx, design);
   await writeDesign(ctx, design);
   const subjects = [];
-  for (let s = 1; s <= c.subjects; s++) subjects.push(await writeSubject(ctx, design, s, features));
+  for (let s = 1; s <= c.subjects; s++) subjects.push(await writeSubject(ctx, design, s, gridPixels));
   await writeClassification(ctx);
   await writeCueConflict(ctx);
   ctx.progress.done();
@@ -452,7 +474,10 @@ async function writeWorld(
       featureGrid: FEATURE_GRID,
       shapeGrid: SHAPE_GRID,
       receptiveFields: RF_GRIDS,
+      roiKnobs: ROI_KNOBS,
+      objectExtras: EXTRAS,
       stages: STAGES,
+      sensitivity: { ...SENSITIVITY_DEFAULTS, images: c.sensitivityImages, grid: FEATURE_GRID },
       noiseCeilingTargets: NC_TARGETS,
       noise: NOISE_MODEL,
       textureMatch: c.textureMatch,
@@ -463,6 +488,7 @@ async function writeWorld(
       stimInfoMerged: SIM_PATHS.stimInfoMerged,
       shared: SIM_PATHS.shared,
       stimInfo: SIM_PATHS.stimInfo,
+      brain: SIM_PATHS.brain("NN"),
       classification: SIM_PATHS.classification,
       cueConflict: SIM_PATHS.cueConflict,
       roi: SIM_PATHS.roi("NN", "<name>"),
@@ -480,9 +506,9 @@ function drawTexture(rng: Random, k: number, classes: number, match: number): nu
 
 /**
  * Renders the stimulus brick (`nsd_stimuli.hdf5`), the shared-image PNGs and `sim_stim_info.csv`; returns each
- * stimulus's features (index = 73k id − 1) for the brain model.
+ * stimulus's pixels on the feature grid (index = 73k id − 1), all the brain model ever reads of it.
  */
-async function writeStimuli(ctx: Context, design: Design): Promise<ImageFeatures[]> {
+async function writeStimuli(ctx: Context, design: Design): Promise<Float32Array[]> {
   const { c, rng, names, shapeIds, write } = ctx;
   const { stimuli, sharedix } = design;
   // Balanced classes over the brick: the class of each id is a shuffled round robin.
@@ -490,7 +516,7 @@ async function writeStimuli(ctx: Context, design: Design): Promise<ImageFeatures
     Array.from({ length: stimuli }, (_, i) => i % c.classes),
   );
   const brick = new Uint8Array(stimuli * c.size * c.size * 3);
-  const features: ImageFeatures[] = [];
+  const gridPixels: Float32Array[] = [];
   // nsdId is 0-based, as in NSD's own csv (the .mat files use 1-based ids).
   const info = ["nsdId,shapeClass,textureClass,textureMatch,shared,cx,cy,radius,rotation"];
   for (let r = 0; r < stimuli; r++) {
@@ -499,7 +525,7 @@ async function writeStimuli(ctx: Context, design: Design): Promise<ImageFeatures
     const spec = sampleScene(imageRng, shapeIds[k], texture);
     const image = renderScene(spec, c.size);
     brick.set(image.rgb, r * image.rgb.length);
-    features.push(imageFeatures(image));
+    gridPixels.push(resampleToGrid(rgbToPixels(image.rgb, c.size), c.size));
     const rank = sharedix.indexOf(id) + 1;
     const geometry = [spec.cx, spec.cy, spec.radius, spec.rotation].map((v) => v.toFixed(4));
     info.push([r, names[k], names[texture], k === texture ? 1 : 0, rank > 0 ? 1 : 0, ...geometry].join(","));
@@ -511,7 +537,7 @@ async function writeStimuli(ctx: Context, design: Design): Promise<ImageFeatures
   const path = join(ctx.root, SIM_PATHS.stimuli);
   Deno.mkdirSync(dirname(path), { recursive: true });
   writeHdf5(path, "imgBrick", brick, [stimuli, c.size, c.size, 3], "<B", [1, c.size, c.size, 3]);
-  return features;
+  return gridPixels;
 }
 
 /** `nsd_expdesign.mat` (MAT v5, double arrays as NSD ships them) and `nsd_stim_info_merged.csv`. */
@@ -616,7 +642,7 @@ function volume(
  * One subject: label tables, ROI volumes and brain mask, then the voxel model and every session's betas.
  * Returns the subject's manifest entry, with the noise ceiling measured on the written (int16) betas.
  */
-async function writeSubject(ctx: Context, design: Design, s: number, features: ImageFeatures[]) {
+async function writeSubject(ctx: Context, design: Design, s: number, gridPixels: Float32Array[]) {
   const { c, rng, root } = ctx;
   const ctabs = { Kastner2015: KASTNER_NAMES, "prf-visualrois": PRF_NAMES, streams: STREAMS_NAMES };
   for (const who of s === 1 ? ["fsaverage", subjectDir(s)] : [subjectDir(s)]) {
@@ -639,11 +665,20 @@ async function writeSubject(ctx: Context, design: Design, s: number, features: I
     await writeNiftiGz(join(root, rel), image);
   }
 
-  const model = buildSubjectModel(
+  const subjectPixels = design.subjectim[s - 1].map((id) => gridPixels[id - 1]);
+  const model = buildSimulatedBrain(
     atlas,
-    design.subjectim[s - 1].map((id) => features[id - 1]),
+    subjectPixels.map((p) => toGrid(p, FEATURE_GRID)),
     rng.fork("subject", s),
   );
+  ctx.write(SIM_PATHS.brain(s), JSON.stringify(brainStatistics(model.brain)) + "\n");
+  const probe = new Float32Array(c.sensitivityImages * subjectPixels[0].length);
+  for (let n = 0; n < c.sensitivityImages; n++) probe.set(subjectPixels[n], n * subjectPixels[0].length);
+  const sensitivity = {} as Record<RoiName, Sensitivity[]>;
+  for (const roi of Object.keys(ROI_LABELS) as RoiName[]) {
+    sensitivity[roi] = measureSensitivity(model.brain, roi, probe, rng.fork("sensitivity", s, roi))
+      .map((m) => ({ eps: m.eps, random: round4(m.random), worst: round4(m.worst) }));
+  }
   const rois = roiVoxels(atlas);
   const perSession = design.masterordering.length / c.sessions, gridSize = atlas.kastner.length;
   const roiTrials = new Map<RoiName, Float32Array[]>([...rois.keys()].map((roi) => [roi, []]));
@@ -686,13 +721,51 @@ async function writeSubject(ctx: Context, design: Design, s: number, features: I
   }
   return {
     subject: subjectDir(s),
-    brainVoxels: model.voxels.length,
+    brainVoxels: model.brain.voxels.length,
     roiVoxels: roiCounts,
     noiseCeiling: noise,
+    sensitivity,
   };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/**
+ * Rebuilds subject `subject`'s simulated brain from the world at `dir`: the atlas and every voxel's tuning
+ * follow from the manifest's seed and grid; the response statistics are read from `sim_brain/subjNN.json`.
+ * The result feeds `simulatedResponses` (an oracle of the world's noise-free ROI responses).
+ *
+ * @example
+ * ```ts
+ * const brain = await loadSimulatedBrain("data/sim", 1);
+ * const v1 = simulatedResponses(brain, "V1", pixels, 32);
+ * ```
+ */
+export async function loadSimulatedBrain(dir: string, subject = 1): Promise<SimulatedBrain> {
+  const manifest = await readManifest(dir);
+  if (!manifest) {
+    throw new UserError(`${dir} holds no ${MANIFEST_NAME}; generate it with deno task synth --out ${dir}`);
+  }
+  checkAgrees(dir, manifest, {});
+  const { config } = manifest;
+  if (!Number.isInteger(subject) || subject < 1 || subject > config.subjects) {
+    throw new UserError(`${dir} has subjects 1..${config.subjects}, not ${subject}`);
+  }
+  const path = join(dir, SIM_PATHS.brain(subject));
+  let stats: BrainStatistics;
+  try {
+    stats = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new UserError(`${path} is unreadable (${(e as Error).message}); regenerate the world with --force`);
+  }
+  const rng = new Random(`neuroguide-sim/v${SIM_WORLD_VERSION}/seed:${config.seed}`);
+  return restoreSimulatedBrain(
+    buildAtlas(config.grid, rng.fork("atlas", subject)),
+    rng.fork("subject", subject),
+    stats,
+  );
+}
 
 /** The ImageNet-50 stand-in: `classification/{train,val}/<class>/<class>_NNNNN.png` plus `classes.txt`. */
 async function writeClassification(ctx: Context): Promise<void> {

@@ -1,0 +1,171 @@
+/**
+ * Guidance targets straight from the simulated brain, with no neural predictor in between: the controls that
+ * tell whether the guidance → robustness pipeline can show an effect at all.
+ *
+ * - `oracle`: the target is the simulator's own noise-free ROI response to the same augmented batch the
+ *   student sees, projected exactly like the predictor's targets (the prepared file's z-score and PCA).
+ * - `oracle-shuffled` (negative control): each image's target is the oracle response to another image of the
+ *   batch (the batch rolled by one), so the target carries no information about the image.
+ * - `oracle-perturbed` (guaranteed positive): the student sees x + δ (independent random ±ε signs, clipped to
+ *   [0, 1]) and the target is brain(x + δ). For an ROI that barely moves under δ the target is ≈ brain(x), so
+ *   the student is taught to ignore δ; for a sensitive ROI (V1) the target follows δ.
+ * @module
+ */
+import h5wasm from "../deps/h5wasm.ts";
+import { UserError } from "../errors.ts";
+import { Random } from "../random.ts";
+import { ZSCORE_EPSILON } from "../data/nsd/prep.ts";
+import { loadSimulatedBrain } from "../data/synth/world.ts";
+import { responder } from "../data/synth/brain.ts";
+
+/** Values of `deno task train --teacher`. */
+export const TEACHERS = ["predictor", "oracle", "oracle-shuffled", "oracle-perturbed"] as const;
+/** A teacher that is the simulated brain itself. */
+export type OracleMode = Exclude<(typeof TEACHERS)[number], "predictor">;
+
+/** The default δ of `oracle-perturbed` (L∞ radius on [0, 1] pixels). */
+export const ORACLE_EPSILON = 8 / 255;
+
+/** Turns a batch into what the student sees and the targets it is regressed onto. */
+export interface OracleTeacher {
+  mode: OracleMode;
+  /** ROI of the prepared file. */
+  roi: string;
+  /** Target width (the prepared file's K). */
+  k: number;
+  /** δ radius of `oracle-perturbed` (0 otherwise). */
+  epsilon: number;
+  /**
+   * For a training batch (N×3×size×size, first `count` rows real): the images to train on (perturbed for
+   * `oracle-perturbed`, else the same array) and the N×K targets (zero rows for padding).
+   */
+  trainBatch(
+    images: Float32Array,
+    count: number,
+    size: number,
+  ): { images: Float32Array; targets: Float32Array };
+  /** The oracle's targets for the clean images themselves (validation: how well the head tracks the brain). */
+  targets(images: Float32Array, count: number, size: number): Float32Array;
+}
+
+/** Where an oracle teacher comes from. */
+export interface OracleOptions {
+  mode: OracleMode;
+  /** The simulated world (`deno task synth --out`). */
+  sim: string;
+  /** A prepared ROI file of that world (`deno task nsd-prep`): voxels, z-score and PCA of the targets. */
+  prepared: string;
+  /** δ radius for `oracle-perturbed` (default {@link ORACLE_EPSILON}). */
+  epsilon?: number;
+  /** Seed of the δ draws. */
+  seed: number;
+}
+
+/**
+ * Builds an oracle teacher: the world's brain (rebuilt from its folder) read at the prepared file's voxels.
+ * The expected repeat-averaged beta amplitude·σ_signal·signal(x) (the baseline cancels against the z-score's
+ * mean, as the betas' session offsets average out) is divided by the prepared z-score SD, then projected with
+ * the prepared PCA, so targets live in the same units as the predictor's.
+ *
+ * @example
+ * ```ts
+ * const teacher = await loadOracleTeacher({ mode: "oracle", sim: "data/sim", prepared: "prep/TO.h5", seed: 0 });
+ * const { images, targets } = teacher.trainBatch(batch.images, batch.count, 32);
+ * ```
+ */
+export async function loadOracleTeacher(o: OracleOptions): Promise<OracleTeacher> {
+  const p = await readProjection(o.prepared);
+  const brain = await loadSimulatedBrain(o.sim, p.subject);
+  let respond: ReturnType<typeof responder>;
+  try {
+    respond = responder(brain, p.voxelIndex, "beta");
+  } catch (e) {
+    throw new UserError(`${o.prepared} does not match the world ${o.sim} (${(e as Error).message})`);
+  }
+  const V = p.voxelIndex.length, K = p.k;
+  const epsilon = o.mode === "oracle-perturbed" ? o.epsilon ?? ORACLE_EPSILON : 0;
+  const rng = new Random(`oracle-teacher/${o.seed}`);
+
+  const targets = (images: Float32Array, count: number, size: number, source = (n: number) => n) => {
+    const plane = 3 * size * size, N = images.length / plane;
+    const out = new Float32Array(N * K), z = new Float64Array(V);
+    for (let n = 0; n < count; n++) {
+      const beta = respond(images, size, source(n) * plane);
+      for (let v = 0; v < V; v++) z[v] = beta[v] / (p.zscoreStd[v] + ZSCORE_EPSILON) - p.pcaMean[v];
+      for (let j = 0; j < K; j++) {
+        let s = 0;
+        for (let v = 0; v < V; v++) s += z[v] * p.components[j * V + v];
+        out[n * K + j] = s;
+      }
+    }
+    return out;
+  };
+  return {
+    mode: o.mode,
+    roi: p.roi,
+    k: K,
+    epsilon,
+    targets: (images, count, size) => targets(images, count, size),
+    trainBatch(images, count, size) {
+      if (o.mode === "oracle") return { images, targets: targets(images, count, size) };
+      if (o.mode === "oracle-shuffled") {
+        return { images, targets: targets(images, count, size, (n) => (n + 1) % count) };
+      }
+      const perturbed = Float32Array.from(
+        images,
+        (x) => Math.min(1, Math.max(0, x + (rng.chance(0.5) ? epsilon : -epsilon))),
+      );
+      return { images: perturbed, targets: targets(perturbed, count, size) };
+    },
+  };
+}
+
+/** The parts of a prepared ROI file that map voxel responses to its targets. */
+interface Projection {
+  roi: string;
+  subject: number;
+  k: number;
+  voxelIndex: Int32Array;
+  zscoreStd: Float64Array;
+  /** K×V components and their mean (identity and zeros when the file holds z-scored voxels). */
+  components: Float64Array;
+  pcaMean: Float64Array;
+}
+
+async function readProjection(path: string): Promise<Projection> {
+  await h5wasm.ready;
+  if (!(await Deno.stat(path).catch(() => null))) {
+    throw new UserError(`--prepared ${path}: no such file (make one with deno task nsd-prep)`);
+  }
+  const f = new h5wasm.File(path, "r");
+  try {
+    const values = (name: string) => {
+      const item = f.get(name);
+      return item instanceof h5wasm.Dataset ? item.value : null;
+    };
+    const voxelIndex = values("voxel_index"), zscoreStd = values("zscore_std");
+    if (!(voxelIndex instanceof Int32Array) || !(zscoreStd instanceof Float64Array)) {
+      throw new UserError(
+        `${path} is not a prepared ROI file (no voxel_index/zscore_std); rerun deno task nsd-prep`,
+      );
+    }
+    const V = voxelIndex.length;
+    const stored = values("pca_components"), mean = values("pca_mean");
+    const k = stored instanceof Float64Array ? stored.length / V : V;
+    const components = stored instanceof Float64Array
+      ? stored
+      : Float64Array.from({ length: V * V }, (_, i) => (i % (V + 1) === 0 ? 1 : 0));
+    const attr = (name: string) => f.attrs[name]?.value;
+    return {
+      roi: String(attr("roi") ?? "unknown"),
+      subject: Number(attr("subject") ?? 1),
+      k,
+      voxelIndex,
+      zscoreStd,
+      components,
+      pcaMean: mean instanceof Float64Array ? mean : new Float64Array(V),
+    };
+  } finally {
+    f.close();
+  }
+}

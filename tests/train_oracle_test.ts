@@ -1,0 +1,126 @@
+/**
+ * The oracle teachers (`lib/train/oracle_teacher.ts`): targets from the simulated brain track the world's
+ * measured targets (and the shuffled control does not), the modes relate as documented, a tiny guided run
+ * trains with each, and the CLI rejects misuse.
+ */
+import { join } from "node:path";
+import { getGpu } from "../lib/gpu/device.ts";
+import { nsdPaths, readPreparedTargets, readStimuli } from "../lib/data/nsd/mod.ts";
+import { openClassificationData } from "../lib/train/classification_data.ts";
+import { trainGuidedRun } from "../lib/train/guided_run.ts";
+import { loadOracleTeacher, ORACLE_EPSILON, type OracleMode } from "../lib/train/oracle_teacher.ts";
+import { equal, ok } from "../lib/testing/assert.ts";
+import { TINY_RUN, TINY_WORLD, tinyPrepared, tinyWorld } from "./fixtures/world.ts";
+import { runTask } from "./fixtures/run_task.ts";
+
+const size = TINY_WORLD.size!;
+
+/** Pearson r between columns j of two row-major n×k matrices. */
+function columnR(a: Float32Array, b: Float32Array, n: number, k: number, j: number): number {
+  let sa = 0, sb = 0, sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i * k + j], y = b[i * k + j];
+    sa += x, sb += y, sab += x * y, saa += x * x, sbb += y * y;
+  }
+  return (sab - (sa * sb) / n) / Math.sqrt((saa - (sa * sa) / n) * (sbb - (sb * sb) / n));
+}
+
+Deno.test("oracle targets track the world's measured targets; shuffled and perturbed modes relate as documented", async () => {
+  const world = await tinyWorld(), prepared = await tinyPrepared("TO", 6);
+  const measured = await readPreparedTargets(prepared);
+  const n = measured.trainIds.length, k = measured.k;
+  const { data } = await readStimuli(nsdPaths(world, 1).stimuli, Array.from(measured.trainIds), {
+    size,
+    dtype: "uint8",
+  });
+  const images = Float32Array.from(data, (v) => v / 255);
+  const teacher = (mode: OracleMode) => loadOracleTeacher({ mode, sim: world, prepared, seed: 3 });
+  const oracle = await teacher("oracle");
+  equal(oracle.k, k);
+  equal(oracle.roi, "TO");
+  const clean = oracle.targets(images, n, size);
+  // The measured scores are the oracle's plus trial noise, component by component (measured here: 0.61–0.94).
+  const meanR = (targets: Float32Array) =>
+    Array.from({ length: k }, (_, j) => columnR(targets, measured.train, n, k, j)).reduce((a, b) => a + b) /
+    k;
+  const rOracle = meanR(clean);
+  ok(rOracle > 0.6, `oracle vs measured: mean component r = ${rOracle}`);
+  const { images: same, targets } = oracle.trainBatch(images, n, size);
+  equal(same, images);
+  ok(targets.every((v, i) => v === clean[i]), "oracle mode: targets of the batch itself");
+
+  const shuffled = (await teacher("oracle-shuffled")).trainBatch(images, n, size).targets;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) equal(shuffled[i * k + j], clean[((i + 1) % n) * k + j], `row ${i}`);
+  }
+  const rShuffled = meanR(shuffled);
+  ok(Math.abs(rShuffled) < 0.25, `shuffled vs measured: mean component r = ${rShuffled}`);
+
+  const perturbed = await teacher("oracle-perturbed");
+  equal(perturbed.epsilon, ORACLE_EPSILON);
+  const batch = perturbed.trainBatch(images, n, size);
+  for (let i = 0; i < images.length; i++) {
+    const d = batch.images[i] - images[i];
+    const clipped = batch.images[i] === 0 || batch.images[i] === 1;
+    ok(clipped || Math.abs(Math.abs(d) - ORACLE_EPSILON) < 1e-6, `pixel ${i} moved by ${d}`);
+  }
+  const onPerturbed = oracle.targets(batch.images, n, size);
+  ok(batch.targets.every((v, i) => v === onPerturbed[i]), "perturbed mode: target = brain(x + δ)");
+  ok(batch.targets.some((v, i) => v !== clean[i]), "δ must move the targets at least a little");
+});
+
+Deno.test("guided training with each oracle teacher runs and records it", async () => {
+  const gpu = await getGpu();
+  const world = await tinyWorld(), prepared = await tinyPrepared("TO", 6);
+  for (const mode of ["oracle", "oracle-shuffled", "oracle-perturbed"] as const) {
+    const data = await openClassificationData("sim", {
+      size,
+      seed: 1,
+      sim: world,
+      shuffle: false,
+      workers: 0,
+    });
+    try {
+      const { summary } = await trainGuidedRun(gpu, data, {
+        ...TINY_RUN,
+        out: join(await Deno.makeTempDir(), "g"),
+        epochs: 1,
+        lr: 0.02,
+        wd: 5e-4,
+        roi: "TO",
+        alpha: 0.9,
+        shuffle: false,
+        momentum: 0.9,
+        stepSize: 20,
+        gamma: 0.1,
+        predictorBatchNorm: "train",
+        oracle: { mode, sim: world, prepared },
+      });
+      equal(summary.teacher?.kind, mode);
+      equal(summary.roi, "TO");
+      ok(Number.isFinite(summary.final.val_neural_r as number), `${mode}: val_neural_r`);
+      ok(Number.isFinite(summary.final.val_neural_mse as number), `${mode}: val_neural_mse`);
+    } finally {
+      data.close();
+    }
+  }
+});
+
+Deno.test("train CLI: oracle teachers reject misuse with usage errors", async () => {
+  const cases: [string[], string][] = [
+    [["--teacher", "oracle", "--roi", "TO"], "--prepared"],
+    [["--teacher", "oracle", "--roi", "none", "--prepared", "x.h5"], "needs an ROI"],
+    [["--teacher", "oracle", "--roi", "TO", "--prepared", "x.h5", "--predictor", "np"], "--predictor"],
+    [
+      ["--teacher", "oracle", "--roi", "TO", "--prepared", "x.h5", "--teacher-eps", "0.1"],
+      "oracle-perturbed",
+    ],
+    [["--teacher", "sage"], "--teacher"],
+    [["--roi", "TO", "--prepared", "x.h5"], "oracle --teacher"],
+  ];
+  for (const [args, fragment] of cases) {
+    const { code, stderr } = await runTask("train", args);
+    equal(code, 2, `${args.join(" ")}: ${stderr}`);
+    ok(stderr.includes(fragment), `${args.join(" ")}: ${stderr}`);
+  }
+});
