@@ -34,8 +34,13 @@ export class FolderLock {
    *
    * @example
    * ```ts
-   * const lock = await FolderLock.acquire("runs/train");
-   * try { … } finally { lock.release(); }
+   * const folder = await Deno.makeTempDir();
+   * const lock = await FolderLock.acquire(folder);
+   * try {
+   *   await Deno.writeTextFile(`${folder}/result.json`, "{}"); // only this process writes here now
+   * } finally {
+   *   lock.release();
+   * }
    * ```
    */
   static async acquire(folder: string): Promise<FolderLock> {
