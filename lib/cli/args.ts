@@ -91,7 +91,12 @@ export function numberFlag(
  *
  * @example
  * ```ts
- * const eps = forFlag("--eps:", () => parseEpsGrid(text)); // "--eps: ε must be ≥ 0, got '-1'"
+ * import { parseEpsGrid } from "../attacks/eps_grid.ts";
+ * try {
+ *   forFlag("--eps:", () => parseEpsGrid("-1"));
+ * } catch (e) {
+ *   console.log((e as Error).message); // "--eps: ε must be ≥ 0, got '-1'"
+ * }
  * ```
  */
 export function forFlag<T>(prefix: string, read: () => T): T {

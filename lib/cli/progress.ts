@@ -91,7 +91,12 @@ export class Progress implements ProgressBar {
  *
  * @example
  * ```ts
- * await ensureSimWorld("data/sim", { progress: progressReporter("synth", false) });
+ * import { ensureSimWorld } from "../data/synth/mod.ts";
+ * // What `deno task synth` does: the world's generation draws its bars and status lines on stderr.
+ * async function synth(dir: string) {
+ *   return await ensureSimWorld(dir, { progress: progressReporter("synth", false) });
+ * }
+ * progressReporter("synth", true).say("world ready"); // quiet: prints nothing (else "synth: world ready")
  * ```
  */
 export function progressReporter(task: string, quiet: boolean): ProgressReporter {

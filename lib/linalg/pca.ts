@@ -33,8 +33,11 @@ export type PcaSize = { variance: number } | { k: number } | { minEigenvalue: nu
  *
  * @example
  * ```ts
- * const fit = fitPca(x, nImages, nVoxels, { variance: 0.95 });
- * const scores = pcaTransform(x, nImages, fit);
+ * // 4 images × 2 voxels, mean 0; covariance [[20, 16], [16, 20]] / 3 has eigenvalues 12 and 4/3.
+ * const x = new Float64Array([3, 3, -3, -3, 1, -1, -1, 1]);
+ * const fit = fitPca(x, 4, 2, { variance: 0.8 }); // (1, 1)/√2 alone explains 12 / (40/3) = 0.9 > 0.8
+ * console.log(fit.k, fit.explainedVariance, fit.explainedVarianceRatio); // 1 [12] [≈0.9]
+ * console.log(pcaTransform(x, 4, fit)); // [6/√2, −6/√2, 0, 0] ≈ [4.243, -4.243, 0, 0]
  * ```
  */
 export function fitPca(x: Float64Array, n: number, v: number, size: PcaSize): PcaFit {

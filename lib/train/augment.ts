@@ -43,9 +43,19 @@ export function needsInputGrad(augment: Augmentation | undefined): boolean {
  *
  * @example
  * ```ts
- * const augment = await createAugmenter(gpu, plan, { kind: "fgsm-rs", eps: 2 / 255 }, 0);
- * trainer.load(batch);
- * await augment(batch, epoch, step);
+ * import { getGpu } from "../gpu/mod.ts";
+ * import { modelConfig, Plan } from "../nn/mod.ts";
+ * const gpu = await getGpu();
+ * // a 2-class MLP on 2×2 grey images, batch of 2
+ * const config = modelConfig("mlp", { classes: 2, imageSize: 2, channels: 1 });
+ * const plan = await Plan.create(gpu, config, 2, { inputGrad: true });
+ * plan.initialize(0);
+ * const eps = 0.1;
+ * const augment = await createAugmenter(gpu, plan, { kind: "fgsm-rs", eps }, 0);
+ * const images = new Float32Array([0, 0.5, 1, 0.5, 0.2, 0.4, 0.6, 0.8]);
+ * await augment({ images, labels: new Uint32Array([0, 1]), count: 2 }, 0, 0); // epoch 0, step 0
+ * const seen = await gpu.readF32(plan.input, images.length); // what the training step will see
+ * console.log(seen.every((v, i) => Math.abs(v - images[i]) <= eps + 1e-6 && v >= 0 && v <= 1)); // true
  * ```
  */
 export async function createAugmenter(

@@ -69,8 +69,12 @@ export interface OracleOptions {
  *
  * @example
  * ```ts
- * const teacher = await loadOracleTeacher({ mode: "oracle", sim: "data/sim", prepared: "prep/TO.h5", seed: 0 });
- * const { images, targets } = teacher.trainBatch(batch.images, batch.count, 32);
+ * import type { LabeledBatch } from "./guided.ts";
+ * // The targets of a batch of 32-px images, from a world (`deno task synth`) and its prepared TO file.
+ * async function oracleTargets(sim: string, prepared: string, batch: LabeledBatch) {
+ *   const teacher = await loadOracleTeacher({ mode: "oracle", sim, prepared, seed: 0 });
+ *   return teacher.trainBatch(batch.images, batch.count, 32); // { images, targets: N × teacher.k }
+ * }
  * ```
  */
 export async function loadOracleTeacher(o: OracleOptions): Promise<OracleTeacher> {

@@ -374,8 +374,21 @@ export type ResponseUnits = "signal" | "beta";
  *
  * @example
  * ```ts
- * const brain = await loadSimulatedBrain("data/sim", 1);
- * const to = simulatedResponses(brain, "TO", batchPixels, 32); // N × TO voxels
+ * import { Random } from "../../random.ts";
+ * import { renderScene, rgbToPixels, sampleScene, toGrid } from "./mod.ts";
+ * // A small brain (10×12×10 grid) built from 4 rendered 32-px scenes (shape i, texture i).
+ * const rng = new Random("example"), size = 32;
+ * const scenes = [0, 1, 2, 3].map((i) => sampleScene(rng.fork("scene", i), i, i));
+ * const images = scenes.map((scene) => rgbToPixels(renderScene(scene, size).rgb, size));
+ * const atlas = buildAtlas([10, 12, 10], rng.fork("atlas"));
+ * const { brain } = buildSimulatedBrain(atlas, images.map((p) => toGrid(p, size)), rng.fork("brain"));
+ * const pixels = new Float32Array(4 * 3 * size * size);
+ * images.forEach((p, i) => pixels.set(p, i * p.length));
+ * const to = simulatedResponses(brain, "TO", pixels, size); // 4 × V, row-major
+ * // "signal" z-scores each voxel over the images the brain was built from: its mean over them is 0
+ * const V = to.length / 4;
+ * const means = Array.from({ length: V }, (_, v) => (to[v] + to[V + v] + to[2 * V + v] + to[3 * V + v]) / 4);
+ * console.log(V, Math.max(...means.map(Math.abs)) < 1e-6); // 48 true
  * ```
  */
 export function simulatedResponses(

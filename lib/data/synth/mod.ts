@@ -4,11 +4,14 @@
  *
  * @example
  * ```ts
- * import { ensureSimWorld } from "./mod.ts";
- * const world = await ensureSimWorld("data/sim"); // generates data/sim once, then reuses it
- * console.log(world.classes, world.subjects[0].noiseCeiling.TO, world.subjects[0].sensitivity.TO);
- * const brain = await loadSimulatedBrain("data/sim", 1); // the noise-free response function, as an oracle
- * const to = simulatedResponses(brain, "TO", pixels, 32); // pixels: N×3×32×32 in [0, 1] → N × TO voxels
+ * import { ensureSimWorld, loadSimulatedBrain, simulatedResponses } from "./mod.ts";
+ * // The world at `dir` (generated once, in minutes, then reused) and its oracle's TO response to `pixels`.
+ * async function worldAndOracle(dir: string, pixels: Float32Array) {
+ *   const world = await ensureSimWorld(dir);
+ *   console.log(world.classes, world.subjects[0].noiseCeiling.TO, world.subjects[0].sensitivity.TO);
+ *   const brain = await loadSimulatedBrain(dir, 1); // the noise-free response function, as an oracle
+ *   return simulatedResponses(brain, "TO", pixels, 32); // pixels: N×3×32×32 in [0, 1] → N × TO voxels
+ * }
  * ```
  * @module
  */

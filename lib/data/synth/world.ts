@@ -738,8 +738,12 @@ const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
  *
  * @example
  * ```ts
- * const brain = await loadSimulatedBrain("data/sim", 1);
- * const v1 = simulatedResponses(brain, "V1", pixels, 32);
+ * import { simulatedResponses } from "./brain.ts";
+ * // Subject 1's noise-free V1 response to `pixels` (N×3×32×32 in [0, 1]), from the world at `dir`.
+ * async function v1Oracle(dir: string, pixels: Float32Array) {
+ *   const brain = await loadSimulatedBrain(dir, 1);
+ *   return simulatedResponses(brain, "V1", pixels, 32); // N × V1 voxels
+ * }
  * ```
  */
 export async function loadSimulatedBrain(dir: string, subject = 1): Promise<SimulatedBrain> {
