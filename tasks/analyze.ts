@@ -41,6 +41,7 @@ import { AttackOps } from "../lib/attacks/ops.ts";
 import { type Checkpoint, loadCheckpoint } from "../lib/nn/checkpoint.ts";
 import { IMAGENET_STD } from "../lib/nn/models.ts";
 import { Plan } from "../lib/nn/plan.ts";
+import { largestFittingBatch } from "../lib/nn/micro_batch.ts";
 import { openImageFolder } from "../lib/data/images/mod.ts";
 import { checkpointPath, loadData, parseEpsGrid } from "./attack.ts";
 
@@ -308,7 +309,8 @@ async function modelFlag(flags: Values, kind: Kind): Promise<{ file: string; che
 
 /** A frozen eval-mode plan of the whole model (neural head included), for feature reads. */
 async function featurePlan(gpu: Gpu, checkpoint: Checkpoint, batch: number): Promise<Plan> {
-  const plan = await Plan.create(gpu, checkpoint.config, batch, { paramGrads: false });
+  const fitting = Math.min(batch, largestFittingBatch([checkpoint.config], gpu.bindingLimit));
+  const plan = await Plan.create(gpu, checkpoint.config, fitting, { paramGrads: false });
   plan.loadStateDict(checkpoint.weights);
   return plan;
 }

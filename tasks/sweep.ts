@@ -41,7 +41,8 @@ model's features; then deno task report. Every step is a child process of those 
 sweep killed at any point resumes where it stopped (same --out, same settings).
 
 Grid:
-  --grid paper|FILE    paper (default): None, random, V1_shuffle, TO_shuffle, V1, V2, V4, VO, PHC, LO, TO.
+  --grid paper|FILE    paper (default; with no options at all the sweep only prints what it would do and its
+                       estimated time): None, random, V1_shuffle, TO_shuffle, V1, V2, V4, VO, PHC, LO, TO.
                        FILE: JSON {"models": [{"name": "TO", "roi": "TO", "shuffle": false, "alpha": 0.9,
                        "wd": 0.0005, "seed": 0}, …]}; name and roi required (roi: none, random or an ROI)
   --wd                 paper grid: add the weight-decay controls WD_0.003 … WD_0.01 (roi none)
@@ -191,6 +192,8 @@ async function main(args: string[]): Promise<void> {
     throw new UsageError(`--executor: expected local or slurm, got '${executor}'`);
   }
   const plan = buildPlan(str("out", "runs/sweep"), settings, models);
+  // The paper grid takes most of an hour on a CPU: with no arguments, say what it would do and stop.
+  if (args.length === 0) return console.log(previewText(plan));
   const say = (text: string) => v.quiet || console.error(`sweep: ${text}`);
 
   if (executor === "slurm" && v["dry-run"]) {
@@ -231,6 +234,29 @@ async function main(args: string[]): Promise<void> {
     }
     console.log(`sweep: done; report → ${report}`);
   }
+}
+
+/** Measured: the default paper grid (11 models) on 2 CPU cores with Mesa's software adapter. */
+const PAPER_GRID_MINUTES_CPU = 45;
+
+/** What `deno task sweep` with no arguments prints instead of starting the paper grid. */
+function previewText(plan: SweepPlan): string {
+  const predictors = stageJobs(plan, "predictor").length;
+  const s = plan.settings;
+  return [
+    "deno task sweep with no arguments starts nothing. `deno task sweep --grid paper` would run the paper grid:",
+    `  ${plan.models.length} models (${
+      plan.models.map((m) => m.name).join(", ")
+    }) and ${predictors} predictors,`,
+    `  ${s.arch} at ${s.size} px, ${s.epochs} epochs (predictors ${s.predictorEpochs}), on the simulated world`,
+    `  ${s.sim} (generated if missing);`,
+    `  attacks ${s.attacks.join(", ") || "none"} at ε ${s.eps} (${s.epsUnits} units) on ${
+      s.attackN ?? "all"
+    } images; analyses ${s.analyses.join(", ") || "none"};`,
+    `  into ${plan.out}, about ${PAPER_GRID_MINUTES_CPU} min on 2 CPU cores with the software adapter ` +
+    `(measured), much less on a GPU.`,
+    "Start it with --grid paper (or any option, e.g. --out DIR); deno task sweep --help lists the options.",
+  ].join("\n");
 }
 
 /** `--analyses`: none, or names from {@link ANALYSES}, returned in that order. */

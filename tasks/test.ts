@@ -3,6 +3,16 @@
  * `N passed, M failed` that CI reads (Deno's own summary line has another form). Exit code is deno's.
  * @module
  */
+const HELP = `deno task test [deno-test args…]
+
+Runs the suite (default tests/) with deno test -A and ends with the line "N passed, M failed". Arguments go to
+deno test unchanged, e.g. deno task test tests/nn_micro_batch_test.ts --filter micro. Exit code is deno's.
+  -h, --help    this text (deno test's own options: deno test --help)`;
+
+if (Deno.args.length === 1 && (Deno.args[0] === "--help" || Deno.args[0] === "-h")) {
+  console.log(HELP);
+  Deno.exit(0);
+}
 const args = Deno.args.length > 0 ? Deno.args : ["tests/"];
 const child = new Deno.Command(Deno.execPath(), {
   args: ["test", "-A", ...args],

@@ -62,6 +62,12 @@ export interface SweepRow {
   readonly by_component: Record<string, number>;
   /** Accuracy of each transfer target on this row's adversarial images. */
   readonly transfer?: Record<string, number>;
+  /**
+   * Per point, in data order: "1" where the point is still classified correctly under this attack at this ε
+   * (clean-correct and not fooled), else "0". Paired outcomes let the sanity checks compare attacks with an
+   * exact McNemar test instead of a bare difference of accuracies.
+   */
+  readonly robust_by_point?: string;
 }
 
 /** Results of attacking some points with one attack at one ε. */
@@ -327,6 +333,7 @@ export async function sweep(
       out_of_bounds: outOfBounds,
       by_component: byComponent,
       ...(transfer ? { transfer } : {}),
+      robust_by_point: Array.from(correct, (c, i) => c && !fooled[i] ? "1" : "0").join(""),
     });
   }
   progress.done();
@@ -348,6 +355,12 @@ export interface ProbeResult {
   readonly smallEps: number | null;
   /** Points PGD fooled at `smallEps` but not at `eps` without carry-over (should be none). */
   readonly lostAtLargerEps: number;
+  /**
+   * Discordant points of PGD with default vs doubled steps at `eps`: fooled only with doubled steps, and fooled
+   * only with the default steps (absent in reports written before they were recorded).
+   */
+  readonly doubledOnly?: number;
+  readonly defaultOnly?: number;
   /**
    * Per transfer target, over the probe points at `eps`: its accuracy on PGD adversarials crafted on this
    * model, and under white-box PGD on itself (transfer should not be the stronger).
@@ -413,12 +426,15 @@ export async function probe(
       whiteBoxAccuracy: (cleanRight.length - whiteFooled) / indices.length,
     });
   }
+  const atEpsDoubled = await fooledBy(pgd({ norm, steps: 2 * steps }), eps);
   return {
     points: indices.length,
     eps,
     steps,
     robust: robust(atEps),
-    robustDoubled: robust(await fooledBy(pgd({ norm, steps: 2 * steps }), eps)),
+    robustDoubled: robust(atEpsDoubled),
+    doubledOnly: [...atEpsDoubled].filter((i) => !atEps.has(i)).length,
+    defaultOnly: [...atEps].filter((i) => !atEpsDoubled.has(i)).length,
     largeEps,
     robustLarge: robust(await fooledBy(base, largeEps)),
     smallEps: small,

@@ -26,6 +26,8 @@ export class Progress {
   #done = 0;
   #lastDraw = 0;
   readonly #start = performance.now();
+  /** Time and count at the first tick: the rate behind the ETA starts there, after compilation and warm-up. */
+  #warm: { time: number; done: number } | null = null;
   readonly #tty = Deno.stderr.isTerminal();
   readonly #encoder = new TextEncoder();
 
@@ -35,6 +37,7 @@ export class Progress {
   tick(n = 1, note = ""): void {
     this.#done += n;
     const now = performance.now();
+    this.#warm ??= { time: now, done: this.#done };
     const due = this.#tty
       ? now - this.#lastDraw > 100
       : now - this.#lastDraw > (this.options.logEveryMs ?? 5000);
@@ -52,7 +55,7 @@ export class Progress {
     const elapsed = (now - this.#start) / 1000;
     const fraction = this.total > 0 ? Math.min(1, this.#done / this.total) : 1;
     const rate = elapsed > 0 ? this.#done / elapsed : 0;
-    const eta = rate > 0 ? (this.total - this.#done) / rate : NaN;
+    const eta = remainingSeconds(this.total, this.#done, this.#warm, now);
     const width = 24, filled = Math.round(fraction * width);
     const bar = "█".repeat(filled) + "░".repeat(width - filled);
     const unit = this.options.unit ?? "";
@@ -64,6 +67,22 @@ export class Progress {
     const line = this.#tty ? `\r\x1b[2K${text}${final ? "\n" : ""}` : `${text}\n`;
     Deno.stderr.writeSync(this.#encoder.encode(line));
   }
+}
+
+/**
+ * Seconds left at the steady rate measured since `warm` (the first tick, in `performance.now()` ms): the first
+ * unit pays for pipeline compilation and warm-up (minutes on a CPU adapter), so it is left out; NaN (shown as
+ * "?") until a second tick gives a rate.
+ */
+export function remainingSeconds(
+  total: number,
+  done: number,
+  warm: { time: number; done: number } | null,
+  now: number,
+): number {
+  if (!warm || done <= warm.done || now <= warm.time) return NaN;
+  const steady = (done - warm.done) / ((now - warm.time) / 1000);
+  return Math.max(0, total - done) / steady;
 }
 
 /** "1h02m", "3m05s", "12.3s". */

@@ -12,6 +12,7 @@ import { RunDir } from "./run_dir.ts";
 import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
+import { microBatchNotice } from "../nn/micro_batch.ts";
 import type { PcaSize } from "../data/nsd/linalg.ts";
 import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
 import {
@@ -104,6 +105,7 @@ export async function trainGuidedRun(
     seed: o.seed,
     manifold: manifold && { targets: manifold.targets, weights: manifold.weights },
   });
+  if (trainer.micro.count > 1 && !o.quiet) console.log(microBatchNotice("train", o.batch, trainer.micro));
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
   await run.prepare({ kind: "guided", data: data.source, ...o, quiet: undefined }, {
@@ -139,10 +141,7 @@ export async function trainGuidedRun(
       classes: JSON.stringify(data.classes),
     },
     batches: async function* (epoch) {
-      for await (const batch of data.train(epoch, o.batch)) {
-        trainer.load(batch);
-        yield;
-      }
+      for await (const batch of data.train(epoch, o.batch)) yield (micro) => trainer.load(batch, micro);
     },
     evaluate: () => trainer.evaluate(data.val(o.batch)),
   });

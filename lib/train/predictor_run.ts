@@ -5,6 +5,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import type { RunOptions } from "../cli/run_flags.ts";
 import { RunDir } from "./run_dir.ts";
+import { microBatchNotice } from "../nn/micro_batch.ts";
 import { trainLoop } from "./loop.ts";
 import { createPredictorTrainer } from "./predictor.ts";
 import { PredictorDataset } from "../data/images/predictor_dataset.ts";
@@ -83,6 +84,7 @@ async function trainPredictor(
     optimizer: { kind: "adam", weightDecay: o.wd },
     seed: o.seed,
   });
+  if (trainer.micro.count > 1 && !o.quiet) console.log(microBatchNotice("predictor", o.batch, trainer.micro));
   let components: number[] = [];
   const steps = Math.floor(data.trainIds.length / o.batch);
   if (steps === 0) {
@@ -105,10 +107,7 @@ async function trainPredictor(
     finalName: "predictor.safetensors",
     metadata: { roi: prepared.roi, subject: String(prepared.subject), prepared: o.prepared },
     batches: async function* (epoch) {
-      for await (const batch of data.train(epoch)) {
-        trainer.load(batch);
-        yield;
-      }
+      for await (const batch of data.train(epoch)) yield (micro) => trainer.load(batch, micro);
     },
     evaluate: async () => {
       const { metrics, components: perComponent } = await trainer.evaluate(data.val());
