@@ -31,6 +31,8 @@ export interface PredictorSummary {
   epochs: number;
   final: Record<string, number | string | null>;
   componentR: number[];
+  /** Mean voxel noise ceiling of the ROI in % (from the prepared file; null when it has none). */
+  noiseCeiling: number | null;
   seconds: number;
   trainImagesPerSecond: number;
 }
@@ -126,6 +128,7 @@ async function trainPredictor(
     epochs: o.epochs,
     final: result.last,
     componentR: components,
+    noiseCeiling: Number.isFinite(prepared.noiseCeilingMean) ? prepared.noiseCeilingMean : null,
     seconds: result.seconds,
     trainImagesPerSecond: result.trainImagesPerSecond,
   };

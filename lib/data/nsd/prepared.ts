@@ -16,6 +16,8 @@ export interface PreparedTargets {
   /** Row-major scores [n, k]. */
   train: Float32Array;
   val: Float32Array;
+  /** Mean per-voxel noise ceiling of the ROI in % (the file's `noise_ceiling_mean`; NaN when absent). */
+  noiseCeilingMean: number;
 }
 
 /** Reads the ids and scores of a prepared ROI file, validating names and shapes. */
@@ -44,6 +46,7 @@ export async function readPreparedTargets(path: string): Promise<PreparedTargets
       valIds,
       train: train.data,
       val: val.data,
+      noiseCeilingMean: Number(attr("noise_ceiling_mean") ?? NaN),
     };
   });
 }
