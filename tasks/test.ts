@@ -15,7 +15,9 @@ if (Deno.args.length === 1 && (Deno.args[0] === "--help" || Deno.args[0] === "-h
 }
 const args = Deno.args.length > 0 ? Deno.args : ["tests/"];
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["test", "-A", ...args],
+  // tests/deno.lock also pins the test-only packages (tfjs), which deno.lock leaves out so that a user's first
+  // run does not download them (see the README's dependency table).
+  args: ["test", "-A", "--lock=tests/deno.lock", ...args],
   env: { NO_COLOR: "1", XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? (await runtimeDir()) },
   stdout: "piped",
   stderr: "inherit",

@@ -6,7 +6,7 @@ const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`)) as { task
 
 /** Every `deno task` is `deno run -A SCRIPT`: the script of each, from deno.json. */
 const scripts = Object.entries(config.tasks).map(([name, command]) => {
-  const script = command.match(/^deno run -A (\S+\.ts)$/)?.[1];
+  const script = command.match(/^deno run -A (?:--lock=\S+ )?(\S+\.ts)$/)?.[1];
   if (!script) throw new Error(`deno.json task ${name}: '${command}' is not 'deno run -A SCRIPT'`);
   return { name, script };
 });

@@ -63,11 +63,15 @@ export function contextLines(c: RunContext): string[] {
         ? `predictor r ${f3(c.predictorR)} (mean per held-out image; no noise ceiling recorded)`
         : `predictor r ${f3(c.predictorR)} (mean per held-out image) against about ${
           f3(Math.sqrt(ceiling / 100))
-        } that a perfect model could reach (√ of the ROI's mean voxel noise ceiling, ${ceiling.toFixed(1)} %)`,
+        } that a perfect model could reach (√ of the ROI's mean voxel noise ceiling, ${
+          ceiling.toFixed(1)
+        } %)`,
     );
     if (c.predictorR < WEAK_PREDICTOR_R) {
       lines.push(
-        `the predictor is too weak for guidance to mean anything: r ${f3(c.predictorR)} < ${WEAK_PREDICTOR_R} ` +
+        `the predictor is too weak for guidance to mean anything: r ${
+          f3(c.predictorR)
+        } < ${WEAK_PREDICTOR_R} ` +
           `explains under 1 % of the ROI's response pattern, so the model was pulled towards noise, not towards ` +
           `the brain; train the predictor longer or on more images before comparing guided models`,
       );
