@@ -53,8 +53,8 @@ accuracy is over all points (points wrong when clean count as fooled). Writes FI
   --norm N          linf | l2 (default linf; fgsm implies linf, fgm and cw l2)
   --eps GRID        START:STOP:STEP (inclusive) or a comma list, ascending, each ≥ 0
                     (default 0.001:0.019:0.002; with --norm l2 that grid × √(3·224·224), the paper's)
-  --eps-units U     pixel (images in [0, 1]) | normalized (the paper's units: ε_pixel = ε · mean of the
-                    model's std, 0.226 for ImageNet; the reference's ≈ 0.225). Default pixel
+  --eps-units U     normalized (default, as in sweep and analyze; the paper's units: ε_pixel = ε · mean of
+                    the model's std, 0.226 for ImageNet; the reference's ≈ 0.225) | pixel (images in [0, 1])
   --cw-steps N      Adam steps per CW binary-search step (default 10000)
   --cw-search N     CW binary-search steps (default 9)
   --n N             evaluate the first N points (default all)
@@ -79,7 +79,7 @@ const FLAGS = {
   attack: { type: "string", default: "pgd" },
   norm: { type: "string", default: "linf" },
   eps: { type: "string" },
-  "eps-units": { type: "string", default: "pixel" },
+  "eps-units": { type: "string", default: "normalized" },
   n: { type: "string" },
   batch: { type: "string", default: "32" },
   seed: { type: "string", default: "0" },

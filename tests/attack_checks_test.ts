@@ -77,3 +77,26 @@ Deno.test("checks: a significant inversion fails with the banner; Bonferroni cou
   equal(discordance(shuffled[1], shuffled[0]).b, 25);
   equal(computeChecks(shuffled, kinds, null).find((c) => c.name.startsWith("iterative"))!.severity, "note");
 });
+
+Deno.test("checks: messages print ε without float noise", () => {
+  const kinds = { pgd: "iterative" } as const;
+  const probe = {
+    points: 10,
+    eps: 0.001 * 0.226, // 0.00022600000000000002 in float64
+    steps: 40,
+    robust: 0.5,
+    robustDoubled: 0.5,
+    doubledOnly: 0,
+    defaultOnly: 0,
+    largeEps: 0.5,
+    robustLarge: 0,
+    smallEps: null,
+    lostAtLargerEps: 0,
+    transfer: [],
+  };
+  const details = computeChecks([row("pgd", 0.001, outcomes(10, 5))], kinds, probe).map((c) => c.detail).join(
+    " ",
+  );
+  ok(details.includes("ε=0.000226 "), details);
+  ok(!details.includes("0.00022600000000000002"), details);
+});

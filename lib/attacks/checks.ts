@@ -109,14 +109,16 @@ export function computeChecks(
   add(
     "robust accuracy <= clean accuracy",
     rows.filter((r) => r.robust_accuracy > r.clean_accuracy).map((r) =>
-      `${r.attack} at ε=${r.eps}: robust ${pct(r.robust_accuracy)} > clean ${pct(r.clean_accuracy)}`
+      `${r.attack} at ε=${formatNumber(r.eps)}: robust ${pct(r.robust_accuracy)} > clean ${
+        pct(r.clean_accuracy)
+      }`
     ),
     "holds for every attack and ε",
   );
   add(
     "perturbations within ε and the box",
     rows.filter((r) => r.out_of_bounds > 0).map((r) =>
-      `${r.attack} at ε=${r.eps}: ${r.out_of_bounds} candidates outside`
+      `${r.attack} at ε=${formatNumber(r.eps)}: ${r.out_of_bounds} candidates outside`
     ),
     "every returned candidate was inside (out-of-bounds candidates are never counted as fooled)",
   );
@@ -132,9 +134,9 @@ export function computeChecks(
     for (let i = 1; i < list.length; i++) {
       if (list[i].robust_accuracy > list[i - 1].robust_accuracy) {
         monotone.push(
-          `${attack}: ${pct(list[i].robust_accuracy)} at ε=${list[i].eps} > ${
+          `${attack}: ${pct(list[i].robust_accuracy)} at ε=${formatNumber(list[i].eps)} > ${
             pct(list[i - 1].robust_accuracy)
-          } at ε=${list[i - 1].eps}`,
+          } at ε=${formatNumber(list[i - 1].eps)}`,
         );
       }
     }
@@ -151,9 +153,9 @@ export function computeChecks(
       const p = mcnemarExact(b, c);
       const text = `${strong.attack} ${pct(strong.robust_accuracy)} vs ${weak.attack} ${
         pct(weak.robust_accuracy)
-      } at ε=${weak.eps} (${b} vs ${c} discordant points${paired ? "" : ", bound"}, McNemar p = ${
-        formatP(p)
-      })`;
+      } at ε=${formatNumber(weak.eps)} (${b} vs ${c} discordant points${
+        paired ? "" : ", bound"
+      }, McNemar p = ${formatP(p)})`;
       (p < level ? failures : notes).push(text);
     }
     const tested = pairs.length
@@ -201,7 +203,9 @@ export function computeChecks(
       .reduce((a, [, count]) => a + count, 0);
     if (kinds[r.attack] === "ensemble" && bySquare / r.n > BLACK_BOX_MARGIN) {
       squareFailures.push(
-        `${r.attack}: square fooled ${bySquare} points the white-box attacks missed at ε=${r.eps}`,
+        `${r.attack}: square fooled ${bySquare} points the white-box attacks missed at ε=${
+          formatNumber(r.eps)
+        }`,
       );
     }
   }
@@ -225,9 +229,9 @@ export function computeChecks(
     const pSteps = mcnemarExact(doubledOnly, defaultOnly);
     const steps = `PGD-${probe.steps} ${pct(probe.robust)}, PGD-${2 * probe.steps} ${
       pct(probe.robustDoubled)
-    } at ε=${probe.eps} on ${points} points (${doubledOnly} vs ${defaultOnly} discordant, McNemar p = ${
-      formatP(pSteps)
-    })`;
+    } at ε=${
+      formatNumber(probe.eps)
+    } on ${points} points (${doubledOnly} vs ${defaultOnly} discordant, McNemar p = ${formatP(pSteps)})`;
     add(
       "more steps change little",
       pSteps < SIGNIFICANCE ? [steps] : [],
@@ -238,12 +242,16 @@ export function computeChecks(
       "monotone in ε without carry-over",
       probe.lostAtLargerEps / probe.points > probeTolerance
         ? [
-          `${probe.lostAtLargerEps} of ${probe.points} points fooled by PGD at ε=${probe.smallEps} (pixel units) survive ε=${probe.eps} when attacked afresh`,
+          `${probe.lostAtLargerEps} of ${probe.points} points fooled by PGD at ε=${
+            formatNumber(probe.smallEps)
+          } (pixel units) survive ε=${formatNumber(probe.eps)} when attacked afresh`,
         ]
         : [],
       probe.smallEps === null
         ? "not tested (one ε in the grid)"
-        : `points fooled at ε=${probe.smallEps} stay fooled at ε=${probe.eps} (pixel units), up to one point`,
+        : `points fooled at ε=${formatNumber(probe.smallEps)} stay fooled at ε=${
+          formatNumber(probe.eps)
+        } (pixel units), up to one point`,
     );
     if (probe.transfer.length) {
       add(
@@ -251,9 +259,11 @@ export function computeChecks(
         probe.transfer.filter((t) => t.transferAccuracy < t.whiteBoxAccuracy - probeTolerance).map((t) =>
           `${t.target}: ${pct(t.transferAccuracy)} under transfer < ${
             pct(t.whiteBoxAccuracy)
-          } under white-box PGD at ε=${probe.eps}`
+          } under white-box PGD at ε=${formatNumber(probe.eps)}`
         ),
-        `holds for ${probe.transfer.length} target(s) on ${probe.points} points (PGD at ε=${probe.eps}, pixel units)`,
+        `holds for ${probe.transfer.length} target(s) on ${probe.points} points (PGD at ε=${
+          formatNumber(probe.eps)
+        }, pixel units)`,
       );
     }
     add(
@@ -269,6 +279,14 @@ export function computeChecks(
     );
   }
   return checks;
+}
+
+/**
+ * A number for messages: at most 6 significant digits, so float noise such as 0.00022600000000000002 (0.001 ·
+ * 0.226 in pixel units) prints as 0.000226; null prints as "none".
+ */
+export function formatNumber(x: number | null): string {
+  return x === null ? "none" : String(Number(x.toPrecision(6)));
 }
 
 /** A p-value for messages: two significant digits, or "< 1e-6". */

@@ -191,6 +191,7 @@ async function attackPoints(
   eps: number,
   random: Random,
   cache: Map<number, { adv: Float32Array; evaluations: number }>,
+  onBatch?: (points: number) => void,
 ): Promise<PointResult[]> {
   const results: PointResult[] = [];
   const bound = normBound(eps, attack.norm, data.dim, ops.box);
@@ -244,6 +245,7 @@ async function attackPoints(
         );
       });
     }
+    onBatch?.(chunk.length);
   }
   return results;
 }
@@ -277,8 +279,10 @@ export async function sweep(
   // For transfer: the image each point ends at (its adversarial if fooled, else the latest attempt).
   const latest = options.transfer?.length ? data.images.slice() : undefined;
   const caches = unit.components.map(() => new Map<number, { adv: Float32Array; evaluations: number }>());
-  const progress = new Progress(unit.name, options.eps.length * unit.components.length, {
-    unit: "runs",
+  // Counted in attacked points (each ε × component attacks the clean-correct points not yet fooled; the
+  // fooled ones, carried over, count as done), so the bar moves with every GPU batch and the ETA is real.
+  const progress = new Progress(unit.name, options.eps.length * unit.components.length * clean, {
+    unit: "points",
     quiet: options.quiet,
   });
   const rows: SweepRow[] = [];
@@ -290,8 +294,11 @@ export async function sweep(
       const todo = [...correct.keys()].filter((i) => correct[i] && !fooled[i]);
       if (c === 0) attacked = todo.length;
       let newly = 0;
+      const note = `ε=${eps.toPrecision(3)} ${attack.name}`;
+      progress.tick(clean - todo.length, note);
       if (todo.length > 0) {
-        for (const result of await attackPoints(ops, data, attack, todo, eps, random, caches[c])) {
+        const tick = (points: number) => progress.tick(points, note);
+        for (const result of await attackPoints(ops, data, attack, todo, eps, random, caches[c], tick)) {
           evaluations += result.evaluations;
           if (result.outOfBounds) outOfBounds++;
           if (result.fooled) {
@@ -305,7 +312,6 @@ export async function sweep(
         }
       }
       byComponent[attack.name] = newly;
-      progress.tick(1, `ε=${eps.toPrecision(3)} ${attack.name}`);
     }
     const fooledNorms = [...fooled.keys()].filter((i) => fooled[i]).map((i) => norms[i]);
     const robust = clean - fooledNorms.length;

@@ -26,7 +26,7 @@ export class Progress {
   #done = 0;
   #lastDraw = 0;
   readonly #start = performance.now();
-  /** Time and count at the first tick: the rate behind the ETA starts there, after compilation and warm-up. */
+  /** Time and count when the first unit finished: the ETA's rate starts there, after compilation and warm-up. */
   #warm: { time: number; done: number } | null = null;
   readonly #tty = Deno.stderr.isTerminal();
   readonly #encoder = new TextEncoder();
@@ -37,7 +37,7 @@ export class Progress {
   tick(n = 1, note = ""): void {
     this.#done += n;
     const now = performance.now();
-    this.#warm ??= { time: now, done: this.#done };
+    if (this.#done > 0) this.#warm ??= { time: now, done: this.#done };
     const due = this.#tty
       ? now - this.#lastDraw > 100
       : now - this.#lastDraw > (this.options.logEveryMs ?? 5000);

@@ -50,6 +50,8 @@ export interface Results {
   transfer: Map<string, TransferResult>;
   /** Lines from the sweep's plan (stages not run). */
   skipped: string[];
+  /** Units of every ε in the sweep (`normalized` or `pixel`, from its plan; null when unknown). */
+  epsUnits: string | null;
   /** Parts that could not be read, with why. */
   missing: string[];
 }
@@ -126,7 +128,11 @@ export function orderModels(names: readonly string[]): string[] {
  */
 export async function collectResults(dir: string): Promise<Results> {
   const missing: string[] = [];
-  const plan = await readJson<{ skipped?: string[] }>(join(dir, "plan.json"), missing, false);
+  const plan = await readJson<{ skipped?: string[]; settings?: { epsUnits?: string } }>(
+    join(dir, "plan.json"),
+    missing,
+    false,
+  );
   const names = orderModels(await listDirs(join(dir, "models")));
   if (names.length === 0) missing.push(`${join(dir, "models")}: no model folders`);
   const models: ModelResult[] = [];
@@ -203,6 +209,7 @@ export async function collectResults(dir: string): Promise<Results> {
     ),
     transfer: await perModel(dir, "transfer", missing, transferResult),
     skipped: plan?.skipped ?? [],
+    epsUnits: plan?.settings?.epsUnits ?? null,
     missing,
   };
 }

@@ -102,7 +102,10 @@ export async function writeReport(
     md.push(`### ${attack}`, "");
     const slug = attack.replace(/[^A-Za-z0-9_-]+/g, "_");
     md.push(await table(`robust_${slug}`, robustTable(results, attack)), "");
-    md.push(await figure(`robust_${slug}`, robustChart(attack, curves(results, attack))), "");
+    md.push(
+      await figure(`robust_${slug}`, robustChart(attack, curves(results, attack), results.epsUnits)),
+      "",
+    );
     const gains = gainsOverNone(results, attack);
     if (!gains) {
       md.push(`Gain over None: ${na("no None model attacked with " + attack)}`, "");
@@ -153,7 +156,7 @@ async function analysisSections(results: Results, { table, figure, na }: Writers
   md.push("## Output-surface smoothness", "");
   if (results.smoothness.size) {
     md.push(await table("smoothness", smoothnessTable(results)), "");
-    md.push(await figure("smoothness", smoothnessChart(results.smoothness)), "");
+    md.push(await figure("smoothness", smoothnessChart(results.smoothness, results.epsUnits)), "");
   } else md.push(na("no analyses/smoothness/<model>.json"), "");
 
   md.push("## Loss landscapes", "");
