@@ -67,7 +67,7 @@ Attacks (deno task attack, L∞, ε in the paper's normalised units by default):
 
 Analyses (into OUT/analyses/, each JSON with its CSV twin):
   --analyses LIST      comma-separated, or none (default all: features,smoothness,landscape,shape-bias,
-                       transfer,rsa,cka,manifold)
+                       transfer,rsa,cka,manifold,brain-rsa)
                          features    features/<model>.safetensors: avgpool, logits, neural_head, labels of
                                      the eval set (also run whenever rsa, cka or manifold is asked)
                          smoothness  smoothness/<model>.json: the paper's ε list 0.08 … 0.38 (normalised)
@@ -77,6 +77,8 @@ Analyses (into OUT/analyses/, each JSON with its CSV twin):
                          transfer    transfer/<model>.json: PGD at the first, middle and last ε of --eps
                          rsa, cka, manifold   rsa.json (with 2-D MDS), cka.json, manifold.json over every
                                      model's avgpool (+ neural_head for rsa and cka)
+                         brain-rsa   brain_rsa.json: every model's avgpool RDM against every ROI's RDM on
+                                     the ROI files' validation stimuli (model × ROI)
   --analysis-n N       images for smoothness, landscape and transfer (default 8: smoothness is 5 ε × 40 PGD
                        steps per image, ~65 s per model for 16 images at 32 px on a busy 2-core CPU adapter)
 

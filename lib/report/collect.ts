@@ -50,6 +50,8 @@ export interface Results {
   transfer: Map<string, TransferResult>;
   /** Lines from the sweep's plan (stages not run). */
   skipped: string[];
+  /** Parsed `analyses/brain_rsa.json`: every model's RDM against every ROI's (null when absent). */
+  brainRsa: BrainRsaResult | null;
   /** Units of every ε in the sweep (`normalized` or `pixel`, from its plan; null when unknown). */
   epsUnits: string | null;
   /** Parts that could not be read, with why. */
@@ -68,6 +70,12 @@ export interface RsaResult {
   compare: string;
   modelByModel: MatrixResult;
   mds?: Record<string, { coordinates: number[][] }>;
+}
+
+/** The fields of the model × ROI `deno task analyze rsa --roi` output (sweep analysis brain-rsa). */
+export interface BrainRsaResult {
+  compare: string;
+  modelByRoi: MatrixResult;
 }
 
 /** One input's manifold geometry (`deno task analyze manifold`, overall means over classes). */
@@ -191,6 +199,8 @@ export async function collectResults(dir: string): Promise<Results> {
     models,
     attacks,
     rsa: await readJson<RsaResult>(join(dir, "analyses", "rsa.json"), missing, false),
+    brainRsa: await readJson<BrainRsaResult>(join(dir, "analyses", "brain_rsa.json"), missing, false)
+      .then((r) => r?.modelByRoi ? r : null),
     manifold: manifold?.inputs ?? null,
     shapeBias,
     cka: cka?.modelByModel && ckaLinear ? { ...cka.modelByModel, values: ckaLinear } : null,

@@ -6,7 +6,7 @@
  * @module
  */
 import { type ChartOptions, Plot } from "../plot/mod.ts";
-import type { MatrixResult, RsaResult, SmoothnessRow } from "./collect.ts";
+import type { BrainRsaResult, MatrixResult, RsaResult, SmoothnessRow } from "./collect.ts";
 import type { Curve, Gain, ManifoldPoint } from "./tables.ts";
 
 /** The ε axis label, with the units when known (`normalized`: the paper's, ε · mean std in pixels). */
@@ -90,6 +90,24 @@ export function matrixChart(
 /** The model × model RDM-comparison matrix. */
 export function rsaChart(rsa: RsaResult): ChartOptions {
   return matrixChart(`RSA: model × model (${rsa.compare})`, rsa.modelByModel, rsa.compare);
+}
+
+/**
+ * Model × ROI RSA: each model's RDM against each ROI's, rows renamed to the model (the features file is
+ * `<model>:avgpool`) and ROIs named by their file.
+ */
+export function brainRsaChart(rsa: BrainRsaResult): ChartOptions {
+  return matrixChart(
+    `RSA: model × ROI (${rsa.compare} of RDMs, validation stimuli)`,
+    brainRsaMatrix(rsa),
+    rsa.compare,
+    { x: "ROI", y: "model" },
+  );
+}
+
+/** The brain-RSA matrix with rows named by model (`<model>:avgpool` → `<model>`). */
+export function brainRsaMatrix(rsa: BrainRsaResult): MatrixResult {
+  return { ...rsa.modelByRoi, rows: rsa.modelByRoi.rows.map((r) => r.replace(/:avgpool$/, "")) };
 }
 
 /** The model × model linear-CKA matrix. */

@@ -8,6 +8,8 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { type ChartOptions, renderSvg, svgToPng } from "../plot/mod.ts";
 import { collectResults, orderModels, type Results } from "./collect.ts";
 import {
+  brainRsaChart,
+  brainRsaMatrix,
   ckaChart,
   gainChart,
   landscapeChart,
@@ -197,6 +199,19 @@ async function analysisSections(results: Results, { table, figure, na }: Writers
       "",
     );
   } else md.push(na("no analyses/rsa.json"), "");
+
+  md.push("### RSA: models × ROIs", "");
+  if (results.brainRsa) {
+    md.push(
+      `Each model's avgpool RDM against each ROI's RDM (PCA scores) on the ROI files' validation stimuli ` +
+        `(${results.brainRsa.compare} correlation of the RDMs; higher: more brain-like geometry).`,
+      "",
+      await table("brain_rsa", matrixTable(brainRsaMatrix(results.brainRsa), "model / ROI")),
+      "",
+      await figure("brain_rsa", brainRsaChart(results.brainRsa)),
+      "",
+    );
+  } else md.push(na("no analyses/brain_rsa.json (sweep analysis brain-rsa)"), "");
 
   md.push("### CKA", "");
   if (results.cka) {
