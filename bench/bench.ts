@@ -42,7 +42,10 @@ async function main(): Promise<void> {
   addTrainRows(gpu);
   const only = Deno.env.get("BENCH_ONLY");
   const selected = rows().filter((r) => !only || r.task.includes(only));
-  console.error(`bench: ${gpu.kind} adapter "${gpu.description}" (${backend}), ${selected.length} rows`);
+  console.error(
+    `bench: ${gpu.kind} adapter "${gpu.description}" (${backend}), ${selected.length} rows; several minutes ` +
+      `on a CPU adapter, then writes bench/results-<adapter>.json (--help: what it does)`,
+  );
   const { results, reports } = await runRows(selected, { reps: Number(Deno.env.get("BENCH_REPS") ?? 3) });
   console.log(formatTable(results));
   const throughput = formatThroughput(results);

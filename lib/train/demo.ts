@@ -58,6 +58,11 @@ export async function runDemo(
   const d = { ...DEMO, ...overrides };
   const started = performance.now();
   const say = (text: string) => d.quiet || console.error(`train: ${text}`);
+  say(
+    `the demo: simulated world → ${d.roi} ROI → predictor (${d.predictorEpochs} epochs) → ${d.roi}-guided ` +
+      `${d.arch} (${d.guidedEpochs} epochs) into ${d.root}/, a few minutes on 2 CPU cores; ` +
+      `deno task train --help for the paper's runs`,
+  );
   say(`simulated world in ${d.sim}`);
   await ensureSimWorld(d.sim);
 
