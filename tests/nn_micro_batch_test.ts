@@ -64,8 +64,8 @@ Deno.test("micro-batch: without BatchNorm, a step of 2 micro-batches equals the 
   for (const d of data) await fullStep.run(0.1, loader(full, fullStep, d));
   const fullLosses = await fullStep.flush();
 
-  // The test hook lowers the binding limit so that only 4 images fit (256 hidden floats per image; the largest
-  // parameter, hidden.0.weight, is 256 × 4 floats and still fits).
+  // The test hook lowers the binding limit batches are planned for, so that only 4 images fit (256 hidden
+  // floats per image).
   gpu.limitBindings(4 * 256 * 4);
   try {
     const micro = microBatching([config], batch, gpu.bindingLimit);

@@ -38,8 +38,8 @@ export interface KernelSpec {
 }
 
 /**
- * Environment variable that caps the storage binding size below the adapter's (bytes): it lets a test, or a
- * user rehearsing for a smaller GPU, see the micro-batching a small adapter would need.
+ * Environment variable that caps the binding size batches are planned for below the adapter's (bytes): it lets
+ * a test, or a user rehearsing for a smaller GPU, see the micro-batching a small adapter would need.
  */
 export const BINDING_LIMIT_ENV = "NEUROGUIDE_MAX_BINDING_BYTES";
 
@@ -131,8 +131,9 @@ export class Gpu {
   }
 
   /**
-   * The largest storage buffer one binding may hold, in bytes: the device's binding and buffer limits (the
-   * adapter's maxima, requested at creation), or a lower cap from {@link limitBindings}.
+   * The largest storage binding that batch-sized tensors are planned for, in bytes: the device's binding and
+   * buffer limits (the adapter's maxima, requested at creation), or a lower cap from {@link limitBindings}.
+   * Micro-batching and the attacks' GPU batch are sized from it.
    */
   get bindingLimit(): number {
     const { maxStorageBufferBindingSize, maxBufferSize } = this.device.limits;
@@ -140,9 +141,9 @@ export class Gpu {
   }
 
   /**
-   * Caps {@link bindingLimit} at `bytes` (null lifts the cap): everything sized from the limit — the micro-batch
-   * of a training step, an attack's GPU batch — then behaves as on an adapter with that limit. Tests use it to
-   * exercise micro-batching on tiny models; `NEUROGUIDE_MAX_BINDING_BYTES` sets it for a whole process.
+   * Caps {@link bindingLimit} at `bytes` (null lifts the cap): batches are then split as on an adapter with
+   * that limit (what a single buffer may hold stays the device's). Tests use it to exercise micro-batching on
+   * tiny models; `NEUROGUIDE_MAX_BINDING_BYTES` sets it for a whole process.
    */
   limitBindings(bytes: number | null): void {
     if (bytes !== null && !(Number.isInteger(bytes) && bytes >= 16)) {
@@ -153,7 +154,7 @@ export class Gpu {
 
   /** A storage buffer of `bytes` (rounded up to 16), zero-filled. */
   buffer(bytes: number, label = "storage"): GPUBuffer {
-    const limit = this.bindingLimit;
+    const limit = this.device.limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
       throw new GpuError(`${label}: ${bytes} bytes exceeds this adapter's storage binding limit of ${limit}`);
     }

@@ -71,7 +71,7 @@ export function showShape(shape: readonly number[]): string {
 /** Throws a ShapeError unless a tensor of `shape` fits one storage binding of this adapter. */
 export function checkFits(gpu: Gpu, op: string, name: string, shape: readonly number[]): void {
   const bytes = shape.reduce((a, b) => a * b, 4);
-  const limit = gpu.bindingLimit;
+  const limit = gpu.device.limits.maxStorageBufferBindingSize;
   if (bytes > limit) {
     const what = `${op}: ${name} ${showShape(shape)} needs ${bytes} bytes`;
     throw new ShapeError(`${what}, over this adapter's storage binding limit of ${limit}; split the batch`);
