@@ -30,3 +30,12 @@ Deno.test("context: a useful predictor draws no warning; a missing baseline name
   equal(lines[2], "predictor r 0.300 (mean per held-out image; no noise ceiling recorded)");
   equal(lines.length, 3);
 });
+
+Deno.test("context: r just above 0.1 is still too weak when it is far below what the noise ceiling allows", () => {
+  // The demo's predictor: r 0.101 against √0.427 ≈ 0.654; a quarter of that is 0.163.
+  const lines = contextLines({ accuracy: 0.3, classes: 10, predictorR: 0.101, noiseCeiling: 42.7 });
+  ok(lines.at(-1)!.includes("under a quarter of the 0.653 the noise ceiling allows"), lines.at(-1));
+  // 0.2 is above a quarter of 0.653: no warning.
+  const fine = contextLines({ accuracy: 0.3, classes: 10, predictorR: 0.2, noiseCeiling: 42.7 });
+  ok(!fine.some((l) => l.includes("too weak")), fine.join("\n"));
+});

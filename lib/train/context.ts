@@ -11,6 +11,12 @@
  */
 export const WEAK_PREDICTOR_R = 0.1;
 
+/**
+ * A predictor below this fraction of the r its noise ceiling allows explains under 1/16 of the explainable
+ * variance, also too little for guidance to carry the ROI's information.
+ */
+export const WEAK_FRACTION_OF_CEILING = 0.25;
+
 /** The numbers {@link contextLines} relates. */
 export interface RunContext {
   /** Validation accuracy of the model. */
@@ -67,13 +73,20 @@ export function contextLines(c: RunContext): string[] {
           ceiling.toFixed(1)
         } %)`,
     );
-    if (c.predictorR < WEAK_PREDICTOR_R) {
+    const reachable = ceiling === null ? null : Math.sqrt(ceiling / 100);
+    const why = c.predictorR < WEAK_PREDICTOR_R
+      ? `r ${f3(c.predictorR)} < ${WEAK_PREDICTOR_R} explains under 1 % of the ROI's response pattern`
+      : reachable !== null && c.predictorR < WEAK_FRACTION_OF_CEILING * reachable
+      ? `r ${f3(c.predictorR)} is under a quarter of the ${
+        f3(reachable)
+      } the noise ceiling allows (under 1/16 ` +
+        `of the explainable variance)`
+      : null;
+    if (why) {
       lines.push(
-        `the predictor is too weak for guidance to mean anything: r ${
-          f3(c.predictorR)
-        } < ${WEAK_PREDICTOR_R} ` +
-          `explains under 1 % of the ROI's response pattern, so the model was pulled towards noise, not towards ` +
-          `the brain; train the predictor longer or on more images before comparing guided models`,
+        `the predictor is too weak for guidance to mean anything: ${why}, so the model was pulled towards ` +
+          `noise, not towards the brain; train the predictor longer or on more images before comparing guided ` +
+          `models`,
       );
     }
   }
