@@ -9,6 +9,7 @@
  */
 import { getGpu } from "../lib/gpu/device.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { parseFlags } from "../lib/cli/args.ts";
 import { addAttackRows } from "./attack.ts";
 import { addOpRows } from "./ops.ts";
 import { addTrainRows } from "./train.ts";
@@ -17,7 +18,23 @@ import { type BenchReport, type BenchResult, formatTable, formatThroughput, rows
 /** Machine ceiling for context (docs/platform.md#kernel-speed), not measured here: 2 Zen 4 cores. */
 const CEILING = "machine ceiling: ≈230 GFLOP/s fp32 FMA peak, OpenBLAS sgemm 1024³ ≈170–185 (2 Zen 4 cores)";
 
+const HELP = `deno task bench
+
+Times our kernels and a full training step against jax-js and tfjs-webgpu, in the same run on the same adapter,
+prints one table and writes bench/results-<adapter>.json (tracked in git: a run replaces the adapter's file).
+Takes several minutes on a CPU adapter.
+
+Environment:
+  BENCH_REPS=N      timed calls per contender (default 3)
+  BENCH_ONLY=TEXT   only the tasks whose name contains TEXT; their rows replace the same tasks' rows in the
+                    results file and the others stay
+
+Options:
+  -h, --help        this text (runs nothing, writes nothing)`;
+
 async function main(): Promise<void> {
+  const { values } = parseFlags(Deno.args, { help: { type: "boolean", short: "h" } });
+  if (values.help) return console.log(HELP);
   const gpu = await getGpu();
   const backend = Deno.env.get("DENO_WEBGPU_BACKEND") ?? (await guessBackend());
   addOpRows(gpu);
@@ -25,7 +42,10 @@ async function main(): Promise<void> {
   addTrainRows(gpu);
   const only = Deno.env.get("BENCH_ONLY");
   const selected = rows().filter((r) => !only || r.task.includes(only));
-  console.error(`bench: ${gpu.kind} adapter "${gpu.description}" (${backend}), ${selected.length} rows`);
+  console.error(
+    `bench: ${gpu.kind} adapter "${gpu.description}" (${backend}), ${selected.length} rows; several minutes ` +
+      `on a CPU adapter, then writes bench/results-<adapter>.json (--help: what it does)`,
+  );
   const { results, reports } = await runRows(selected, { reps: Number(Deno.env.get("BENCH_REPS") ?? 3) });
   console.log(formatTable(results));
   const throughput = formatThroughput(results);

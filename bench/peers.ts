@@ -5,8 +5,10 @@
  */
 import type { Timed } from "./suite.ts";
 
-type Jax = typeof import("@jax-js/jax");
-type Tf = typeof import("@tensorflow/tfjs");
+// Full npm: specifiers, not deno.json imports: with nodeModulesDir "auto" Deno installs every package of the
+// import map on a user's first run, and these peers (and tfjs for the tests) are only for benchmarks and tests.
+type Jax = typeof import("npm:@jax-js/jax@0.1.25");
+type Tf = typeof import("npm:@tensorflow/tfjs@4.22.0");
 
 let jax: Promise<Jax> | null = null;
 let tf: Promise<Tf> | null = null;
@@ -14,7 +16,8 @@ let tf: Promise<Tf> | null = null;
 /** jax-js on its WebGPU device (it opens its own device on the same adapter). */
 export function loadJax(): Promise<Jax> {
   jax ??= (async () => {
-    const mod = await import("@jax-js/jax");
+    // deno-lint-ignore no-import-prefix -- bench-only package, kept out of deno.json (see the comment above)
+    const mod = await import("npm:@jax-js/jax@0.1.25");
     const devices = await mod.init();
     if (!devices.includes("webgpu")) {
       throw new Error(`jax-js has no webgpu device (has ${devices.join(", ")})`);
@@ -28,8 +31,10 @@ export function loadJax(): Promise<Jax> {
 /** tfjs with the webgpu backend. */
 function loadTf(): Promise<Tf> {
   tf ??= (async () => {
-    const mod = await import("@tensorflow/tfjs");
-    await import("@tensorflow/tfjs-backend-webgpu");
+    // deno-lint-ignore no-import-prefix -- bench-only package, kept out of deno.json (see the comment above)
+    const mod = await import("npm:@tensorflow/tfjs@4.22.0");
+    // deno-lint-ignore no-import-prefix -- as above
+    await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
     if (!(await mod.setBackend("webgpu"))) throw new Error("tfjs: webgpu backend did not initialise");
     await mod.ready();
     return mod;

@@ -45,6 +45,10 @@ import { AttackOps } from "../lib/attacks/ops.ts";
 import { type Checkpoint, checkpointPath, loadCheckpoint } from "../lib/nn/checkpoint.ts";
 import { IMAGENET_STD } from "../lib/nn/models.ts";
 import { Plan } from "../lib/nn/plan.ts";
+import { readPreparedTargets } from "../lib/data/nsd/prepared.ts";
+import { readStimuli } from "../lib/data/nsd/stimuli.ts";
+import { nsdPaths } from "../lib/data/nsd/paths.ts";
+import { largestFittingBatch } from "../lib/nn/micro_batch.ts";
 import { openImageFolder } from "../lib/data/images/mod.ts";
 
 const KINDS = ["rsa", "cka", "manifold", "shape-bias", "features", "smoothness", "landscape"] as const;
@@ -88,6 +92,11 @@ sim:DIR | imagefolder:DIR | cifar100:DIR | FILE.safetensors with 'images' and 'l
   features    eval-mode features → --out FILE.safetensors: avgpool (pooled penultimate), logits,
               neural_head (when present), each [N, width], and labels [N] (for manifold --labels F:labels)
                 --layers          also layer1… (ResNet stage outputs, averaged over space)
+                --stimuli ROI.h5  instead of --data: the prepared ROI file's validation stimuli, in its val_ids
+                                  order, so that rsa/cka --roi ROI.h5 can compare the model with the brain
+                                  (writes stimulus_ids [N] instead of labels)
+                --nsd DIR         with --stimuli: the NSD (or simulated world) folder the ROI file was
+                                  prepared from, holding nsd_stimuli.hdf5 (default data/sim)
   smoothness  L∞ PGD (rel_stepsize 0.01, 40 steps, random start) at each ε, then mean ‖∇ₓCE‖₂² × 2 × 200 at
               the adversarial point (docs/method.md#smoothness); ε = 0 is the clean point
                 --eps LIST        comma list or START:STOP:STEP (default 0.08,0.12,0.18,0.26,0.38)
@@ -130,6 +139,8 @@ const FLAGS = {
   directions: { type: "string", default: "adv-rand" },
   "cue-conflict": { type: "string" },
   layers: { type: "boolean" },
+  stimuli: { type: "string" },
+  nsd: { type: "string" },
   batch: { type: "string", default: "32" },
   out: { type: "string" },
   device: { type: "string", default: "auto" },
@@ -316,7 +327,8 @@ function dataFlag(flags: Values, model: DatasetModel, limit: number | undefined)
 
 /** A frozen eval-mode plan of the whole model (neural head included), for feature reads. */
 async function featurePlan(gpu: Gpu, checkpoint: Checkpoint, batch: number): Promise<Plan> {
-  const plan = await Plan.create(gpu, checkpoint.config, batch, { paramGrads: false });
+  const fitting = Math.min(batch, largestFittingBatch([checkpoint.config], gpu.bindingLimit));
+  const plan = await Plan.create(gpu, checkpoint.config, fitting, { paramGrads: false });
   plan.loadStateDict(checkpoint.weights);
   return plan;
 }
@@ -331,6 +343,7 @@ async function runFeatures(flags: Values, out: string): Promise<string> {
   const gpu = await getGpu(), batch = numberFlag("batch", flags.batch, { min: 1, integer: true });
   const limit = flags.n === undefined ? undefined : numberFlag("n", flags.n, { min: 1, integer: true });
   const plan = await featurePlan(gpu, checkpoint, batch);
+  if (flags.stimuli) return await roiStimulusFeatures(flags, plan, file, out, limit);
   const data = await dataFlag(flags, planShape(plan), limit);
   const tables = await modelFeatures(plan, data.images, data.count, { stages: Boolean(flags.layers) });
   const tensors = new Map<string, TensorInput>(
@@ -339,6 +352,43 @@ async function runFeatures(flags: Values, out: string): Promise<string> {
   tensors.set("labels", { shape: [data.count], data: Int32Array.from(data.labels) });
   await writeSafetensors(out, tensors);
   return `${[...tables.keys()].join(", ")} of ${data.count} images from ${file}`;
+}
+
+/**
+ * `features --stimuli ROI.h5`: the model's features on the prepared ROI file's validation images, read from the
+ * NSD stimuli file in the file's `val_ids` order (the rows of its `val` dataset), so the features and the ROI
+ * describe the same stimuli in the same order.
+ */
+async function roiStimulusFeatures(
+  flags: Values,
+  plan: Plan,
+  model: string,
+  out: string,
+  limit: number | undefined,
+): Promise<string> {
+  const roiFile = flags.stimuli as string;
+  const prepared = await readPreparedTargets(roiFile);
+  const nsd = (flags.nsd as string | undefined) ?? "data/sim";
+  const stimuliFile = nsdPaths(nsd, prepared.subject).stimuli;
+  if (!(await Deno.stat(stimuliFile).catch(() => null))) {
+    throw new UserError(
+      `--nsd ${nsd}: no ${stimuliFile}; point --nsd at the folder ${roiFile} was prepared from`,
+    );
+  }
+  const ids = prepared.valIds.subarray(0, limit ?? prepared.valIds.length);
+  const [, channels, size] = plan.model.graph.input.shape;
+  if (channels !== 3) throw new UserError(`--model ${model}: takes ${channels} channels, NSD stimuli have 3`);
+  const { data } = await readStimuli(stimuliFile, ids, { size, dtype: "float32" });
+  const tables = await modelFeatures(plan, data as Float32Array, ids.length, {
+    stages: Boolean(flags.layers),
+  });
+  const tensors = new Map<string, TensorInput>(
+    [...tables].map(([name, t]) => [name, { shape: [t.rows, t.cols], data: t.data }]),
+  );
+  tensors.set("stimulus_ids", { shape: [ids.length], data: Int32Array.from(ids) });
+  await writeSafetensors(out, tensors);
+  return `${[...tables.keys()].join(", ")} of the ${ids.length} validation stimuli of ${roiFile} ` +
+    `(ROI ${prepared.roi}, subject ${prepared.subject}) from ${model}`;
 }
 
 /** The model's attack ops and `--data`, shared by smoothness and landscape. */
@@ -492,8 +542,19 @@ export async function main(args: string[]): Promise<void> {
   if (!flags.out) throw new UsageError("--out is required (see --help)");
   const out = flags.out as string;
   await checkOutputPath(out, "--out", "file");
-  if ((kind === "features" || kind === "smoothness" || kind === "landscape") && !flags.data) {
-    throw new UsageError(`${kind}: --data is required (see --help)`);
+  if (kind === "features" && flags.data && flags.stimuli) {
+    throw new UsageError("features: --data and --stimuli are alternatives; pass one");
+  }
+  if (kind !== "features" && (flags.stimuli || flags.nsd)) {
+    throw new UsageError(`--${flags.stimuli ? "stimuli" : "nsd"} applies to features only`);
+  }
+  if (
+    (kind === "features" || kind === "smoothness" || kind === "landscape") && !flags.data &&
+    !(kind === "features" && flags.stimuli)
+  ) {
+    throw new UsageError(
+      `${kind}: --data is required${kind === "features" ? " (or --stimuli ROI.h5)" : ""} (see --help)`,
+    );
   }
   if (kind === "features") {
     if (!/\.safetensors$/i.test(out)) throw new UsageError(`--out: '${out}' should end in .safetensors`);
@@ -535,6 +596,62 @@ export async function main(args: string[]): Promise<void> {
   await writeFileAtomic(out, JSON.stringify(json, null, 1) + "\n");
   await writeFileAtomic(csvPath, output.csv);
   console.log(`analyze ${kind}: wrote ${out} and ${csvPath} in ${seconds.toFixed(1)} s`);
+  console.log(`analyze ${kind}: ${headline(kind, json)}`);
+}
+
+type Labelled = { rows: string[]; columns: string[] };
+
+/** The result's key number in one line (the files hold everything). Exported for the tests. */
+export function headline(kind: Kind, json: Record<string, unknown>): string {
+  const f3 = (x: number | null | undefined) => typeof x === "number" ? x.toFixed(3) : "n/a";
+  const best = (m: Labelled, values: number[][]) => {
+    let top = { value: -Infinity, row: "", column: "" };
+    m.rows.forEach((row, i) =>
+      m.columns.forEach((column, j) => {
+        if (values[i][j] > top.value) top = { value: values[i][j], row, column };
+      })
+    );
+    return top;
+  };
+  const offDiagonalMean = (values: number[][]) => {
+    const off = values.flatMap((row, i) => row.filter((_, j) => j !== i));
+    return off.length ? off.reduce((a, b) => a + b, 0) / off.length : null;
+  };
+  if (kind === "rsa" || kind === "cka") {
+    type Block = Labelled & { values?: number[][]; linear?: number[][] };
+    const byRoi = json.modelByRoi as Block | undefined, byModel = json.modelByModel as Block;
+    const measure = kind === "rsa" ? `RDM ${json.compare}` : "linear CKA";
+    const valuesOf = (b: Block) => (b.values ?? b.linear)!;
+    if (byRoi) {
+      const top = best(byRoi, valuesOf(byRoi));
+      return `model × ROI ${measure}: highest ${f3(top.value)} (${top.row} vs ${top.column})`;
+    }
+    const mean = offDiagonalMean(valuesOf(byModel));
+    return mean === null
+      ? `one input: no comparison (add --features or --roi)`
+      : `model × model ${measure}: mean ${f3(mean)} over ${byModel.rows.length} inputs`;
+  }
+  if (kind === "manifold") {
+    const inputs = Object.entries(json.inputs as Record<string, { capacity: number }>);
+    return `capacity ${inputs.map(([name, r]) => `${name} ${f3(r.capacity)}`).join(", ")}`;
+  }
+  if (kind === "smoothness") {
+    const rows = json.smoothness as { eps: number; value: number }[];
+    return rows.map((r) => `ε ${r.eps}: ${f3(r.value)}`).join(", ") +
+      ` (${json.epsUnits} units; lower is smoother)`;
+  }
+  if (kind === "landscape") {
+    const inputs = json.inputs as { loss: number[][] }[];
+    const mid = (g: { loss: number[][] }) => g.loss[g.loss.length >> 1][g.loss.length >> 1];
+    const top = (g: { loss: number[][] }) => Math.max(...g.loss.flat());
+    const mean = (f: (g: { loss: number[][] }) => number) =>
+      inputs.reduce((a, g) => a + f(g), 0) / inputs.length;
+    return `mean CE ${f3(mean(mid))} at the inputs, ${
+      f3(mean(top))
+    } at the worst grid point (${inputs.length} inputs)`;
+  }
+  const bias = json as { shapeBias: number | null; shape: number; texture: number };
+  return `shape bias ${f3(bias.shapeBias)} (${bias.shape} shape vs ${bias.texture} texture decisions)`;
 }
 
 if (import.meta.main) await runMain("analyze", () => main(Deno.args));

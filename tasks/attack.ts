@@ -9,7 +9,7 @@ import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { progressReporter } from "../lib/cli/progress.ts";
 import { checkOutputPath } from "../lib/io/output_path.ts";
-import { computeChecks, failureBanner } from "../lib/attacks/checks.ts";
+import { computeChecks, failureBanner, notesLine } from "../lib/attacks/checks.ts";
 import {
   bitString,
   cleanCorrect,
@@ -57,8 +57,8 @@ per point in data order).
   --norm N          linf | l2 (default linf; fgsm implies linf, fgm and cw l2)
   --eps GRID        START:STOP:STEP (inclusive) or a comma list, ascending, each ≥ 0
                     (default 0.001:0.019:0.002; with --norm l2 that grid × √(3·224·224), the paper's)
-  --eps-units U     pixel (images in [0, 1]) | normalized (the paper's units: ε_pixel = ε · mean of the
-                    model's std, 0.226 for ImageNet; the reference's ≈ 0.225). Default pixel
+  --eps-units U     normalized (default, as in sweep and analyze; the paper's units: ε_pixel = ε · mean of
+                    the model's std, 0.226 for ImageNet; the reference's ≈ 0.225) | pixel (images in [0, 1])
   --cw-steps N      Adam steps per CW binary-search step (default 10000)
   --cw-search N     CW binary-search steps (default 9)
   --n N             evaluate the first N points (default all)
@@ -69,8 +69,10 @@ per point in data order).
                     --model) on these models too, giving the transfer matrix
   --check-n N       points for the extra masking probes, PGD runs on the first N clean-correct points:
                     doubled steps, a very large ε, the smallest ε afresh, white-box on each --transfer
-                    model. 0 skips them (default 32). The other checks use the sweep itself; failures are
-                    printed to stderr in a banner and recorded in the report's 'checks'.
+                    model. 0 skips them (default 32). The other checks use the sweep itself. Comparisons of
+                    attacks fail only when an exact McNemar test on the per-image outcomes is significant
+                    (α 0.05, Bonferroni); failures are printed to stderr in a banner, inversions within
+                    chance as one 'note' line, and all are recorded in the report's 'checks'.
   --out FILE.json   report (required); the CSV goes to FILE.csv
   --quiet           no progress bars
   -h, --help        this text`;
@@ -81,7 +83,7 @@ const FLAGS = {
   attack: { type: "string", default: "pgd" },
   norm: { type: "string", default: "linf" },
   eps: { type: "string" },
-  "eps-units": { type: "string", default: "pixel" },
+  "eps-units": { type: "string", default: "normalized" },
   n: { type: "string" },
   batch: { type: "string", default: "32" },
   seed: { type: "string", default: "0" },
@@ -102,6 +104,12 @@ async function loadModel(gpu: Gpu, path: string, flag: string, batch: number) {
   const file = await forFlag(`--${flag}`, () => checkpointPath(path));
   const checkpoint = await loadCheckpoint(file);
   const model = await createAttackModel(gpu, checkpoint.config, checkpoint.weights, batch);
+  if (model.inputShape[0] < batch && flag === "model") {
+    console.log(
+      `attack: --batch ${batch} runs as GPU batches of ${model.inputShape[0]} (a larger batch would exceed ` +
+        `this adapter's storage binding limit)`,
+    );
+  }
   return { file, config: checkpoint.config, weights: checkpoint.weights, ops: await AttackOps.create(model) };
 }
 
@@ -203,8 +211,9 @@ async function main(): Promise<void> {
   // Only correctly classified points are attacked; on a CPU adapter a step costs in proportion to the fixed GPU
   // batch, so a batch larger than those points would pay for padding rows.
   const toAttack = correct.reduce((a, b) => a + b, 0);
-  const attackBatch = toAttack > 0 && toAttack < batch ? toAttack : batch;
-  const ops = attackBatch === batch
+  const gpuBatch = source.ops.batch;
+  const attackBatch = toAttack > 0 && toAttack < gpuBatch ? toAttack : gpuBatch;
+  const ops = attackBatch === gpuBatch
     ? source.ops
     : await AttackOps.create(await createAttackModel(gpu, source.config, source.weights, attackBatch));
   const rows: SweepRow[] = [];
@@ -289,6 +298,8 @@ async function main(): Promise<void> {
     );
   }
   console.log(`attack: wrote ${out} and ${csvPath}`);
+  const notes = notesLine(checks);
+  if (notes) console.error(`attack: ${notes} (see the report's 'checks')`);
   const banner = failureBanner(checks);
   if (banner) console.error(banner);
 }

@@ -63,7 +63,8 @@ Grid:
                                     scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,
                                     lr 0.1, crop 0.08, PGD + FGSM on every validation image, the ladder
                                     every 5 epochs (one GPU)
-  --grid paper|FILE    paper (default): None, random, V1_shuffle, TO_shuffle, V1, V2, V4, VO, PHC, LO, TO.
+  --grid paper|FILE    paper (default; with no options at all the sweep only prints what it would do and its
+                       estimated time): None, random, V1_shuffle, TO_shuffle, V1, V2, V4, VO, PHC, LO, TO.
                        FILE: JSON {"models": [{"name": "TO", "roi": "TO", "shuffle": false, "alpha": 0.9,
                        "wd": 0.0001, "seed": 0}, …]}; name and roi required (roi: none, random or an ROI);
                        optional "augment": "noise"|"fgsm-rs" with "aug_eps" (pixel units), "ladder": true
@@ -101,7 +102,7 @@ Attacks (deno task attack, L∞, ε in the paper's normalised units by default):
 
 Analyses (into OUT/analyses/, each JSON with its CSV twin):
   --analyses LIST      comma-separated, or none (default all: features,smoothness,landscape,shape-bias,
-                       transfer,rsa,cka,manifold)
+                       transfer,rsa,cka,manifold,brain-rsa)
                          features    features/<model>.safetensors: avgpool, logits, neural_head, labels of
                                      the eval set (also run whenever rsa, cka or manifold is asked)
                          smoothness  smoothness/<model>.json: the paper's ε list 0.08 … 0.38 (normalised)
@@ -111,6 +112,8 @@ Analyses (into OUT/analyses/, each JSON with its CSV twin):
                          transfer    transfer/<model>.json: PGD at the first, middle and last ε of --eps
                          rsa, cka, manifold   rsa.json (with 2-D MDS), cka.json, manifold.json over every
                                      model's avgpool (+ neural_head for rsa and cka)
+                         brain-rsa   brain_rsa.json: every model's avgpool RDM against every ROI's RDM on
+                                     the ROI files' validation stimuli (model × ROI)
   --analysis-n N       images for smoothness, landscape and transfer (default 8: smoothness is 5 ε × 40 PGD
                        steps per image, ~65 s per model for 16 images at 32 px on a busy 2-core CPU adapter)
 
@@ -265,6 +268,8 @@ async function main(args: string[]): Promise<void> {
   const jobs = num("jobs", 1, { integer: true, min: 1 });
   const slurm = slurmOptions(v, num);
   const plan = buildPlan(str("out", "runs/sweep"), settings, models);
+  // The paper grid takes most of an hour on a CPU: with no arguments, say what it would do and stop.
+  if (args.length === 0) return console.log(previewText(plan));
   const say = (text: string) => v.quiet || console.error(`sweep: ${text}`);
 
   if (executor === "slurm" && v["dry-run"]) {
@@ -347,6 +352,29 @@ async function runSweep(
     }
     console.log(`sweep: done; report → ${report}`);
   }
+}
+
+/** Measured: the default paper grid (11 models) on 2 CPU cores with Mesa's software adapter. */
+const PAPER_GRID_MINUTES_CPU = 45;
+
+/** What `deno task sweep` with no arguments prints instead of starting the paper grid. */
+function previewText(plan: SweepPlan): string {
+  const predictors = stageJobs(plan, "predictor").length;
+  const s = plan.settings;
+  return [
+    "deno task sweep with no arguments starts nothing. `deno task sweep --grid paper` would run the paper grid:",
+    `  ${plan.models.length} models (${
+      plan.models.map((m) => m.name).join(", ")
+    }) and ${predictors} predictors,`,
+    `  ${s.arch} at ${s.size} px, ${s.epochs} epochs (predictors ${s.predictorEpochs}), on the simulated world`,
+    `  ${s.sim} (generated if missing);`,
+    `  attacks ${s.attacks.join(", ") || "none"} at ε ${s.eps} (${s.epsUnits} units) on ${
+      s.attackN ?? "all"
+    } images; analyses ${s.analyses.join(", ") || "none"};`,
+    `  into ${plan.out}, about ${PAPER_GRID_MINUTES_CPU} min on 2 CPU cores with the software adapter ` +
+    `(measured), much less on a GPU.`,
+    "Start it with --grid paper (or any option, e.g. --out DIR); deno task sweep --help lists the options.",
+  ].join("\n");
 }
 
 /** `--analyses`: none, or names from {@link ANALYSES}, returned in that order. */

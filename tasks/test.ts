@@ -6,11 +6,23 @@
  * counted in the same line).
  * @module
  */
+const HELP = `deno task test [deno-test args…]
+
+Runs the suite (default: tests/ plus the JSDoc examples of mod.ts, lib/ and tasks/) with deno test -A and ends with the line "N passed, M failed". Arguments go to
+deno test unchanged, e.g. deno task test tests/nn_micro_batch_test.ts --filter micro. Exit code is deno's.
+  -h, --help    this text (deno test's own options: deno test --help)`;
+
+if (Deno.args.length === 1 && (Deno.args[0] === "--help" || Deno.args[0] === "-h")) {
+  console.log(HELP);
+  Deno.exit(0);
+}
 const args = Deno.args.length > 0
   ? Deno.args
   : ["--doc", "tests/", "mod.ts", ...await modulesWithExamples(["lib", "tasks"])];
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["test", "-A", ...args],
+  // tests/deno.lock also pins the test-only packages (tfjs), which deno.lock leaves out so that a user's first
+  // run does not download them (see the README's dependency table).
+  args: ["test", "-A", "--lock=tests/deno.lock", ...args],
   env: { NO_COLOR: "1", XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? (await runtimeDir()) },
   stdout: "piped",
   stderr: "inherit",

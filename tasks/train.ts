@@ -16,8 +16,11 @@ import { BASELINES } from "../lib/train/guided.ts";
 import { type OracleMode, TEACHERS } from "../lib/train/oracle_teacher.ts";
 import { MANIFOLD_DEFAULT_WEIGHTS } from "../lib/ops/manifold_loss.ts";
 import { type GuidedRunOptions, type GuidedSummary, trainGuidedRun } from "../lib/train/guided_run.ts";
-import { runDemo } from "../lib/train/demo.ts";
 import { type Augmentation, AUGMENTATIONS } from "../lib/train/augment.ts";
+import { demoBaselineCommand, demoBaselineFolder, type DemoResult, runDemo } from "../lib/train/demo.ts";
+import { contextLines } from "../lib/train/context.ts";
+import type { PredictorSummary } from "../lib/train/predictor_run.ts";
+import { dirname, join } from "node:path";
 
 const DEFAULTS: RunDefaults = {
   arch: "resnet18",
@@ -181,7 +184,7 @@ async function main(args: string[]): Promise<void> {
   } finally {
     data.close();
   }
-  printGuided(run.out, summary);
+  await printGuided(run.out, summary);
 }
 
 /** `--augment` and `--aug-eps`, or undefined without augmentation. */
@@ -291,7 +294,7 @@ function readManifoldFlags(values: Record<string, unknown>): GuidedRunOptions["m
   return { weights: { ce: weights[0], rad: weights[1], dim: weights[2], dimSign }, basis };
 }
 
-function printGuided(out: string, s: GuidedSummary): void {
+async function printGuided(out: string, s: GuidedSummary): Promise<void> {
   const f = s.final;
   console.log(
     `model → ${out}/model.safetensors (${formatSeconds(s.seconds)}, ${
@@ -317,9 +320,30 @@ function printGuided(out: string, s: GuidedSummary): void {
   console.log(
     `  neural loss ${fmt(f.val_neural_mse)}, neural head r to the predictor ${fmt(f.val_neural_r)}`,
   );
+  if (typeof f.val_acc === "number") {
+    const predictor = await predictorSummary(s.predictor);
+    const r = predictor?.final.val_r_mean;
+    for (
+      const line of contextLines({
+        accuracy: f.val_acc,
+        classes: s.classes,
+        predictorR: s.alpha > 0 && typeof r === "number" ? r : null,
+        noiseCeiling: predictor?.noiseCeiling ?? null,
+      })
+    ) console.log(`  ${line}`);
+  }
 }
 
-function printDemo(r: Awaited<ReturnType<typeof runDemo>>): void {
+/** The predictor run's summary (a run folder or a file inside one), or null when there is none to read. */
+async function predictorSummary(path: string | null): Promise<PredictorSummary | null> {
+  if (!path) return null;
+  const folder = (await Deno.stat(path).catch(() => null))?.isDirectory ? path : dirname(path);
+  const text = await Deno.readTextFile(join(folder, "summary.json")).catch(() => null);
+  const summary = text === null ? null : JSON.parse(text) as PredictorSummary;
+  return summary?.kind === "predictor" ? summary : null;
+}
+
+function printDemo(r: DemoResult): void {
   console.log(`\ndemo finished in ${formatSeconds(r.seconds)}; results in ${r.root}/`);
   console.log(
     `  clean accuracy  ${fmt(r.guided.final.val_acc)} (guided by ${r.guided.roi}, α ${r.guided.alpha})`,
@@ -334,6 +358,21 @@ function printDemo(r: Awaited<ReturnType<typeof runDemo>>): void {
       fmt(r.predictor.final.val_r_mean)
     } (mean per image on the shared images, K = ${r.predictor.k})`,
   );
+  const accuracy = r.guided.final.val_acc;
+  if (typeof accuracy !== "number") return;
+  const baseline = r.baseline && typeof r.baseline.final.val_acc === "number"
+    ? { accuracy: r.baseline.final.val_acc, source: demoBaselineFolder(r.root) }
+    : null;
+  const context = contextLines({
+    accuracy,
+    classes: r.guided.classes,
+    baseline,
+    baselineCommand: demoBaselineCommand(r.root),
+    predictorR: typeof r.predictor.final.val_r_mean === "number" ? r.predictor.final.val_r_mean : null,
+    noiseCeiling: r.predictor.noiseCeiling,
+  });
+  console.log("in context:");
+  for (const line of context) console.log(`  ${line}`);
 }
 
 const fmt = (v: unknown) => typeof v === "number" ? v.toFixed(3) : String(v);

@@ -2,7 +2,7 @@
  * Second oracle, slower: TensorFlow.js on its CPU backend (float32) computes the same convolutions, their input
  * and weight gradients (`tf.grads`) and a transposed matmul, independently of our float64 reference.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./reference/tfjs.ts";
 import { getGpu } from "../lib/gpu/device.ts";
 import { Conv2d } from "../lib/ops/conv2d.ts";
 import { Matmul } from "../lib/ops/matmul.ts";

@@ -38,3 +38,14 @@ Deno.test("library code imports npm packages only through lib/deps", async () =>
   await walk("lib");
   equal(offenders.join("\n"), "");
 });
+
+Deno.test("deno.lock pins no test-only package (a user's first run would download it)", async () => {
+  const lock = await Deno.readTextFile("deno.lock");
+  for (const name of ["@tensorflow/tfjs", "@jax-js/jax"]) {
+    ok(
+      !lock.includes(`"npm:${name}@`),
+      `deno.lock lists ${name}: a check or test ran without --lock=tests/deno.lock; restore deno.lock from git ` +
+        "and use deno task test / deno task check (see the README's dependency table)",
+    );
+  }
+});

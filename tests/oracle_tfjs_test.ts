@@ -3,7 +3,7 @@
  * softmax cross-entropy against tfjs's cpu backend and its autodiff (`tf.grads`), independent of our
  * hand-derived references. tfjs computes in float32 too, so: rtol 1e-4, atol 1e-5 (values cancelling to ~0).
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./reference/tfjs.ts";
 import { getGpu } from "../lib/gpu/device.ts";
 import { BatchNorm2d } from "../lib/ops/batchnorm.ts";
 import { SoftmaxCrossEntropy } from "../lib/ops/loss.ts";

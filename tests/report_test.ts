@@ -92,6 +92,15 @@ async function fabricate(dir: string, { analyses }: { analyses: boolean }): Prom
         TO: { coordinates: [[1, 1], [0, 0], [1, 0]] },
       },
     });
+    await json("analyses/brain_rsa.json", {
+      kind: "rsa",
+      compare: "spearman",
+      modelByRoi: {
+        rows: ["None:avgpool", "TO:avgpool"],
+        columns: ["V1", "TO"],
+        values: [[0.1, 0.2], [0.3, 0.4]],
+      },
+    });
     await json("analyses/shape_bias/TO.json", { shapeBias: 0.75 });
     await json("analyses/shape_bias/None.json", { shapeBias: 0.25 });
     for (const [model, values] of Object.entries(SMOOTHNESS)) {
@@ -208,6 +217,7 @@ Deno.test("report: tables hold the fabricated values; gains over None as compute
     for (
       const part of [
         "analyses/rsa.json",
+        "analyses/brain_rsa.json (sweep analysis brain-rsa)",
         "analyses/cka.json",
         "analyses/manifold.json",
         "analyses/shape_bias/<model>.json",
@@ -278,6 +288,7 @@ Deno.test("report: analyses are included when present; an empty folder still rep
     );
     equal(await csv("cka"), "input,None:avgpool,TO:avgpool\nNone:avgpool,1,0.375\nTO:avgpool,0.375,1\n");
     equal(await csv("rsa"), "input,None,TO\nNone,1,0.25\nTO,0.25,1\n");
+    equal(await csv("brain_rsa"), "model / ROI,V1,TO\nNone,0.1,0.2\nTO,0.3,0.4\n");
     equal(await csv("shape_bias"), "model,shape_bias\nNone,0.25\nTO,0.75\n");
     // gains over None by hand from ROBUST: None 0, TO 0.375
     equal(
@@ -290,7 +301,7 @@ Deno.test("report: analyses are included when present; an empty folder still rep
       landscapeSlice(results.landscape.get("TO")!).map((p) => `${p.offset}:${p.loss}`).join(" "),
       "-0.1:1.5 0:0.75 0.1:4.5",
     );
-    const figures = ["smoothness", "landscape", "transfer", "rsa", "mds", "cka", "shape_bias"];
+    const figures = ["smoothness", "landscape", "transfer", "rsa", "mds", "brain_rsa", "cka", "shape_bias"];
     for (const name of [...figures, "manifold_capacity", "manifold_radius"]) {
       ok(files.includes(`figures/${name}.png`), `figures/${name}.png in ${files.join(" ")}`);
       checkWellFormed(await Deno.readTextFile(join(dir, `figures/${name}.svg`)));

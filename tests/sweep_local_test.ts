@@ -14,6 +14,8 @@ import { runSweep, spawnSweep, tinySweepArgs } from "./fixtures/sweep.ts";
 
 /** Files under OUT/analyses/ for the grid None + TO (the layout agreed with the notebooks). */
 const EXPECTED_ANALYSES = [
+  "brain_rsa.csv",
+  "brain_rsa.json",
   "cka.csv",
   "cka.json",
   "features/None.safetensors",
@@ -24,6 +26,8 @@ const EXPECTED_ANALYSES = [
   "landscape/TO.json",
   "manifold.csv",
   "manifold.json",
+  "roi_features/None.safetensors",
+  "roi_features/TO.safetensors",
   "rsa.csv",
   "rsa.json",
   "shape_bias/None.csv",
@@ -211,7 +215,7 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
   ok(!subset.jobs.some((j) => j.stage === "transfer"), "no transfer jobs");
   equal(
     subset.skipped.join(" | "),
-    "analyses not run: features, landscape, shape-bias, transfer, rsa, manifold (--analyses)",
+    "analyses not run: features, landscape, shape-bias, transfer, rsa, manifold, brain-rsa (--analyses)",
   );
   const smoothness = subset.jobs.find((j) => j.id === "model/V1")!.steps[3];
   // the GPU batch (8) shrinks to the 6 images, so attack steps do not run padding
@@ -234,8 +238,16 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
   ok(transfer.steps[0].args.join(" ").includes(`--transfer ${out}/models/None --check-n 0`));
   equal(
     outputs(all, "representations").join(" "),
-    "analyses/rsa.json analyses/cka.json analyses/manifold.json",
+    [
+      "analyses/rsa.json analyses/cka.json analyses/manifold.json",
+      "analyses/roi_features/None.safetensors analyses/roi_features/V1.safetensors analyses/brain_rsa.json",
+    ].join(" "),
   );
+  // model × ROI RSA reads the ROI files: it waits for the predictor jobs that write them
+  const representations = all.jobs.find((j) => j.id === "representations")!;
+  equal(representations.deps.join(","), "model/None,model/V1,predictor/V1");
+  ok(representations.steps.at(-1)!.args.join(" ").includes(`--roi ${out}/prep/V1.h5`));
+  ok(representations.steps[3].args.join(" ").includes(`--stimuli ${out}/prep/V1.h5 --nsd /sim`));
   equal(
     all.jobs.find((j) => j.id === "report")!.deps.join(","),
     "model/None,model/V1,transfer/None,transfer/V1,representations",

@@ -65,7 +65,8 @@ export interface SweepRow {
   readonly transfer?: Record<string, number>;
   /**
    * Per point, in data order: "1" where it is still classified correctly at this ε, "0" where it is fooled or
-   * wrong when clean (what bootstrap intervals resample).
+   * wrong when clean. Bootstrap intervals resample these, and the sanity checks compare attacks on
+   * these paired outcomes with an exact McNemar test instead of a bare difference of accuracies.
    */
   readonly robust_points: string;
 }
@@ -198,6 +199,7 @@ async function attackPoints(
   eps: number,
   random: Random,
   cache: Map<number, { adv: Float32Array; evaluations: number }>,
+  onBatch?: (points: number) => void,
 ): Promise<PointResult[]> {
   const results: PointResult[] = [];
   const bound = normBound(eps, attack.norm, data.dim, ops.box);
@@ -251,6 +253,7 @@ async function attackPoints(
         );
       });
     }
+    onBatch?.(chunk.length);
   }
   return results;
 }
@@ -290,12 +293,12 @@ export async function sweep(
   // For transfer: the image each point ends at (its adversarial if fooled, else the latest attempt).
   const latest = options.transfer?.length ? data.images.slice() : undefined;
   const caches = unit.components.map(() => new Map<number, { adv: Float32Array; evaluations: number }>());
+  // Counted in attacked points (each ε × component attacks the clean-correct points not yet fooled; the
+  // fooled ones, carried over, count as done), so the bar moves with every GPU batch and the ETA is real.
   const progress = (options.progress ?? SILENT).stage(
     unit.name,
-    options.eps.length * unit.components.length,
-    {
-      unit: "runs",
-    },
+    options.eps.length * unit.components.length * clean,
+    { unit: "points" },
   );
   const rows: SweepRow[] = [];
   for (const [e, eps] of options.eps.entries()) {
@@ -306,8 +309,11 @@ export async function sweep(
       const todo = [...correct.keys()].filter((i) => correct[i] && !fooled[i]);
       if (c === 0) attacked = todo.length;
       let newly = 0;
+      const note = `ε=${eps.toPrecision(3)} ${attack.name}`;
+      progress.tick(clean - todo.length, note);
       if (todo.length > 0) {
-        for (const result of await attackPoints(ops, data, attack, todo, eps, random, caches[c])) {
+        const tick = (points: number) => progress.tick(points, note);
+        for (const result of await attackPoints(ops, data, attack, todo, eps, random, caches[c], tick)) {
           evaluations += result.evaluations;
           if (result.outOfBounds) outOfBounds++;
           if (result.fooled) {
@@ -321,7 +327,6 @@ export async function sweep(
         }
       }
       byComponent[attack.name] = newly;
-      progress.tick(1, `ε=${eps.toPrecision(3)} ${attack.name}`);
     }
     const fooledNorms = [...fooled.keys()].filter((i) => fooled[i]).map((i) => norms[i]);
     const robust = clean - fooledNorms.length;
@@ -371,6 +376,12 @@ export interface ProbeResult {
   readonly smallEps: number | null;
   /** Points PGD fooled at `smallEps` but not at `eps` without carry-over (should be none). */
   readonly lostAtLargerEps: number;
+  /**
+   * Discordant points of PGD with default vs doubled steps at `eps`: fooled only with doubled steps, and fooled
+   * only with the default steps (absent in reports written before they were recorded).
+   */
+  readonly doubledOnly?: number;
+  readonly defaultOnly?: number;
   /**
    * Per transfer target, over the probe points at `eps`: its accuracy on PGD adversarials crafted on this
    * model, and under white-box PGD on itself (transfer should not be the stronger).
@@ -436,12 +447,15 @@ export async function probe(
       whiteBoxAccuracy: (cleanRight.length - whiteFooled) / indices.length,
     });
   }
+  const atEpsDoubled = await fooledBy(pgd({ norm, steps: 2 * steps }), eps);
   return {
     points: indices.length,
     eps,
     steps,
     robust: robust(atEps),
-    robustDoubled: robust(await fooledBy(pgd({ norm, steps: 2 * steps }), eps)),
+    robustDoubled: robust(atEpsDoubled),
+    doubledOnly: [...atEpsDoubled].filter((i) => !atEps.has(i)).length,
+    defaultOnly: [...atEps].filter((i) => !atEpsDoubled.has(i)).length,
     largeEps,
     robustLarge: robust(await fooledBy(base, largeEps)),
     smallEps: small,

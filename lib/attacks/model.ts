@@ -7,6 +7,7 @@
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import type { ModelConfig } from "../nn/models.ts";
 import { Plan } from "../nn/plan.ts";
+import { largestFittingBatch } from "../nn/micro_batch.ts";
 
 /** A frozen classifier on the GPU, for a fixed batch size. Images are NCHW float32 in [0, 1]. */
 export interface AttackModel {
@@ -29,7 +30,9 @@ export interface AttackModel {
 }
 
 /**
- * A frozen {@link AttackModel} for `config` with the given weights at `batch` images.
+ * A frozen {@link AttackModel} for `config` with the given weights at `batch` images, or fewer when a tensor of
+ * `batch` images would exceed the adapter's storage binding limit (attacks then run more, smaller batches;
+ * `inputShape[0]` tells the batch used).
  *
  * @example
  * ```ts
@@ -51,7 +54,8 @@ export async function createAttackModel(
 ): Promise<AttackModel> {
   // The neural head plays no part in classification; leaving it out keeps its gradient out of the backward pass.
   const classifier = { ...config, neuralDim: 0 };
-  const plan = await Plan.create(gpu, classifier, batch, { inputGrad: true, paramGrads: false });
+  const fitting = Math.min(batch, largestFittingBatch([classifier], gpu.bindingLimit));
+  const plan = await Plan.create(gpu, classifier, fitting, { inputGrad: true, paramGrads: false });
   plan.loadStateDict(new Map([...weights].filter(([name]) => !name.startsWith("neural_head."))));
   return attackModelFromPlan(plan);
 }

@@ -36,6 +36,8 @@ export class Progress implements ProgressBar {
   readonly #start = performance.now();
   readonly #output;
   readonly #tty;
+  /** Time and count when the first unit finished: the ETA's rate starts there, after compilation and warm-up. */
+  #warm: { time: number; done: number } | null = null;
   readonly #encoder = new TextEncoder();
 
   constructor(readonly label: string, readonly total: number, readonly options: ProgressOptions = {}) {
@@ -47,6 +49,7 @@ export class Progress implements ProgressBar {
   tick(n = 1, note = ""): void {
     this.#done += n;
     const now = performance.now();
+    if (this.#done > 0) this.#warm ??= { time: now, done: this.#done };
     if (this.#tty) {
       if (now - this.#lastDraw > 100) this.#draw(now, note);
       return;
@@ -70,7 +73,7 @@ export class Progress implements ProgressBar {
     const elapsed = (now - this.#start) / 1000;
     const fraction = this.total > 0 ? Math.min(1, this.#done / this.total) : 1;
     const rate = elapsed > 0 ? this.#done / elapsed : 0;
-    const eta = rate > 0 ? (this.total - this.#done) / rate : NaN;
+    const eta = remainingSeconds(this.total, this.#done, this.#warm, now);
     const width = 24, filled = Math.round(fraction * width);
     const bar = "█".repeat(filled) + "░".repeat(width - filled);
     const unit = this.options.unit ?? "";
@@ -106,4 +109,20 @@ export function progressReporter(task: string, quiet: boolean): ProgressReporter
       if (!quiet) console.error(`${task}: ${text}`);
     },
   };
+}
+
+/**
+ * Seconds left at the steady rate measured since `warm` (the first tick, in `performance.now()` ms): the first
+ * unit pays for pipeline compilation and warm-up (minutes on a CPU adapter), so it is left out; NaN (shown as
+ * "?") until a second tick gives a rate.
+ */
+export function remainingSeconds(
+  total: number,
+  done: number,
+  warm: { time: number; done: number } | null,
+  now: number,
+): number {
+  if (!warm || done <= warm.done || now <= warm.time) return NaN;
+  const steady = (done - warm.done) / ((now - warm.time) / 1000);
+  return Math.max(0, total - done) / steady;
 }

@@ -37,15 +37,11 @@ export interface KernelSpec {
   readonly source?: string;
 }
 
-const REQUIRED_LIMITS = [
-  "maxStorageBufferBindingSize",
-  "maxBufferSize",
-  "maxComputeWorkgroupStorageSize",
-  "maxComputeInvocationsPerWorkgroup",
-  "maxComputeWorkgroupSizeX",
-  "maxComputeWorkgroupSizeY",
-  "maxStorageBuffersPerShaderStage",
-] as const;
+/**
+ * Environment variable that caps the binding size batches are planned for below the adapter's (bytes): it lets
+ * a test, or a user rehearsing for a smaller GPU, see the micro-batching a small adapter would need.
+ */
+export const BINDING_LIMIT_ENV = "NEUROGUIDE_MAX_BINDING_BYTES";
 
 const NO_ADAPTER_HELP =
   "no WebGPU adapter found: on a machine without a GPU install Mesa's software adapter " +
@@ -61,6 +57,7 @@ export class Gpu {
   readonly #uniforms = new Map<string, GPUBuffer>();
   readonly #pool = new Map<number, GPUBuffer[]>();
   #encode: SubmitEncoder | null = null;
+  #bindingCap: number | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -131,6 +128,28 @@ export class Gpu {
       this.#uniforms.set(key, buffer);
     }
     return buffer;
+  }
+
+  /**
+   * The largest storage binding that batch-sized tensors are planned for, in bytes: the device's binding and
+   * buffer limits (the adapter's maxima, requested at creation), or a lower cap from {@link limitBindings}.
+   * Micro-batching and the attacks' GPU batch are sized from it.
+   */
+  get bindingLimit(): number {
+    const { maxStorageBufferBindingSize, maxBufferSize } = this.device.limits;
+    return Math.min(maxStorageBufferBindingSize, maxBufferSize, this.#bindingCap ?? Infinity);
+  }
+
+  /**
+   * Caps {@link bindingLimit} at `bytes` (null lifts the cap): batches are then split as on an adapter with
+   * that limit (what a single buffer may hold stays the device's). Tests use it to exercise micro-batching on
+   * tiny models; `NEUROGUIDE_MAX_BINDING_BYTES` sets it for a whole process.
+   */
+  limitBindings(bytes: number | null): void {
+    if (bytes !== null && !(Number.isInteger(bytes) && bytes >= 16)) {
+      throw new GpuError(`binding limit must be an integer of at least 16 bytes, got ${bytes}`);
+    }
+    this.#bindingCap = bytes;
   }
 
   /** A storage buffer of `bytes` (rounded up to 16), zero-filled. */
@@ -306,8 +325,13 @@ async function createGpu(): Promise<Gpu> {
   }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) throw new GpuError(NO_ADAPTER_HELP);
+  // Every limit at the adapter's maximum: the defaults (128 MiB bindings, 256 MiB buffers) are far below what
+  // most adapters offer, and the largest binding decides how many images one training dispatch can hold.
   const requiredLimits: Record<string, number> = {};
-  for (const name of REQUIRED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  for (const name in adapter.limits) {
+    const value = adapter.limits[name as keyof GPUSupportedLimits];
+    if (typeof value === "number") requiredLimits[name] = value;
+  }
   // Timestamp queries cost nothing until used; they let lib/gpu/profile.ts time single dispatches.
   const requiredFeatures: GPUFeatureName[] = adapter.features.has("timestamp-query")
     ? ["timestamp-query"]
@@ -316,5 +340,21 @@ async function createGpu(): Promise<Gpu> {
   // deno-lint-ignore no-explicit-any
   const fallback = Boolean((adapter as any).isFallbackAdapter ?? (adapter.info as any).isFallbackAdapter);
   const forced = Deno.env.get("NEUROGUIDE_ADAPTER");
-  return new Gpu(device, adapter.info, fallback, forced === "cpu" || forced === "gpu" ? forced : undefined);
+  const gpu = new Gpu(
+    device,
+    adapter.info,
+    fallback,
+    forced === "cpu" || forced === "gpu" ? forced : undefined,
+  );
+  const cap = Deno.env.get(BINDING_LIMIT_ENV);
+  if (cap) {
+    const bytes = Number(cap);
+    if (!Number.isInteger(bytes) || bytes < 16) {
+      throw new GpuError(
+        `${BINDING_LIMIT_ENV}=${cap}: give a whole number of bytes (at least 16), or unset it`,
+      );
+    }
+    gpu.limitBindings(bytes);
+  }
+  return gpu;
 }

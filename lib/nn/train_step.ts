@@ -57,6 +57,13 @@ const HISTORY_SLOTS = 64;
 /** Loss values logged per step: total, ce, mse, correct (guide); total, ce, rad, dim, correct (manifold). */
 const WIDTH = 5;
 
+/** Per micro-batch: the gradients into the step's accumulators, overwriting (first) or adding (the rest). */
+interface Accumulation {
+  gradients: Map<string, GPUBuffer>;
+  first: Dispatch[];
+  rest: Dispatch[];
+}
+
 export class TrainStep {
   /** Images go into `plan.input`; labels (u32) here; neural targets in {@link target} unless a teacher writes them. */
   readonly labels: GPUBuffer;
@@ -76,6 +83,9 @@ export class TrainStep {
     labels: GPUBuffer,
     target: GPUBuffer,
     private readonly guidance: GuidanceLoss | null,
+    private readonly accumulation: Accumulation | null,
+    /** Micro-batches of `plan.batch` images per step (see `lib/nn/micro_batch.ts`). */
+    readonly microBatches: number,
   ) {
     this.labels = labels;
     this.target = target;
@@ -84,6 +94,8 @@ export class TrainStep {
   /**
    * Binds a training step for `plan`. With `teacher`, its dispatches run after the model's forward and must
    * write `teacherOutput` (e.g. a frozen predictor's output on the same batch), which becomes the target.
+   * With `microBatches` k > 1 a step is k forward/backward passes of `plan.batch` images whose gradients are
+   * averaged before one optimizer update (the batch is `k · plan.batch`; see `lib/nn/micro_batch.ts`).
    *
    * @example
    * ```ts
@@ -112,10 +124,15 @@ export class TrainStep {
     optimizerOptions: OptimizerOptions,
     objective: Objective,
     teacher?: { dispatches: readonly Dispatch[]; output: GPUBuffer },
+    microBatches = 1,
   ): Promise<TrainStep> {
+    if (!Number.isInteger(microBatches) || microBatches < 1) {
+      throw new Error(`TrainStep: microBatches must be a positive integer, got ${microBatches}`);
+    }
     const model = plan.model;
     const batch = plan.batch;
-    const optimizer = await createOptimizer(gpu, plan, optimizerOptions);
+    const accumulation = microBatches > 1 ? await createAccumulation(gpu, plan, microBatches) : null;
+    const optimizer = await createOptimizer(gpu, plan, optimizerOptions, accumulation?.gradients);
     const labels = gpu.buffer(batch * 4, "train.labels");
     const out = gpu.buffer(WIDTH * 4, "train.loss");
     const logits = plan.value(model.logits), dLogits = plan.grad(model.logits);
@@ -165,10 +182,11 @@ export class TrainStep {
         ...gradScale.forward({ x: meanGrad, y: dLogits }),
       ];
     }
-    const history = gpu.buffer(HISTORY_SLOTS * WIDTH * 4, "train.history");
+    // One history slot per micro-batch; flush combines a step's slots.
+    const history = gpu.buffer(HISTORY_SLOTS * microBatches * WIDTH * 4, "train.history");
     const logPipeline = await gpu.pipeline({ file: "loss_log", entry: "main" });
     const logDispatches = Array.from(
-      { length: HISTORY_SLOTS },
+      { length: HISTORY_SLOTS * microBatches },
       (_, slot) => gpu.bind(logPipeline, [out, history, gpu.uniform([slot, WIDTH])], [1]),
     );
     return new TrainStep(
@@ -183,7 +201,14 @@ export class TrainStep {
       labels,
       target,
       guidance,
+      accumulation,
+      microBatches,
     );
+  }
+
+  /** Images per step: the micro-batch times the number of micro-batches. */
+  get batch(): number {
+    return this.plan.batch * this.microBatches;
   }
 
   /** Steps run so far (including restored ones, see {@link restoreStepCount}). */
@@ -197,21 +222,34 @@ export class TrainStep {
   }
 
   /**
-   * Submits one step at learning rate `lr` on the batch currently in the input/label/target buffers. Flushes
-   * (one readback) automatically when the on-GPU history is full.
+   * Submits one step at learning rate `lr`. `load(micro)` writes micro-batch `micro` (0-based) into the
+   * input/label/target buffers before its pass; without it the step uses what the buffers hold (one
+   * micro-batch only). Flushes (one readback) automatically when the on-GPU history is full.
    */
-  async run(lr: number): Promise<StepLosses[]> {
+  async run(lr: number, load?: (micro: number) => void): Promise<StepLosses[]> {
+    if (!load && this.microBatches > 1) {
+      throw new Error(`TrainStep.run: a step of ${this.microBatches} micro-batches needs a load callback`);
+    }
     const flushed = this.#pending.length === HISTORY_SLOTS ? await this.flush() : [];
-    const slot = this.#pending.length;
-    this.gpu.submit([
-      ...this.plan.forward("train"),
-      ...this.teacher,
-      ...this.lossDispatches,
-      this.logDispatches[slot],
-      ...this.plan.backward("train"),
-      ...this.optimizer.step(lr),
-    ]);
-    this.plan.countTrainStep();
+    const slot = this.#pending.length * this.microBatches;
+    for (let micro = 0; micro < this.microBatches; micro++) {
+      load?.(micro);
+      const accumulate = this.accumulation
+        ? micro === 0 ? this.accumulation.first : this.accumulation.rest
+        : [];
+      const update = micro === this.microBatches - 1 ? this.optimizer.step(lr) : [];
+      this.gpu.submit([
+        ...this.plan.forward("train"),
+        ...this.teacher,
+        ...this.lossDispatches,
+        this.logDispatches[slot + micro],
+        ...this.plan.backward("train"),
+        ...accumulate,
+        ...update,
+      ]);
+      // PyTorch advances num_batches_tracked on every train-mode forward, micro-batches included.
+      this.plan.countTrainStep();
+    }
     this.#pending.push(++this.#steps);
     return flushed;
   }
@@ -219,12 +257,20 @@ export class TrainStep {
   /** Reads the losses of the steps since the last flush; throws {@link NonFiniteLossError} naming the step. */
   async flush(): Promise<StepLosses[]> {
     if (this.#pending.length === 0) return [];
-    const values = await this.gpu.readF32(this.history, this.#pending.length * WIDTH);
+    const micro = this.microBatches;
+    const values = await this.gpu.readF32(this.history, this.#pending.length * micro * WIDTH);
     // The regression loss kernel writes only the total (K·mean); its per-element mean follows from it.
     const k = this.objective.kind === "regress" ? this.plan.model.logits.shape[1] : 0;
     const manifold = this.objective.kind === "manifold";
+    const correctField = manifold ? 4 : 3;
     const losses = this.#pending.map((step, i) => {
-      const v = values.subarray(i * WIDTH, i * WIDTH + WIDTH);
+      // A step's micro-batches are equal in size: its mean losses are the means of theirs, its correct count
+      // their sum.
+      const v = new Float64Array(WIDTH);
+      for (let m = 0; m < micro; m++) {
+        const slot = values.subarray((i * micro + m) * WIDTH, (i * micro + m + 1) * WIDTH);
+        for (let f = 0; f < WIDTH; f++) v[f] += f === correctField ? slot[f] : slot[f] / micro;
+      }
       return manifold
         ? { step, total: v[0], ce: v[1], mse: 0, correct: v[4], rad: v[2], dim: v[3] }
         : { step, total: v[0], ce: v[1], mse: k ? v[0] / k : v[2], correct: v[3], rad: 0, dim: 0 };
@@ -250,7 +296,7 @@ export class TrainStep {
     const out = this.gpu.buffer(16, "train.gradnorm");
     const dispatches: Dispatch[] = [];
     let first = true;
-    for (const grad of this.plan.paramGrads.values()) {
+    for (const grad of (this.accumulation?.gradients ?? this.plan.paramGrads).values()) {
       const reduce = await Reduce.create(this.gpu, { count: grad.size / 4 });
       dispatches.push(...reduce.sumOfSquares({ x: grad, out }, !first));
       first = false;
@@ -262,12 +308,31 @@ export class TrainStep {
   }
 }
 
-async function createOptimizer(gpu: Gpu, plan: Plan, options: OptimizerOptions): Promise<Optimizer> {
+/** Accumulators of the batch-mean gradient: each micro-batch adds its (micro-batch mean) gradient / k. */
+async function createAccumulation(gpu: Gpu, plan: Plan, microBatches: number): Promise<Accumulation> {
+  const gradients = new Map<string, GPUBuffer>();
+  const first: Dispatch[] = [], rest: Dispatch[] = [];
+  for (const [name, grad] of plan.paramGrads) {
+    const sum = gpu.buffer(grad.size, `train.accumulated:${name}`);
+    const scale = await Scale.create(gpu, { count: grad.size / 4, factor: 1 / microBatches });
+    first.push(...scale.forward({ x: grad, y: sum }));
+    rest.push(...scale.forward({ x: grad, y: sum }, true));
+    gradients.set(name, sum);
+  }
+  return { gradients, first, rest };
+}
+
+async function createOptimizer(
+  gpu: Gpu,
+  plan: Plan,
+  options: OptimizerOptions,
+  gradients: ReadonlyMap<string, GPUBuffer> = plan.paramGrads,
+): Promise<Optimizer> {
   const params = plan.specs.filter((s) => s.trainable).map((s) => ({
     name: s.name,
     shape: s.shape,
     param: plan.params.get(s.name)!,
-    grad: plan.paramGrads.get(s.name)!,
+    grad: gradients.get(s.name)!,
   }));
   if (options.kind === "sgd") return await Sgd.create(gpu, params, options);
   return await Adam.create(gpu, params, { ...options, decoupled: options.kind === "adamw" });

@@ -50,6 +50,10 @@ export interface Results {
   transfer: Map<string, TransferResult>;
   /** Lines from the sweep's plan (stages not run). */
   skipped: string[];
+  /** Parsed `analyses/brain_rsa.json`: every model's RDM against every ROI's (null when absent). */
+  brainRsa: BrainRsaResult | null;
+  /** Units of every ε in the sweep (`normalized` or `pixel`, from its plan; null when unknown). */
+  epsUnits: string | null;
   /** Parts that could not be read, with why. */
   missing: string[];
 }
@@ -66,6 +70,12 @@ export interface RsaResult {
   compare: string;
   modelByModel: MatrixResult;
   mds?: Record<string, { coordinates: number[][] }>;
+}
+
+/** The fields of the model × ROI `deno task analyze rsa --roi` output (sweep analysis brain-rsa). */
+export interface BrainRsaResult {
+  compare: string;
+  modelByRoi: MatrixResult;
 }
 
 /** One input's manifold geometry (`deno task analyze manifold`, overall means over classes). */
@@ -130,7 +140,11 @@ export function orderModels(names: readonly string[]): string[] {
  */
 export async function collectResults(dir: string): Promise<Results> {
   const missing: string[] = [];
-  const plan = await readJson<{ skipped?: string[] }>(join(dir, "plan.json"), missing, false);
+  const plan = await readJson<{ skipped?: string[]; settings?: { epsUnits?: string } }>(
+    join(dir, "plan.json"),
+    missing,
+    false,
+  );
   const names = orderModels(await listDirs(join(dir, "models")));
   if (names.length === 0) missing.push(`${join(dir, "models")}: no model folders`);
   const models: ModelResult[] = [];
@@ -189,6 +203,8 @@ export async function collectResults(dir: string): Promise<Results> {
     models,
     attacks,
     rsa: await readJson<RsaResult>(join(dir, "analyses", "rsa.json"), missing, false),
+    brainRsa: await readJson<BrainRsaResult>(join(dir, "analyses", "brain_rsa.json"), missing, false)
+      .then((r) => r?.modelByRoi ? r : null),
     manifold: manifold?.inputs ?? null,
     shapeBias,
     cka: cka?.modelByModel && ckaLinear ? { ...cka.modelByModel, values: ckaLinear } : null,
@@ -207,6 +223,7 @@ export async function collectResults(dir: string): Promise<Results> {
     ),
     transfer: await perModel(dir, "transfer", missing, transferResult),
     skipped: plan?.skipped ?? [],
+    epsUnits: plan?.settings?.epsUnits ?? null,
     missing,
   };
 }

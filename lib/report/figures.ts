@@ -6,17 +6,26 @@
  * @module
  */
 import { type ChartOptions, Plot } from "../plot/mod.ts";
-import type { MatrixResult, RsaResult, SmoothnessRow } from "./collect.ts";
+import type { BrainRsaResult, MatrixResult, RsaResult, SmoothnessRow } from "./collect.ts";
 import type { Curve, Gain, ManifoldPoint } from "./tables.ts";
 
+/** The ε axis label, with the units when known (`normalized`: the paper's, ε · mean std in pixels). */
+export function epsLabel(units: string | null = null): string {
+  return units ? `ε (${units} units)` : "ε";
+}
+
 /** Robust accuracy vs ε, one line per model (legend order = `curves` order, i.e. the hierarchy). */
-export function robustChart(attack: string, curves: Map<string, Curve>): ChartOptions {
+export function robustChart(
+  attack: string,
+  curves: Map<string, Curve>,
+  epsUnits: string | null = null,
+): ChartOptions {
   const data = [...curves].flatMap(([model, curve]) => curve.map((p) => ({ model, ...p })));
   return labelledLines(data, {
     title: `Robust accuracy vs ε — ${attack}`,
     x: "eps",
     y: "robust",
-    xLabel: "ε",
+    xLabel: epsLabel(epsUnits),
     yLabel: "robust accuracy",
     yDomain: [0, 1],
     domain: [...curves.keys()],
@@ -83,6 +92,24 @@ export function rsaChart(rsa: RsaResult): ChartOptions {
   return matrixChart(`RSA: model × model (${rsa.compare})`, rsa.modelByModel, rsa.compare);
 }
 
+/**
+ * Model × ROI RSA: each model's RDM against each ROI's, rows renamed to the model (the features file is
+ * `<model>:avgpool`) and ROIs named by their file.
+ */
+export function brainRsaChart(rsa: BrainRsaResult): ChartOptions {
+  return matrixChart(
+    `RSA: model × ROI (${rsa.compare} of RDMs, validation stimuli)`,
+    brainRsaMatrix(rsa),
+    rsa.compare,
+    { x: "ROI", y: "model" },
+  );
+}
+
+/** The brain-RSA matrix with rows named by model (`<model>:avgpool` → `<model>`). */
+export function brainRsaMatrix(rsa: BrainRsaResult): MatrixResult {
+  return { ...rsa.modelByRoi, rows: rsa.modelByRoi.rows.map((r) => r.replace(/:avgpool$/, "")) };
+}
+
 /** The model × model linear-CKA matrix. */
 export function ckaChart(cka: MatrixResult): ChartOptions {
   return matrixChart("CKA (linear): model × model", cka, "linear CKA");
@@ -97,13 +124,16 @@ export function transferChart(eps: number, m: MatrixResult): ChartOptions {
 }
 
 /** Smoothness vs ε, one labelled line per model (`curves` in hierarchy order). */
-export function smoothnessChart(curves: Map<string, SmoothnessRow[]>): ChartOptions {
+export function smoothnessChart(
+  curves: Map<string, SmoothnessRow[]>,
+  epsUnits: string | null = null,
+): ChartOptions {
   const data = [...curves].flatMap(([model, curve]) => curve.map((p) => ({ model, ...p })));
   return labelledLines(data, {
     title: "Output-surface smoothness vs ε (mean ‖∇ₓCE‖² × 400 at PGD points; lower is smoother)",
     x: "eps",
     y: "value",
-    xLabel: "ε",
+    xLabel: epsLabel(epsUnits),
     yLabel: "smoothness",
     domain: [...curves.keys()],
   });

@@ -13,6 +13,8 @@ import type { SweepSettings } from "../sweep/plan.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
 import { paperDeviations } from "../sweep/presets.ts";
 import {
+  brainRsaChart,
+  brainRsaMatrix,
   ckaChart,
   gainChart,
   landscapeChart,
@@ -116,7 +118,10 @@ export async function writeReport(
     md.push(`### ${attack}`, "");
     const slug = attack.replace(/[^A-Za-z0-9_-]+/g, "_");
     md.push(await table(`robust_${slug}`, robustTable(results, attack)), "");
-    md.push(await figure(`robust_${slug}`, robustChart(attack, curves(results, attack))), "");
+    md.push(
+      await figure(`robust_${slug}`, robustChart(attack, curves(results, attack), results.epsUnits)),
+      "",
+    );
     const gains = gainsOverNone(results, attack);
     if (!gains) {
       md.push(`Gain over None: ${na("no None model attacked with " + attack)}`, "");
@@ -292,7 +297,7 @@ async function analysisSections(results: Results, { table, figure, na }: Writers
   md.push("## Output-surface smoothness", "");
   if (results.smoothness.size) {
     md.push(await table("smoothness", smoothnessTable(results)), "");
-    md.push(await figure("smoothness", smoothnessChart(results.smoothness)), "");
+    md.push(await figure("smoothness", smoothnessChart(results.smoothness, results.epsUnits)), "");
   } else md.push(na("no analyses/smoothness/<model>.json"), "");
 
   md.push("## Loss landscapes", "");
@@ -333,6 +338,19 @@ async function analysisSections(results: Results, { table, figure, na }: Writers
       "",
     );
   } else md.push(na("no analyses/rsa.json"), "");
+
+  md.push("### RSA: models × ROIs", "");
+  if (results.brainRsa) {
+    md.push(
+      `Each model's avgpool RDM against each ROI's RDM (PCA scores) on the ROI files' validation stimuli ` +
+        `(${results.brainRsa.compare} correlation of the RDMs; higher: more brain-like geometry).`,
+      "",
+      await table("brain_rsa", matrixTable(brainRsaMatrix(results.brainRsa), "model / ROI")),
+      "",
+      await figure("brain_rsa", brainRsaChart(results.brainRsa)),
+      "",
+    );
+  } else md.push(na("no analyses/brain_rsa.json (sweep analysis brain-rsa)"), "");
 
   md.push("### CKA", "");
   if (results.cka) {

@@ -19,6 +19,8 @@
  * OUT/analyses/shape_bias/<name>.json   analyze shape-bias  ┘ (SIM/cue_conflict)
  * OUT/analyses/transfer/<name>.json     attack --transfer   job "transfer/<name>", after every model
  * OUT/analyses/{rsa,cka,manifold}.json  analyze             job "representations", after every model
+ * OUT/analyses/roi_features/<name>.safetensors  analyze features --stimuli ┐ brain-rsa, in "representations"
+ * OUT/analyses/brain_rsa.json           analyze rsa --roi   ┘ (also after every predictor: the ROI files)
  * OUT/report.md                         report              job "report", after all of the above
  * OUT/logs/<job>.log                    the steps' output
  * ```
@@ -78,6 +80,7 @@ export const ANALYSES = [
   "rsa",
   "cka",
   "manifold",
+  "brain-rsa",
 ] as const;
 /** One analysis name. */
 export type Analysis = typeof ANALYSES[number];
@@ -253,12 +256,17 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     for (const m of models) jobs.push(transferJob(out, s, m, models, modelJobs));
   }
   const cross = CROSS_MODEL.filter((a) => s.analyses.includes(a));
-  if (cross.length) {
+  const rois = predictorRois(models);
+  const brain = s.analyses.includes("brain-rsa") && rois.length > 0
+    ? brainRsaSteps(out, s, models, rois)
+    : [];
+  if (cross.length || brain.length) {
     jobs.push({
       id: "representations",
       stage: "representations",
-      deps: modelJobs,
-      steps: cross.map((kind) => representationStep(out, kind, models)),
+      // brain-rsa reads every ROI's prepared file, written by the predictor jobs
+      deps: [...modelJobs, ...(brain.length ? rois.map((roi) => `predictor/${roi}`) : [])],
+      steps: [...cross.map((kind) => representationStep(out, kind, models)), ...brain],
     });
   }
   jobs.push({
@@ -273,6 +281,9 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
   if (notRun.length) skipped.push(`analyses not run: ${notRun.join(", ")} (--analyses)`);
   if (s.analyses.includes("transfer") && models.length < 2) {
     skipped.push("transfer: skipped (needs at least two models)");
+  }
+  if (s.analyses.includes("brain-rsa") && rois.length === 0) {
+    skipped.push("brain-rsa: skipped (no ROI-guided model in the grid, so no prepared ROI file)");
   }
   return { out, settings, models, skipped, jobs };
 }
@@ -360,6 +371,35 @@ function representationStep(out: string, kind: Analysis, models: ModelSpec[]): S
     args: [kind, ...inputs.flatMap((spec) => ["--features", spec]), ...extra, "--out", file],
     done: file,
   };
+}
+
+/**
+ * Model × ROI RSA: each model's avgpool features on the prepared ROI files' validation stimuli (the subject's
+ * shared images, the same in every ROI file; read from the first ROI's file), then one `analyze rsa` of every
+ * model against every ROI's PCA scores on those stimuli.
+ */
+function brainRsaSteps(out: string, s: SweepSettings, models: ModelSpec[], rois: string[]): Step[] {
+  const prepared = (roi: string) => join(out, "prep", `${roi}.h5`);
+  const features = (m: ModelSpec) => analysisPath(out, "roi_features", m.name, "safetensors");
+  const extract: Step[] = models.map((m) => ({
+    task: "analyze",
+    args: [
+      ...["features", "--model", join(out, "models", m.name), "--stimuli", prepared(rois[0])],
+      ...["--nsd", s.sim, "--batch", `${s.batch}`, "--out", features(m)],
+    ],
+    done: features(m),
+  }));
+  const file = join(out, "analyses", "brain_rsa.json");
+  return [...extract, {
+    task: "analyze",
+    args: [
+      "rsa",
+      ...models.flatMap((m) => ["--features", `${features(m)}:avgpool`]),
+      ...rois.flatMap((roi) => ["--roi", prepared(roi)]),
+      ...["--out", file],
+    ],
+    done: file,
+  }];
 }
 
 /** The jobs of one stage, in plan order (Slurm array index = position). */

@@ -34,7 +34,21 @@ export interface DemoResult {
   root: string;
   predictor: PredictorSummary;
   guided: GuidedSummary;
+  /** The matched None baseline's summary when one was trained into {@link demoBaselineFolder}. */
+  baseline: GuidedSummary | null;
   seconds: number;
+}
+
+/** Where the demo looks for a matched None baseline. */
+export function demoBaselineFolder(root: string = DEMO.root): string {
+  return `${root}/guided-none`;
+}
+
+/** The command that trains the demo's matched None baseline (same model, data, schedule; α 0). */
+export function demoBaselineCommand(root: string = DEMO.root): string {
+  return `deno task train --roi none --arch ${DEMO.arch} --size ${DEMO.size} --batch ${DEMO.batch} ` +
+    `--epochs ${DEMO.guidedEpochs} --lr 0.05 --wd 0.0005 --crop-scale ${DEMO.cropScale} ` +
+    `--seed ${DEMO.seed} --out ${demoBaselineFolder(root)}`;
 }
 
 /** Runs the demo; `overrides` shrink it further (tests); `progress` receives its status lines and bars. */
@@ -45,6 +59,11 @@ export async function runDemo(
   const d = { ...DEMO, ...overrides };
   const started = performance.now();
   const say = (text: string) => d.progress?.say(text);
+  say(
+    `the demo: simulated world → ${d.roi} ROI → predictor (${d.predictorEpochs} epochs) → ${d.roi}-guided ` +
+      `${d.arch} (${d.guidedEpochs} epochs) into ${d.root}/, a few minutes on 2 CPU cores; ` +
+      `deno task train --help for the paper's runs`,
+  );
   say(`simulated world in ${d.sim}`);
   await ensureSimWorld(d.sim, { progress: d.progress });
 
@@ -112,7 +131,14 @@ export async function runDemo(
   } finally {
     data.close();
   }
-  return { root: d.root, predictor, guided, seconds: (performance.now() - started) / 1000 };
+  const baseline = await readJson<GuidedSummary>(`${demoBaselineFolder(d.root)}/summary.json`);
+  return {
+    root: d.root,
+    predictor,
+    guided,
+    baseline: baseline?.kind === "guided" && baseline.roi === "none" ? baseline : null,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 async function exists(path: string): Promise<boolean> {

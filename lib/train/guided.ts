@@ -10,6 +10,7 @@ import { UserError } from "../errors.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
 import { type ModelConfig, modelConfig } from "../nn/models.ts";
 import { Plan } from "../nn/plan.ts";
+import { type MicroBatching, microBatching } from "../nn/micro_batch.ts";
 import { type Objective, type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
 import { ManifoldLoss, type ManifoldLossWeights, type ManifoldTargets } from "../ops/manifold_loss.ts";
 import { crossEntropy, rowCorrelations, summarize } from "./metrics.ts";
@@ -77,8 +78,10 @@ export interface GuidedTrainer {
   roi: string;
   /** Effective α (0 for none). */
   alpha: number;
-  /** Uploads a training batch into the step's buffers. */
-  load(batch: LabeledBatch): void;
+  /** How a batch runs on this adapter (`count` > 1: micro-batches with accumulated gradients). */
+  micro: MicroBatching;
+  /** Uploads micro-batch `micro` (default 0) of a training batch into the step's buffers. */
+  load(batch: LabeledBatch, micro?: number): void;
   /** Validation metrics over `batches`. */
   evaluate(batches: AsyncIterable<LabeledBatch>): Promise<Record<string, number | null>>;
 }
@@ -133,14 +136,25 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
   const neuralDim = s.manifold?.targets.dim ?? s.oracle?.k ?? predictorConfig?.classes ?? s.neuralDim ??
     RANDOM_PREDICTOR_DIM;
   const config = modelConfig(s.arch, { classes: s.classes, imageSize: s.imageSize, neuralDim });
-  const plan = await Plan.create(gpu, config, s.batch, { inputGrad: s.inputGrad ?? false });
+  const micro = microBatching(
+    predictorConfig ? [config, predictorConfig] : [config],
+    s.batch,
+    gpu.bindingLimit,
+  );
+  if (micro.count > 1 && s.oracle) {
+    throw new UserError(
+      `batch ${s.batch} needs ${micro.count} micro-batches on this adapter, and oracle teachers run unsplit ` +
+        `only: use a batch of at most ${micro.size}`,
+    );
+  }
+  const plan = await Plan.create(gpu, config, micro.size, { inputGrad: s.inputGrad ?? false });
   plan.initialize(s.seed);
   let predictor: Plan | null = null;
   if (predictorConfig) {
     // bnMomentum 0: in train-mode BN the predictor normalises with batch statistics (as the paper's
     // model.train() does) but its running statistics stay those it was trained with — PyTorch would let them
     // drift, which would make validation depend on how long training ran and break exact resume.
-    predictor = await Plan.create(gpu, predictorConfig, s.batch, {
+    predictor = await Plan.create(gpu, predictorConfig, micro.size, {
       paramGrads: false,
       bnMomentum: 0,
       input: s.shuffle ? undefined : plan.input,
@@ -156,9 +170,10 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     ? { dispatches: predictor.forward(s.predictorBatchNorm), output: predictor.value(predictor.model.logits) }
     : undefined;
   const objective: Objective = s.manifold ? { kind: "manifold", ...s.manifold } : { kind: "guide", alpha };
-  const step = await TrainStep.create(gpu, plan, s.optimizer, objective, teacher);
+  const step = await TrainStep.create(gpu, plan, s.optimizer, objective, teacher, micro.count);
 
-  const loadClean = (batch: LabeledBatch) => {
+  const loadClean = (full: LabeledBatch, index = 0) => {
+    const batch = microBatchOf(full, index, micro.size);
     plan.setInput(batch.images);
     gpu.write(step.labels, batch.labels);
     if (predictor && s.shuffle) predictor.setInput(batch.predictorImages ?? batch.images);
@@ -179,7 +194,22 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     const classes = config.classes;
     let n = 0, ceSum = 0, correct = 0, mseSum = 0, radSum = 0, dimSum = 0;
     const headR: number[] = [];
-    for await (const batch of batches) {
+    for await (const full of batches) {
+      for (let index = 0; index * micro.size < full.count; index++) {
+        await evaluateBatch(microBatchOf(full, index, micro.size));
+      }
+    }
+    if (n === 0) throw new UserError("validation set is empty");
+    const r = summarize(headR);
+    return {
+      val_acc: correct / n,
+      val_ce: ceSum / n,
+      val_neural_mse: predictor || oracle ? mseSum / (n * neuralDim) : null,
+      val_neural_r: predictor || oracle ? r.mean : null,
+      ...(probe ? { val_rad: radSum / n, val_dim: dimSum / n } : {}),
+    };
+
+    async function evaluateBatch(batch: LabeledBatch): Promise<void> {
       loadClean(batch);
       gpu.submit([...plan.forward("eval"), ...(predictor ? predictor.forward("eval") : [])]);
       const logits = await plan.read(plan.model.logits);
@@ -202,17 +232,23 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
         dimSum += dim * batch.count;
       }
     }
-    if (n === 0) throw new UserError("validation set is empty");
-    const r = summarize(headR);
-    return {
-      val_acc: correct / n,
-      val_ce: ceSum / n,
-      val_neural_mse: predictor || oracle ? mseSum / (n * neuralDim) : null,
-      val_neural_r: predictor || oracle ? r.mean : null,
-      ...(probe ? { val_rad: radSum / n, val_dim: dimSum / n } : {}),
-    };
   };
-  return { config, plan, predictor, step, roi: s.manifold ? roi : baseline ?? roi, alpha, load, evaluate };
+  const name = s.manifold ? roi : baseline ?? roi;
+  return { config, plan, predictor, step, roi: name, alpha, micro, load, evaluate };
+}
+
+/** Micro-batch `index` of `size` rows of a batch (the whole batch when it is that size already). */
+export function microBatchOf(batch: LabeledBatch, index: number, size: number): LabeledBatch {
+  const rows = batch.labels.length;
+  if (index === 0 && size === rows) return batch;
+  const perImage = batch.images.length / rows;
+  const start = index * size, end = start + size;
+  return {
+    images: batch.images.subarray(start * perImage, end * perImage),
+    labels: batch.labels.subarray(start, end),
+    count: Math.max(0, Math.min(size, batch.count - start)),
+    predictorImages: batch.predictorImages?.subarray(start * perImage, end * perImage),
+  };
 }
 
 /**

@@ -14,6 +14,7 @@ import { trainLoop } from "./loop.ts";
 import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
 import { loadOracleTeacher, type OracleOptions } from "./oracle_teacher.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
+import { microBatchNotice } from "../nn/micro_batch.ts";
 import type { PcaSize } from "../linalg/pca.ts";
 import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
 import {
@@ -135,7 +136,14 @@ export async function trainGuidedRun(
       `batch ${o.batch} is larger than the ${data.trainSize} training images of ${data.source}`,
     );
   }
+  if (trainer.micro.count > 1 && o.augment) {
+    throw new UserError(
+      `batch ${o.batch} needs ${trainer.micro.count} micro-batches on this adapter, and training ` +
+        `augmentation runs unsplit only: use a batch of at most ${trainer.micro.size}`,
+    );
+  }
   const augment = o.augment && await createAugmenter(gpu, trainer.plan, o.augment, o.seed);
+  if (trainer.micro.count > 1) o.progress?.say(microBatchNotice(o.batch, trainer.micro));
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
   let failed = true;
@@ -196,9 +204,12 @@ async function guidedEpochs(
     batches: async function* (epoch) {
       let step = 0;
       for await (const batch of data.train(epoch, o.batch)) {
-        trainer.load(batch);
-        if (augment) await augment(batch, epoch, step++);
-        yield;
+        if (augment) {
+          // augmentation runs unsplit (checked above): load, perturb the input in place, then step as is
+          trainer.load(batch);
+          await augment(batch, epoch, step++);
+          yield () => {};
+        } else yield (micro) => trainer.load(batch, micro);
       }
     },
     keepEpochs: o.keepEpochs ? EPOCHS_DIR : undefined,

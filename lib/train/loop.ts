@@ -25,8 +25,11 @@ export interface LoopOptions {
   seed: number;
   /** Steps per epoch (for the progress bar). */
   stepsPerEpoch: number;
-  /** Yields once per training step, after writing that step's batch into the step's buffers (0-based epoch). */
-  batches(epoch: number): AsyncIterable<void>;
+  /**
+   * Yields once per training step (0-based epoch) a loader that writes micro-batch `micro` of that step's
+   * batch into the step's buffers (micro is always 0 unless the step runs micro-batches).
+   */
+  batches(epoch: number): AsyncIterable<(micro: number) => void>;
   /** Validation metrics after an epoch (the plan's weights are current). */
   evaluate(epoch: number): Promise<Record<string, number | null>>;
   /** Final weights file name in the run folder. */
@@ -76,19 +79,19 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     const losses: StepLosses[] = [];
     const epochStart = performance.now();
     let note = "";
-    for await (const _ of o.batches(epoch)) {
-      const flushed = await step.run(lr);
+    for await (const load of o.batches(epoch)) {
+      const flushed = await step.run(lr, load);
       if (flushed.length) note = describe(flushed);
       losses.push(...flushed);
       progress.tick(1, note);
     }
     losses.push(...await step.flush());
     trainSeconds += (performance.now() - epochStart) / 1000;
-    trainImages += losses.length * plan.batch;
+    trainImages += losses.length * step.batch;
     const metrics: EpochMetrics = {
       epoch: epoch + 1,
       lr,
-      ...trainMetrics(losses, plan.batch, step.objective.kind),
+      ...trainMetrics(losses, step.batch, step.objective.kind),
       grad_norm_last_step: await step.gradientNorm(),
       ...await o.evaluate(epoch),
     };

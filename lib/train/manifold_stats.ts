@@ -14,7 +14,8 @@ import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
 import { Plan } from "../nn/plan.ts";
 import type { ManifoldTargets } from "../ops/manifold_loss.ts";
-import type { LabeledBatch } from "./guided.ts";
+import { type LabeledBatch, microBatchOf } from "./guided.ts";
+import { microBatching } from "../nn/micro_batch.ts";
 
 /**
  * Per-class targets of `points` (`count` rows of `dim` values, row i labelled `labels[i]` < `classes`).
@@ -87,21 +88,29 @@ export async function predictorOutputs(
   const checkpoint = await loadCheckpoint(path);
   // Global average pooling makes the predictor size-agnostic; it runs at the classifier's image size.
   const config = { ...checkpoint.config, imageSize, neuralDim: 0 };
-  const plan = await Plan.create(gpu, config, batch, { paramGrads: false });
+  const micro = microBatching([config], batch, gpu.bindingLimit);
+  const plan = await Plan.create(gpu, config, micro.size, { paramGrads: false });
   plan.loadStateDict(checkpoint.weights, path);
   const dim = config.classes;
   const points: Float32Array[] = [], labels: number[] = [];
   const bar = progress.stage("predictor outputs", steps, { unit: "batches" });
-  for await (const b of batches) {
-    plan.setInput(b.images);
-    gpu.submit(plan.forward("eval"));
-    points.push((await plan.read(plan.model.logits)).slice(0, b.count * dim));
-    labels.push(...b.labels.subarray(0, b.count));
+  for await (const full of batches) {
+    for (let index = 0; index * micro.size < full.count; index++) {
+      const b = microBatchOf(full, index, micro.size);
+      plan.setInput(b.images);
+      gpu.submit(plan.forward("eval"));
+      points.push((await plan.read(plan.model.logits)).slice(0, b.count * dim));
+      labels.push(...b.labels.subarray(0, b.count));
+    }
     bar.tick(1);
   }
   bar.done();
   const all = new Float32Array(labels.length * dim);
-  points.forEach((p, i) => all.set(p, i * batch * dim));
+  let offset = 0;
+  for (const p of points) {
+    all.set(p, offset);
+    offset += p.length;
+  }
   return { points: all, labels: Uint32Array.from(labels), count: labels.length, dim };
 }
 

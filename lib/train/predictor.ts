@@ -9,6 +9,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { UserError } from "../errors.ts";
 import { type ModelConfig, modelConfig } from "../nn/models.ts";
 import { Plan } from "../nn/plan.ts";
+import { type MicroBatching, microBatching } from "../nn/micro_batch.ts";
 import { type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
 import { columnCorrelations, rowCorrelations, summarize } from "./metrics.ts";
 import type { TargetBatch } from "../data/images/predictor_dataset.ts";
@@ -32,7 +33,10 @@ export interface PredictorTrainer {
   config: ModelConfig;
   plan: Plan;
   step: TrainStep;
-  load(batch: TargetBatch): void;
+  /** How a batch runs on this adapter (`count` > 1: micro-batches with accumulated gradients). */
+  micro: MicroBatching;
+  /** Uploads micro-batch `micro` (default 0) of a batch into the step's buffers. */
+  load(batch: TargetBatch, micro?: number): void;
   /** Validation metrics; `components` holds the per-component r for the summary. */
   evaluate(
     batches: AsyncIterable<TargetBatch>,
@@ -58,21 +62,26 @@ export async function createPredictorTrainer(gpu: Gpu, s: PredictorSetup): Promi
     mean: COCO_MEAN,
     std: COCO_STD,
   });
-  const plan = await Plan.create(gpu, config, s.batch);
+  const micro = microBatching([config], s.batch, gpu.bindingLimit);
+  const plan = await Plan.create(gpu, config, micro.size);
   plan.initialize(s.seed);
-  const step = await TrainStep.create(gpu, plan, s.optimizer, { kind: "regress" });
-  const load = (batch: TargetBatch) => {
+  const step = await TrainStep.create(gpu, plan, s.optimizer, { kind: "regress" }, undefined, micro.count);
+  const load = (full: TargetBatch, index = 0) => {
+    const batch = targetMicroBatch(full, index, micro.size, s.k);
     plan.setInput(batch.images);
     gpu.write(step.target, batch.targets);
   };
   const evaluate = async (batches: AsyncIterable<TargetBatch>) => {
     const predictions: number[] = [], targets: number[] = [];
-    for await (const batch of batches) {
-      load(batch);
-      gpu.submit(plan.forward("eval"));
-      const out = await plan.read(plan.model.logits);
-      predictions.push(...out.subarray(0, batch.count * s.k));
-      targets.push(...batch.targets.subarray(0, batch.count * s.k));
+    for await (const full of batches) {
+      for (let index = 0; index * micro.size < full.count; index++) {
+        const batch = targetMicroBatch(full, index, micro.size, s.k);
+        load(batch);
+        gpu.submit(plan.forward("eval"));
+        const out = await plan.read(plan.model.logits);
+        predictions.push(...out.subarray(0, batch.count * s.k));
+        targets.push(...batch.targets.subarray(0, batch.count * s.k));
+      }
     }
     const n = predictions.length / s.k;
     if (n === 0) throw new UserError("validation set is empty");
@@ -91,5 +100,19 @@ export async function createPredictorTrainer(gpu: Gpu, s: PredictorSetup): Promi
       components,
     };
   };
-  return { config, plan, step, load, evaluate };
+  return { config, plan, step, micro, load, evaluate };
+}
+
+/** Micro-batch `index` of `size` rows of a batch of `k`-component targets. */
+function targetMicroBatch(batch: TargetBatch, index: number, size: number, k: number): TargetBatch {
+  const rows = batch.targets.length / k;
+  if (index === 0 && size === rows) return batch;
+  const perImage = batch.images.length / rows;
+  const start = index * size, end = start + size;
+  return {
+    ...batch,
+    images: batch.images.subarray(start * perImage, end * perImage),
+    targets: batch.targets.subarray(start * k, end * k),
+    count: Math.max(0, Math.min(size, batch.count - start)),
+  };
 }

@@ -6,6 +6,7 @@ import type { Gpu } from "../gpu/device.ts";
 import type { RunOptions } from "./run_options.ts";
 import { UsageError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
+import { microBatchNotice } from "../nn/micro_batch.ts";
 import { trainLoop } from "./loop.ts";
 import { createPredictorTrainer } from "./predictor.ts";
 import { PredictorDataset } from "../data/images/predictor_dataset.ts";
@@ -31,6 +32,8 @@ export interface PredictorSummary {
   epochs: number;
   final: Record<string, number | string | null>;
   componentR: number[];
+  /** Mean voxel noise ceiling of the ROI in % (from the prepared file; null when it has none). */
+  noiseCeiling: number | null;
   seconds: number;
   trainImagesPerSecond: number;
 }
@@ -100,6 +103,7 @@ async function trainPredictor(
     optimizer: { kind: "adam", weightDecay: o.wd },
     seed: o.seed,
   });
+  if (trainer.micro.count > 1) o.progress?.say(microBatchNotice(o.batch, trainer.micro));
   let components: number[] = [];
   const result = await trainLoop({
     run,
@@ -116,10 +120,7 @@ async function trainPredictor(
     finalName: "predictor.safetensors",
     metadata: { roi: prepared.roi, subject: String(prepared.subject), prepared: o.prepared },
     batches: async function* (epoch) {
-      for await (const batch of data.train(epoch)) {
-        trainer.load(batch);
-        yield;
-      }
+      for await (const batch of data.train(epoch)) yield (micro) => trainer.load(batch, micro);
     },
     evaluate: async () => {
       const { metrics, components: perComponent } = await trainer.evaluate(data.val());
@@ -138,6 +139,7 @@ async function trainPredictor(
     epochs: o.epochs,
     final: result.last,
     componentR: components,
+    noiseCeiling: prepared.noiseCeilingMean,
     seconds: result.seconds,
     trainImagesPerSecond: result.trainImagesPerSecond,
   };

@@ -2,7 +2,7 @@
  * The same models written with tfjs's CPU backend (an independent implementation) as the oracle for our
  * plans: logits, input gradient and parameter gradients from our weights.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tfjs.ts";
 import type { ModelConfig } from "../../lib/nn/models.ts";
 
 await tf.setBackend("cpu");
