@@ -146,9 +146,6 @@ async function main(args: string[]): Promise<void> {
   if (values.shuffle && (BASELINES as readonly string[]).includes(canonical)) {
     throw new UsageError("--shuffle needs an ROI predictor (e.g. --roi V1 --shuffle)");
   }
-  if (!values.predictor && !(BASELINES as readonly string[]).includes(canonical)) {
-    throw new UserError(`--roi ${canonical} needs --predictor RUN (train one with deno task predictor)`);
-  }
   // Every flag is checked before any work starts (opening "sim" may generate the world).
   const optional = (name: string, fallback: number, range: Parameters<typeof numberFlag>[2]) =>
     values[name] === undefined ? fallback : numberFlag(name, values[name], range);
@@ -167,6 +164,9 @@ async function main(args: string[]): Promise<void> {
     keepEpochs: Boolean(values["keep-epochs"]),
     oracle: readTeacherFlags(values, canonical, (values.sim as string | undefined) ?? "data/sim"),
   };
+  if (!options.predictor && !options.oracle && !(BASELINES as readonly string[]).includes(canonical)) {
+    throw new UserError(`--roi ${canonical} needs --predictor RUN (train one with deno task predictor)`);
+  }
   const cropScale = values["crop-scale"] === undefined
     ? undefined
     : numberFlag("crop-scale", values["crop-scale"], { min: 0.01, max: 1 });
