@@ -187,7 +187,7 @@ async function main(): Promise<void> {
           : DEFAULT_GRID),
     ));
   // Resolve attack names before any loading so that a typo fails fast (classes are checked again below).
-  for (const name of names) forFlag("--attack", () => attackUnit(name, threat, 1000));
+  for (const name of names) forFlag("--attack:", () => attackUnit(name, threat, 1000));
 
   const gpu = await getGpu();
   const source = await loadModel(gpu, modelPath, "model", batch);
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
   const kinds: Record<string, AttackKind> = {};
   const omitted: Record<string, string[]> = {};
   for (const name of names) {
-    const unit = forFlag("--attack", () => attackUnit(name, threat, model.classes, cw));
+    const unit = forFlag("--attack:", () => attackUnit(name, threat, model.classes, cw));
     kinds[unit.name] = unit.kind;
     if (unit.omitted.length) {
       omitted[unit.name] = unit.omitted;

@@ -148,7 +148,7 @@ Deno.test("eps grid: ranges, lists and one-line usage errors naming the grid", (
 });
 
 Deno.test("registry: unknown attacks and wrong norms are one-line usage errors naming the attack", () => {
-  throws(() => attackUnit("pgdd", "linf", 10), /^UsageError: pgdd: unknown attack; choose from fgsm/);
+  throws(() => attackUnit("pgdd", "linf", 10), /^UsageError: unknown attack 'pgdd'; choose from fgsm/);
   throws(() => attackUnit("fgsm", "l2", 10), /^UsageError: fgsm: an L∞ attack; use norm linf$/);
   throws(() => attackUnit("cw", "linf", 10), /^UsageError: cw: an L2 attack; use norm l2$/);
   throws(() => attackUnit("apgd-t", "linf", 3), /^UsageError: apgd-t: targeted DLR needs at least 4 classes/);

@@ -96,6 +96,6 @@ export function attackUnit(name: string, norm: Norm, classes: number, cw: CwOpti
       return unit("ensemble", plan.components, plan.omitted);
     }
     default:
-      throw new UsageError(`${name}: unknown attack; choose from ${ATTACK_NAMES.join(", ")}`);
+      throw new UsageError(`unknown attack '${name}'; choose from ${ATTACK_NAMES.join(", ")}`);
   }
 }
