@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 import { runSweep, tinySweepArgs } from "./fixtures/sweep.ts";
+import { tinyWorld } from "./fixtures/world.ts";
 
 /** Debian's Python: nbclient is pinned to its 0.7.2 there (pyenv/venv pythons earlier in PATH lack it). */
 const PYTHON = "/usr/bin/python3";
@@ -83,6 +84,7 @@ Deno.test({
       const executed = join(dir, "executed");
       const result = await run(PYTHON, ["tools/run_notebook.py", "--out", executed, ...notebooks], {
         NEUROGUIDE_RESULTS: join(dir, "out"),
+        NEUROGUIDE_SIM: await tinyWorld(),
       });
       console.log(result?.stdout.trim());
 
