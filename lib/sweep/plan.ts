@@ -172,7 +172,18 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
       steps: [
         {
           task: "nsd-prep",
-          args: ["--nsd", s.sim, "--subject", `${s.subject}`, "--roi", roi, "--out", prepared, "--quiet"],
+          args: [
+            "--nsd",
+            s.sim,
+            "--subject",
+            `${s.subject}`,
+            "--roi",
+            roi,
+            "--pca-signal",
+            "--out",
+            prepared,
+            "--quiet",
+          ],
           done: prepared,
         },
         {

@@ -21,7 +21,7 @@ export const DEMO = {
   arch: "resnet-tiny",
   size: 32,
   batch: 32,
-  predictorEpochs: 6,
+  predictorEpochs: 3,
   guidedEpochs: 5,
   alpha: 0.9,
   /** Milder than torchvision's 0.08: a 32-px crop of 8% of a 64-px image loses the shape that defines the class. */
@@ -71,7 +71,7 @@ export async function runDemo(
   if (await exists(prepared)) say(`reusing ${prepared}`);
   else {
     say(`preparing ${d.roi} (betas → repeat average → z-score → PCA 95%)`);
-    await writePreparedRoi(prepared, await prepareRoi({ nsd: d.sim, subject: 1, roi: d.roi }));
+    await writePreparedRoi(prepared, await prepareRoi({ nsd: d.sim, subject: 1, roi: d.roi, pca: "signal" }));
   }
 
   const predictorRun = `${d.root}/predictor-${d.roi}`;
