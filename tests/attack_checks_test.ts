@@ -1,5 +1,6 @@
 import { computeChecks, discordance, failureBanner, mcnemarExact, notesLine } from "../lib/attacks/checks.ts";
 import type { SweepRow } from "../lib/attacks/evaluate.ts";
+import { sweepRow } from "./fixtures/sweep_row.ts";
 import { assertClose, equal, ok } from "../lib/testing/assert.ts";
 
 Deno.test("checks: the exact McNemar p-value matches hand-computed binomial tails", () => {
@@ -18,26 +19,12 @@ Deno.test("checks: the exact McNemar p-value matches hand-computed binomial tail
   ok(p > 0.5 && p < 0.51, `p = ${p}`);
 });
 
-const row = (attack: string, eps: number, robust: string): SweepRow => {
-  const n = robust.length, ones = [...robust].filter((c) => c === "1").length;
-  return {
-    attack,
-    norm: "linf",
-    eps,
-    eps_pixel: eps,
-    n,
-    clean_accuracy: 0.9,
-    robust_accuracy: ones / n,
-    attacked: 0,
-    max_norm: null,
-    median_norm: null,
-    evaluations: 0,
-    seconds: 0,
-    out_of_bounds: 0,
-    by_component: {},
+/** A row whose per-point outcomes are `robust` ("1" = still correct), its accuracy and size read from them. */
+const row = (attack: string, eps: number, robust: string): SweepRow =>
+  sweepRow(attack, eps, [...robust].filter((c) => c === "1").length / robust.length, {
+    n: robust.length,
     robust_points: robust,
-  };
-};
+  });
 
 /** `ones` robust points followed by zeros, `n` in all; `shift` moves the ones right (other points). */
 const outcomes = (n: number, ones: number, shift = 0) =>

@@ -1,7 +1,7 @@
 // `deno task attack` end to end on a tiny linear checkpoint: the report (JSON + CSV, checks, transfer
 // matrix), one-line errors naming the flag or file for bad input, and the sanity checks' verdicts.
 import { computeChecks, failureBanner } from "../lib/attacks/checks.ts";
-import type { SweepRow } from "../lib/attacks/evaluate.ts";
+import { sweepRow } from "./fixtures/sweep_row.ts";
 import { writeSafetensors } from "../lib/io/safetensors.ts";
 import { saveCheckpoint } from "../lib/nn/checkpoint.ts";
 import { modelConfig } from "../lib/nn/models.ts";
@@ -139,24 +139,7 @@ Deno.test("attack task: bad input gives one-line errors naming the flag or file"
   await Deno.remove(f.dir, { recursive: true });
 });
 
-const row = (attack: string, eps: number, robust: number, extra: Partial<SweepRow> = {}): SweepRow => ({
-  attack,
-  norm: "linf",
-  eps,
-  eps_pixel: eps,
-  n: 1000,
-  clean_accuracy: 0.9,
-  robust_accuracy: robust,
-  attacked: 0,
-  max_norm: null,
-  median_norm: null,
-  evaluations: 0,
-  seconds: 0,
-  out_of_bounds: 0,
-  by_component: {},
-  robust_points: "",
-  ...extra,
-});
+const row = sweepRow;
 
 Deno.test("checks: pass on a consistent run, flag masking signs with a banner", () => {
   const kinds = { fgsm: "single-step", pgd: "iterative", square: "black-box" } as const;

@@ -6,26 +6,19 @@
  */
 import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
-import { openClassificationData } from "../lib/train/classification_data.ts";
 import { createGuidedTrainer, type LabeledBatch } from "../lib/train/guided.ts";
 import { trainGuidedRun } from "../lib/train/guided_run.ts";
 import { createAugmenter } from "../lib/train/augment.ts";
 import { crossEntropy } from "../lib/train/metrics.ts";
 import { equal, ok } from "../lib/testing/assert.ts";
-import { TINY_RUN, tinyWorld } from "./fixtures/world.ts";
+import { TINY_GUIDED, tinyClassificationData } from "./fixtures/world.ts";
 import { runTask } from "./fixtures/run_task.ts";
 
 const gpu = await getGpu();
 const EPS = 8 / 255;
 
 async function firstBatch(): Promise<LabeledBatch> {
-  const data = await openClassificationData("sim", {
-    size: 16,
-    seed: 1,
-    sim: await tinyWorld(),
-    shuffle: false,
-    workers: 0,
-  });
+  const data = await tinyClassificationData();
   try {
     for await (const batch of data.train(0, 8)) return batch;
     throw new Error("no training batch");
@@ -77,28 +70,14 @@ Deno.test("augment: FGSM-RS stays in the ε-ball and the box and raises the loss
 });
 
 Deno.test("augment: a run records its augmentation and keeps every epoch's weights", async () => {
-  const data = await openClassificationData("sim", {
-    size: 16,
-    seed: 1,
-    sim: await tinyWorld(),
-    shuffle: false,
-    workers: 0,
-  });
+  const data = await tinyClassificationData();
   const out = join(await Deno.makeTempDir(), "fgsm");
   try {
     const { summary } = await trainGuidedRun(gpu, data, {
-      ...TINY_RUN,
+      ...TINY_GUIDED,
       out,
       epochs: 2,
-      lr: 0.02,
       wd: 1e-4,
-      roi: "none",
-      alpha: 0.9,
-      shuffle: false,
-      momentum: 0.9,
-      stepSize: 20,
-      gamma: 0.1,
-      predictorBatchNorm: "train",
       augment: { kind: "fgsm-rs", eps: EPS },
       keepEpochs: true,
     });

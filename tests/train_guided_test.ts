@@ -1,38 +1,22 @@
 import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
 import { loadCheckpoint } from "../lib/nn/checkpoint.ts";
-import { openClassificationData } from "../lib/train/classification_data.ts";
 import { createGuidedTrainer } from "../lib/train/guided.ts";
 import { type GuidedRunOptions, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { createPredictorTrainer } from "../lib/train/predictor.ts";
 import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
-import { TINY_RUN, tinyPredictor, tinyWorld } from "./fixtures/world.ts";
+import { TINY_GUIDED, tinyClassificationData, tinyPredictor, tinyWorld } from "./fixtures/world.ts";
 import { killAndResume, runTask } from "./fixtures/run_task.ts";
 
 const gpu = await getGpu();
 
 async function guided(overrides: Partial<GuidedRunOptions>, shuffle = false) {
-  const data = await openClassificationData("sim", {
-    size: 16,
-    seed: 1,
-    sim: await tinyWorld(),
-    shuffle,
-    workers: 0,
-  });
+  const data = await tinyClassificationData(shuffle);
   try {
     return await trainGuidedRun(gpu, data, {
-      ...TINY_RUN,
+      ...TINY_GUIDED,
       out: join(await Deno.makeTempDir(), "g"),
-      epochs: 1,
-      lr: 0.02,
-      wd: 5e-4,
-      roi: "none",
-      alpha: 0.9,
       shuffle,
-      momentum: 0.9,
-      stepSize: 20,
-      gamma: 0.1,
-      predictorBatchNorm: "train",
       ...overrides,
     });
   } finally {

@@ -2,12 +2,11 @@ import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { type DimSign, ManifoldLoss, type ManifoldTargets } from "../lib/ops/manifold_loss.ts";
-import { openClassificationData } from "../lib/train/classification_data.ts";
 import { type GuidedRunOptions, MANIFOLD_STATS_FILE, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { manifoldTargets } from "../lib/train/manifold_stats.ts";
 import { assertClose, deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 import { killAndResume, runTask } from "./fixtures/run_task.ts";
-import { tinyPredictor, tinyWorld } from "./fixtures/world.ts";
+import { TINY_GUIDED, tinyClassificationData, tinyPredictor, tinyWorld } from "./fixtures/world.ts";
 import { f32, finiteDifference, random, run, zeros } from "./reference/numeric.ts";
 import { softmaxCrossEntropy } from "./reference/nn.ts";
 
@@ -213,8 +212,6 @@ Deno.test("manifold statistics: centre, radius and basis of points on known plan
   }
 });
 
-const common = { arch: "resnet-tiny", size: 32, batch: 8, seed: 1, checkpointEvery: 1 };
-
 Deno.test("train task --guidance manifold: a tiny run writes the statistics, metrics and summary", async () => {
   const np = await tinyPredictor(gpu), world = await tinyWorld();
   const out = join(await Deno.makeTempDir(), "manifold");
@@ -291,32 +288,16 @@ async function manifoldRun(
   overrides: Partial<GuidedRunOptions>,
   weights = { ce: 0.7, rad: 0.15, dim: 0.15 },
 ) {
-  const data = await openClassificationData("sim", {
-    size: 16,
-    seed: 1,
-    sim: await tinyWorld(),
-    shuffle: false,
-    workers: 0,
-  });
+  const data = await tinyClassificationData();
   const out = join(await Deno.makeTempDir(), "m");
   try {
     await trainGuidedRun(gpu, data, {
-      ...common,
-      size: 16,
+      ...TINY_GUIDED,
       out,
-      resume: false,
-      force: true,
       epochs: 3,
       lr: 0.05,
-      wd: 5e-4,
-      roi: "none",
       predictor: await tinyPredictor(gpu),
       alpha: 0,
-      shuffle: false,
-      momentum: 0.9,
-      stepSize: 20,
-      gamma: 0.1,
-      predictorBatchNorm: "train",
       manifold: { weights: { ...weights, dimSign: "raise-vaf" }, basis: { variance: 0.95 } },
       ...overrides,
     });

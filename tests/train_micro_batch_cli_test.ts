@@ -42,6 +42,16 @@ const FOUR_IMAGES = { NEUROGUIDE_MAX_BINDING_BYTES: "12288" };
 const final = async (dir: string) =>
   JSON.parse(await Deno.readTextFile(join(dir, "summary.json"))).final as Record<string, number>;
 
+/** The split run's final `keys` equal the whole run's (float32 accumulation order aside). */
+async function sameFinal(dir: string, keys: string[]) {
+  const a = await final(join(dir, "whole")), b = await final(join(dir, "split"));
+  assertClose(keys.map((k) => b[k]), keys.map((k) => a[k]), {
+    rtol: 1e-4,
+    atol: 1e-6,
+    label: keys.join(","),
+  });
+}
+
 Deno.test("train task: micro-batches under a small binding limit, announced once, same metrics (no BatchNorm)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "train-micro-" });
   try {
@@ -53,13 +63,7 @@ Deno.test("train task: micro-batches under a small binding limit, announced once
     const notices = split.stderr.split("\n").filter((l) => l.includes("micro-batches"));
     equal(notices.length, 1, split.stderr);
     ok(notices[0].startsWith("train: batch 8 runs as 2 micro-batches of 4"), notices[0]);
-    const a = await final(join(dir, "whole")), b = await final(join(dir, "split"));
-    const keys = ["train_loss", "train_ce", "train_acc", "val_acc", "val_ce"];
-    assertClose(keys.map((k) => b[k]), keys.map((k) => a[k]), {
-      rtol: 1e-4,
-      atol: 1e-6,
-      label: keys.join(","),
-    });
+    await sameFinal(dir, ["train_loss", "train_ce", "train_acc", "val_acc", "val_ce"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -73,13 +77,7 @@ Deno.test("predictor task: micro-batches under a small binding limit give the un
     const split = await predictor(join(dir, "split"), FOUR_IMAGES);
     equal(split.code, 0, split.stderr);
     ok(split.stderr.includes("predictor: batch 8 runs as 2 micro-batches of 4"), split.stderr);
-    const a = await final(join(dir, "whole")), b = await final(join(dir, "split"));
-    const keys = ["train_loss", "val_loss", "val_r_mean", "val_component_r_mean"];
-    assertClose(keys.map((k) => b[k]), keys.map((k) => a[k]), {
-      rtol: 1e-4,
-      atol: 1e-6,
-      label: keys.join(","),
-    });
+    await sameFinal(dir, ["train_loss", "val_loss", "val_r_mean", "val_component_r_mean"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

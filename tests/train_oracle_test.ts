@@ -6,11 +6,16 @@
 import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
 import { nsdPaths, readPreparedTargets, readStimuli } from "../lib/data/nsd/mod.ts";
-import { openClassificationData } from "../lib/train/classification_data.ts";
 import { trainGuidedRun } from "../lib/train/guided_run.ts";
 import { loadOracleTeacher, ORACLE_EPSILON, type OracleMode } from "../lib/train/oracle_teacher.ts";
 import { equal, ok } from "../lib/testing/assert.ts";
-import { TINY_RUN, TINY_WORLD, tinyPrepared, tinyWorld } from "./fixtures/world.ts";
+import {
+  TINY_GUIDED,
+  TINY_WORLD,
+  tinyClassificationData,
+  tinyPrepared,
+  tinyWorld,
+} from "./fixtures/world.ts";
 import { runTask } from "./fixtures/run_task.ts";
 
 const size = TINY_WORLD.size!;
@@ -73,27 +78,12 @@ Deno.test("guided training with each oracle teacher runs and records it", async 
   const gpu = await getGpu();
   const world = await tinyWorld(), prepared = await tinyPrepared("TO", 6);
   for (const mode of ["oracle", "oracle-shuffled", "oracle-perturbed"] as const) {
-    const data = await openClassificationData("sim", {
-      size,
-      seed: 1,
-      sim: world,
-      shuffle: false,
-      workers: 0,
-    });
+    const data = await tinyClassificationData();
     try {
       const { summary } = await trainGuidedRun(gpu, data, {
-        ...TINY_RUN,
+        ...TINY_GUIDED,
         out: join(await Deno.makeTempDir(), "g"),
-        epochs: 1,
-        lr: 0.02,
-        wd: 5e-4,
         roi: "TO",
-        alpha: 0.9,
-        shuffle: false,
-        momentum: 0.9,
-        stepSize: 20,
-        gamma: 0.1,
-        predictorBatchNorm: "train",
         oracle: { mode, sim: world, prepared },
       });
       equal(summary.teacher?.kind, mode);

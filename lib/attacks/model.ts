@@ -6,7 +6,7 @@
  */
 import type { Dispatch, Gpu } from "../gpu/device.ts";
 import type { ModelConfig } from "../nn/models.ts";
-import { Plan } from "../nn/plan.ts";
+import { type Mode, Plan } from "../nn/plan.ts";
 import { largestFittingBatch } from "../nn/micro_batch.ts";
 
 /** A frozen classifier on the GPU, for a fixed batch size. Images are NCHW float32 in [0, 1]. */
@@ -60,8 +60,11 @@ export async function createAttackModel(
   return attackModelFromPlan(plan);
 }
 
-/** Wraps a plan created with `inputGrad: true` (and preferably `paramGrads: false`). */
-export function attackModelFromPlan(plan: Plan): AttackModel {
+/**
+ * Wraps a plan created with `inputGrad: true` (and preferably `paramGrads: false`). `mode` is the BatchNorm
+ * mode of its passes: `eval` for attacks on a trained model, `train` for adversarial training's inner step.
+ */
+export function attackModelFromPlan(plan: Plan, mode: Mode = "eval"): AttackModel {
   const [n, c, h, w] = plan.model.graph.input.shape;
   return {
     gpu: plan.gpu,
@@ -71,7 +74,7 @@ export function attackModelFromPlan(plan: Plan): AttackModel {
     logits: plan.value(plan.model.logits),
     logitsGrad: plan.grad(plan.model.logits),
     inputGrad: plan.inputGrad,
-    forward: () => plan.forward("eval"),
-    backward: () => plan.backward("eval"),
+    forward: () => plan.forward(mode),
+    backward: () => plan.backward(mode),
   };
 }

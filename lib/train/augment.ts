@@ -13,7 +13,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { fill } from "../gpu/fill.ts";
 import { Random } from "../random.ts";
 import { uniformStart } from "../attacks/attack.ts";
-import type { AttackModel } from "../attacks/model.ts";
+import { attackModelFromPlan } from "../attacks/model.ts";
 import { AttackOps } from "../attacks/ops.ts";
 import type { Plan } from "../nn/plan.ts";
 import type { LabeledBatch } from "./guided.ts";
@@ -74,17 +74,7 @@ export async function createAugmenter(
       return Promise.resolve();
     };
   }
-  const model: AttackModel = {
-    gpu,
-    inputShape: [plan.batch, c, h, w],
-    classes: plan.model.logits.shape[1],
-    input: plan.input,
-    logits: plan.value(plan.model.logits),
-    logitsGrad: plan.grad(plan.model.logits),
-    inputGrad: plan.inputGrad,
-    forward: () => plan.forward("train"),
-    backward: () => plan.backward("train"),
-  };
+  const model = attackModelFromPlan(plan, "train");
   const ops = await AttackOps.create(model, box);
   // the neural head's output gradient still holds the last training step's guidance term: zero it, so the
   // step follows the cross-entropy alone (the parameter gradients it writes are overwritten by the real step)
