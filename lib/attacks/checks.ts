@@ -64,7 +64,8 @@ export function mcnemarExact(b: number, c: number): number {
  */
 export function discordance(strong: SweepRow, weak: SweepRow): { b: number; c: number; paired: boolean } {
   const s = strong.robust_points, w = weak.robust_points;
-  if (s !== undefined && w !== undefined && s.length === w.length) {
+  // reports from before per-point outcomes (or hand-made rows) carry none: "" or a missing field
+  if (s && w && s.length === strong.n && w.length === weak.n && s.length === w.length) {
     let b = 0, c = 0;
     for (let i = 0; i < s.length; i++) {
       if (s[i] === "1" && w[i] === "0") b++;
