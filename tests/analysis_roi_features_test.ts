@@ -3,7 +3,8 @@
  * stimuli, in its val_ids order, that `analyze rsa --roi` then compares with the ROI.
  */
 import { join } from "node:path";
-import { headline, main } from "../tasks/analyze.ts";
+import { main } from "../tasks/analyze.ts";
+import { analysisHeadline } from "../lib/analysis/headline.ts";
 import { saveCheckpoint } from "../lib/nn/checkpoint.ts";
 import { IMAGENET_MEAN, IMAGENET_STD, modelConfig } from "../lib/nn/models.ts";
 import { readPreparedTargets } from "../lib/data/nsd/prepared.ts";
@@ -59,7 +60,7 @@ Deno.test("analyze features --stimuli: the ROI file's validation images, in orde
     const value = result.modelByRoi.values[0][0];
     ok(value >= -1 && value <= 1, `model × ROI ${value}`);
     equal(
-      headline("rsa", result),
+      analysisHeadline("rsa", result),
       `model × ROI RDM spearman: highest ${value.toFixed(3)} (${result.modelByRoi.rows[0]} vs ${
         result.modelByRoi.columns[0]
       })`,
