@@ -243,9 +243,9 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
       "analyses/roi_features/None.safetensors analyses/roi_features/V1.safetensors analyses/brain_rsa.json",
     ].join(" "),
   );
-  // model × ROI RSA reads the ROI files: it waits for the predictor jobs that write them
+  // model × ROI RSA reads the ROI files: it waits for the prep jobs that write them
   const representations = all.jobs.find((j) => j.id === "representations")!;
-  equal(representations.deps.join(","), "model/None,model/V1,predictor/V1");
+  equal(representations.deps.join(","), "model/None,model/V1,prep/V1");
   ok(representations.steps.at(-1)!.args.join(" ").includes(`--roi ${out}/prep/V1.h5`));
   ok(representations.steps[3].args.join(" ").includes(`--stimuli ${out}/prep/V1.h5 --nsd /sim`));
   equal(
@@ -254,7 +254,7 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
   );
   equal(
     buildPlan(out, settings([]), models).jobs.map((j) => j.id).join(","),
-    "predictor/V1,gate,model/None,model/V1,report",
+    "prep/V1,predictor/V1,gate,model/None,model/V1,report",
   );
 });
 
