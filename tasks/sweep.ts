@@ -51,13 +51,15 @@ sweep killed at any point resumes where it stopped (same --out, same settings).
 
 Grid:
   --preset NAME        a grid with its settings (flags below still override them):
-                         controls   None (with its checkpoint ladder), None + random noise (ε 8/255),
-                                    None + FGSM-RS (ε 2/255; both with the gradient-masking probes), and
-                                    the predictor-guided V1 and TO at α 0.5, each with 3 seeds; PGD at
-                                    ε 0.009, 0.019 on 500 images, 4 epochs, no analyses; world data/sim-controls
-                                    (50 validation images per class), predictors 8 epochs. About 50–60 min
-                                    on 2 CPU cores with the software adapter, estimated from README's
-                                    timings (not timed end to end)
+                         controls   None (with its checkpoint ladder), None + FGSM-RS (ε 2/255, with the
+                                    gradient-masking probes), the oracle teachers (no predictor, no gate):
+                                    TO_oracle, V1_oracle, TO_oracle-perturbed and V1_oracle-perturbed
+                                    (δ 8/255), TO_oracle-shuffled, and the predictor-guided V1 and TO at
+                                    α 0.5, each with 3 seeds (27 models); PGD at ε 0.019 on 500 images,
+                                    3 epochs, no analyses; world data/sim-controls (50 validation images
+                                    per class), predictors 6 epochs. About 55–60 min on 2 CPU cores with
+                                    the software adapter, estimated from README's timings (not timed end
+                                    to end)
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's
                                     scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,
@@ -68,7 +70,9 @@ Grid:
                        FILE: JSON {"models": [{"name": "TO", "roi": "TO", "shuffle": false, "alpha": 0.9,
                        "wd": 0.0001, "seed": 0}, …]}; name and roi required (roi: none, random or an ROI);
                        optional "augment": "noise"|"fgsm-rs" with "aug_eps" (pixel units), "ladder": true
-                       (keep and attack every epoch: the None ladder), "checks": true (masking probes)
+                       (keep and attack every epoch: the None ladder), "checks": true (masking probes),
+                       "teacher": "oracle"|"oracle-shuffled"|"oracle-perturbed" with "teacher_eps" (pixel
+                       units; the simulated brain teaches the ROI: no predictor, no gate)
   --wd                 paper grid: add the weight-decay controls WD_0.003 … WD_0.01 (roi none)
   --seeds N            paper grid or preset: every model with seeds 0…N−1 (default 1; presets 3)
   --alphas LIST        paper grid: every guided model once per α (comma list, e.g. 0.5,0.9; names get

@@ -1,8 +1,9 @@
 /**
  * The controls machinery: the gate's decision on hand-made cases, the world-metadata reader, the predictor
- * sensitivity measurement (0 at ε = 0, rising with ε), the presets' grids and plan, and a tiny controls grid
- * end to end on the tiny world (plan → train with a None ladder and FGSM-RS → attack → report) whose statistics
- * columns exist and are finite. The gate job itself runs end to end in sweep_local_test (None + TO, ungated).
+ * sensitivity measurement (0 at ε = 0, rising with ε), the presets' grids and plan, the oracle-teacher grid
+ * entries (validation, plan wiring without predictor or gate, rerun check, report order), and a tiny controls
+ * grid end to end on the tiny world (plan → train with a None ladder, FGSM-RS and an oracle teacher → attack →
+ * report) whose statistics columns exist and are finite. The gate job itself runs end to end in sweep_local_test (None + TO, ungated).
  */
 import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
@@ -11,9 +12,23 @@ import { modelConfig } from "../lib/nn/models.ts";
 import { Plan } from "../lib/nn/plan.ts";
 import { brainSensitivity, type GateInput, gateVerdict, predictorSensitivity } from "../lib/sweep/gate.ts";
 import { controlsGrid, paperDeviations, paperGpuGrid, PRESETS } from "../lib/sweep/presets.ts";
-import { buildPlan, type SweepSettings } from "../lib/sweep/plan.ts";
+import { buildPlan, checkSamePlan, type SweepSettings } from "../lib/sweep/plan.ts";
+import { parseGrid } from "../lib/sweep/grid.ts";
+import { orderModels } from "../lib/report/collect.ts";
+import { UserError } from "../lib/errors.ts";
 import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 import { runSweep, tinySweepArgs } from "./fixtures/sweep.ts";
+
+/** The message of the UserError `fn` throws (fails when it throws nothing or something else). */
+function userErrorMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    ok(e instanceof UserError, `${e}`);
+    return e.message;
+  }
+  throw new Error("no UserError thrown");
+}
 
 const roi = (
   name: string,
@@ -86,10 +101,30 @@ Deno.test("gate: predictor sensitivity is 0 at ε = 0 and grows with ε", async 
 
 Deno.test("presets: controls and paper-gpu grids, and what a run scales down", () => {
   const controls = controlsGrid(3);
-  equal(controls.length, 15);
+  deepStrictEqual(
+    controls.filter((m) => m.seed === undefined).map((m) => m.name),
+    [
+      ...["None", "None_fgsm-rs", "TO_oracle", "V1_oracle", "TO_oracle-perturbed", "V1_oracle-perturbed"],
+      ...["TO_oracle-shuffled", "V1", "TO"],
+    ],
+  );
+  equal(controls.length, 27);
   equal(new Set(controls.map((m) => m.seed ?? 0)).size, 3);
   ok(controls.some((m) => m.name === "None_fgsm-rs_s2" && m.augment?.kind === "fgsm-rs" && m.checks));
   equal(controls.filter((m) => m.ladder).length, 3, "the None ladder in every seed");
+  deepStrictEqual(
+    controls.find((m) => m.name === "TO_oracle-perturbed_s2"),
+    {
+      name: "TO_oracle-perturbed_s2",
+      roi: "TO",
+      shuffle: false,
+      teacher: { kind: "oracle-perturbed", eps: 8 / 255 },
+      seed: 2,
+    },
+  );
+  deepStrictEqual(controls.find((m) => m.name === "TO_oracle-shuffled_s1")?.teacher, {
+    kind: "oracle-shuffled",
+  });
   const gpu = paperGpuGrid(3);
   // (10 guided × 2 α + None + 5 WD + 2 augmentation controls) × 3 seeds
   equal(gpu.length, 28 * 3);
@@ -139,12 +174,32 @@ Deno.test("buildPlan: the gate before guided models, augmentation and ladder ste
   equal(
     plan.jobs.map((j) => j.id).join(","),
     [
-      "predictor/V1,predictor/TO,gate,model/None,model/None_noise,model/None_fgsm-rs,model/V1,model/TO,report",
+      "prep/TO,prep/V1,predictor/V1,predictor/TO,gate,model/None,model/None_fgsm-rs,model/TO_oracle,",
+      "model/V1_oracle,model/TO_oracle-perturbed,model/V1_oracle-perturbed,model/TO_oracle-shuffled,",
+      "model/V1,model/TO,report",
     ].join(""),
   );
+  equal(job("prep/TO").steps.map((s) => s.task).join(","), "nsd-prep");
+  equal(job("prep/TO").steps[0].done, "/r/prep/TO.h5");
+  equal(job("predictor/TO").deps.join(","), "prep/TO");
+  ok(job("predictor/TO").steps[0].args.join(" ").includes("--prepared /r/prep/TO.h5"));
   equal(job("gate").deps.join(","), "predictor/V1,predictor/TO");
   equal(job("gate").steps[0].done, "/r/gate.json");
   equal(job("model/TO").deps.join(","), "predictor/TO,gate");
+  ok(job("model/TO").steps[0].args.join(" ").includes("--predictor /r/predictors/TO"));
+  ok(!job("model/TO").steps[0].args.includes("--teacher"));
+  // oracle-taught: the ROI's prepared file, no predictor, no gate
+  equal(job("model/TO_oracle-perturbed").deps.join(","), "prep/TO");
+  equal(job("model/V1_oracle").deps.join(","), "prep/V1");
+  const perturbed = job("model/TO_oracle-perturbed").steps[0].args.join(" ");
+  ok(
+    perturbed.includes(`--teacher oracle-perturbed --prepared /r/prep/TO.h5 --teacher-eps ${8 / 255}`),
+    perturbed,
+  );
+  ok(!perturbed.includes("--predictor") && !perturbed.includes("--shuffle"), perturbed);
+  const shuffled = job("model/TO_oracle-shuffled").steps[0].args.join(" ");
+  ok(shuffled.includes("--teacher oracle-shuffled --prepared /r/prep/TO.h5 "), shuffled);
+  ok(!shuffled.includes("--teacher-eps") && !shuffled.includes("--predictor"), shuffled);
   equal(job("model/None").deps.join(","), "", "None does not wait for the gate");
   ok(!job("report").deps.includes("gate"));
   // None: train (keeping epochs), fgsm, pgd, then pgd on epochs 1 and 2 (epoch 3 is the model itself)
@@ -162,12 +217,100 @@ Deno.test("buildPlan: the gate before guided models, augmentation and ladder ste
   ok(job("model/TO").steps[2].args.join(" ").includes("--check-n 0"));
 });
 
+Deno.test("grid: teacher entries are validated with one line naming the entry", () => {
+  const grid = (models: unknown[]) => parseGrid(JSON.stringify({ models }), "g.json");
+  deepStrictEqual(grid([{ name: "TO_o", roi: "TO", teacher: "oracle-perturbed" }])[0].teacher, {
+    kind: "oracle-perturbed",
+    eps: 8 / 255,
+  });
+  deepStrictEqual(
+    grid([{ name: "V1_o", roi: "V1", teacher: "oracle-perturbed", teacher_eps: 0.01 }])[0].teacher,
+    {
+      kind: "oracle-perturbed",
+      eps: 0.01,
+    },
+  );
+  deepStrictEqual(grid([{ name: "TO_o", roi: "TO", teacher: "oracle" }])[0].teacher, { kind: "oracle" });
+  equal(grid([{ name: "TO", roi: "TO" }])[0].teacher, undefined);
+  const cases: [Record<string, unknown>, string][] = [
+    [
+      { teacher: "predictor" },
+      'g.json: models[0]: "teacher" must be one of oracle, oracle-shuffled, oracle-perturbed',
+    ],
+    [
+      { teacher: "brain" },
+      'g.json: models[0]: "teacher" must be one of oracle, oracle-shuffled, oracle-perturbed',
+    ],
+    [
+      { roi: "none", teacher: "oracle" },
+      `g.json: models[0]: "teacher" needs an ROI (the simulated brain's), not 'none'`,
+    ],
+    [
+      { shuffle: true, teacher: "oracle" },
+      'g.json: models[0]: "shuffle" applies to a predictor; use "teacher": "oracle-shuffled"',
+    ],
+    [{ teacher_eps: 0.01 }, 'g.json: models[0]: "teacher_eps" needs "teacher"'],
+    [
+      { teacher: "oracle", teacher_eps: 0.01 },
+      'g.json: models[0]: "teacher_eps" needs "teacher": "oracle-perturbed"',
+    ],
+    [
+      { teacher: "oracle-perturbed", teacher_eps: 0 },
+      'g.json: models[0]: "teacher_eps" must be a number in (0, 1] (pixel units)',
+    ],
+    [
+      { teacher: "oracle-perturbed", teacher_eps: "8/255" },
+      'g.json: models[0]: "teacher_eps" must be a number in (0, 1] (pixel units)',
+    ],
+  ];
+  for (const [extra, message] of cases) {
+    equal(userErrorMessage(() => grid([{ name: "m", roi: "TO", ...extra }])), message);
+  }
+});
+
+Deno.test("checkSamePlan: a model renamed to another teacher is refused; report order groups the oracles", () => {
+  const settings = {
+    ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 16, batch: 8, epochs: 1, predictorEpochs: 1 },
+    ...{ cropScale: 0.35, lr: 0.05, alpha: 0.5, wd: 1e-4, seed: 0, attacks: [], eps: "0.01" },
+    ...{ epsUnits: "normalized", attackN: 8, analyses: [], analysisN: 4, transferEps: "0.01" },
+  } as SweepSettings;
+  const before = buildPlan("/r", settings, [{
+    name: "TO_x",
+    roi: "TO",
+    shuffle: false,
+    teacher: { kind: "oracle" },
+  }]);
+  const same = buildPlan("/r", settings, [{
+    name: "TO_x",
+    roi: "TO",
+    shuffle: false,
+    teacher: { kind: "oracle" },
+  }]);
+  checkSamePlan(same, before, "plan.json");
+  for (const teacher of [undefined, { kind: "oracle-perturbed" as const, eps: 0.01 }]) {
+    const now = buildPlan("/r", settings, [{ name: "TO_x", roi: "TO", shuffle: false, teacher }]);
+    const message = userErrorMessage(() => checkSamePlan(now, before, "plan.json"));
+    ok(message.startsWith(`plan.json: model 'TO_x' was planned with teacher {"kind":"oracle"}`), message);
+  }
+  deepStrictEqual(
+    orderModels([
+      ...["zzz", "TO_oracle-shuffled", "TO", "TO_oracle_s1", "V1_oracle-perturbed", "WD_0.003", "TO_oracle"],
+      ...["V1_oracle", "TO_oracle-perturbed", "None", "V1"],
+    ]),
+    [
+      ...["None", "V1", "TO", "WD_0.003", "V1_oracle", "TO_oracle", "TO_oracle_s1", "TO_oracle-shuffled"],
+      ...["V1_oracle-perturbed", "TO_oracle-perturbed", "zzz"],
+    ],
+  );
+});
+
 Deno.test("sweep: a tiny controls grid runs end to end and reports finite statistics", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sweep-controls-" });
   try {
     const models = [
       { name: "None", roi: "none", ladder: true },
       { name: "None_fgsm-rs", roi: "none", augment: "fgsm-rs", aug_eps: 0.03 },
+      { name: "TO_oracle-perturbed", roi: "TO", teacher: "oracle-perturbed", teacher_eps: 0.03 },
     ];
     const args = await tinySweepArgs(dir, models, [
       "--epochs",
@@ -192,7 +335,13 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
         return [cells[0], Object.fromEntries(header.map((h, i) => [h, cells[i]]))];
       }),
     );
-    deepStrictEqual(Object.keys(rows).sort(), ["None", "None_fgsm-rs"]);
+    deepStrictEqual(Object.keys(rows).sort(), ["None", "None_fgsm-rs", "TO_oracle-perturbed"]);
+    // the oracle-taught model trained from the prepared file alone: no predictor, no gate
+    const summary = JSON.parse(await Deno.readTextFile(join(out, "models/TO_oracle-perturbed/summary.json")));
+    equal(summary.teacher.kind, "oracle-perturbed");
+    equal(summary.teacher.epsilon, 0.03);
+    ok(!(await Deno.stat(join(out, "predictors")).catch(() => null)), "no predictor trained");
+    ok(!(await Deno.stat(join(out, "gate.json")).catch(() => null)), "no gate");
     for (const row of Object.values(rows)) {
       for (const column of ["clean_accuracy", "robust_accuracy"]) ok(Number.isFinite(Number(row[column])));
     }

@@ -84,7 +84,7 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     // 2. resumed: finishes, without retraining the predictor
     const resumed = await runSweep(args);
     equal(resumed.code, 0, resumed.stderr);
-    ok(resumed.stderr.includes("1 of 8 jobs already finished"), resumed.stderr);
+    ok(resumed.stderr.includes("2 of 9 jobs already finished"), resumed.stderr);
     equal(await mtime(join(out, "predictors/TO/summary.json")), predictorDone);
     for (const model of ["None", "TO"]) {
       const summary = JSON.parse(await Deno.readTextFile(join(out, `models/${model}/summary.json`)));
@@ -125,7 +125,7 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     const analysesDone = await analysesTimes();
     const again = await runSweep(args);
     equal(again.code, 0, again.stderr);
-    ok(again.stdout.includes("1 steps run, 7 jobs already finished"), again.stdout);
+    ok(again.stdout.includes("1 steps run, 8 jobs already finished"), again.stdout);
     equal(await mtime(join(out, "models/TO/summary.json")), modelDone);
     equal(await analysesTimes(), analysesDone, "no finished analysis reran");
 
@@ -136,7 +136,7 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     const rsaDone = await mtime(join(out, "analyses/rsa.json"));
     const redo = await runSweep(args);
     equal(redo.code, 0, redo.stderr);
-    ok(redo.stdout.includes("3 steps run, 5 jobs already finished"), redo.stdout);
+    ok(redo.stdout.includes("3 steps run, 6 jobs already finished"), redo.stdout);
     ok(
       await Deno.stat(join(out, "analyses/smoothness/TO.json")) &&
         await Deno.stat(join(out, "analyses/cka.json")),
@@ -243,9 +243,9 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
       "analyses/roi_features/None.safetensors analyses/roi_features/V1.safetensors analyses/brain_rsa.json",
     ].join(" "),
   );
-  // model × ROI RSA reads the ROI files: it waits for the predictor jobs that write them
+  // model × ROI RSA reads the ROI files: it waits for the prep jobs that write them
   const representations = all.jobs.find((j) => j.id === "representations")!;
-  equal(representations.deps.join(","), "model/None,model/V1,predictor/V1");
+  equal(representations.deps.join(","), "model/None,model/V1,prep/V1");
   ok(representations.steps.at(-1)!.args.join(" ").includes(`--roi ${out}/prep/V1.h5`));
   ok(representations.steps[3].args.join(" ").includes(`--stimuli ${out}/prep/V1.h5 --nsd /sim`));
   equal(
@@ -254,7 +254,7 @@ Deno.test("buildPlan: --analyses picks the steps; cross-model ones bring the fea
   );
   equal(
     buildPlan(out, settings([]), models).jobs.map((j) => j.id).join(","),
-    "predictor/V1,gate,model/None,model/V1,report",
+    "prep/V1,predictor/V1,gate,model/None,model/V1,report",
   );
 });
 

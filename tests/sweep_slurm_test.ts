@@ -29,21 +29,27 @@ Deno.test("sweep --executor slurm --dry-run: job arrays with throttle and per-ta
   equal(code, 0, stderr);
   // 7 ROIs (V1 … TO; the shuffle controls reuse V1's and TO's predictors), 11 + 5 WD models (model and
   // transfer arrays)
-  ok(stdout.includes("#SBATCH --array=0-6%3\n"), stdout);
+  equal(stdout.split("#SBATCH --array=0-6%3\n").length - 1, 2, "prep and predictor arrays");
   equal(stdout.split("#SBATCH --array=0-15%3\n").length - 1, 2, stdout);
   ok(stdout.includes("#SBATCH --output=/tmp/ng-dry/logs/slurm/model_%A_%a.log"), "per-task logs");
   ok(stdout.includes("#SBATCH --output=/tmp/ng-dry/logs/slurm/transfer_%A_%a.log"), "per-task logs");
   ok(stdout.includes("#SBATCH --output=/tmp/ng-dry/logs/slurm/representations_%j.log"), "one job");
   for (const line of ["--partition=gpu", "--time=02:00:00", "--cpus-per-task=4", "--gpus=1", "--mem=16G"]) {
-    equal(stdout.split(`#SBATCH ${line}\n`).length - 1, 6, `${line} in every script`);
+    equal(stdout.split(`#SBATCH ${line}\n`).length - 1, 7, `${line} in every script`);
   }
   ok(/--stage transfer --index \$\{SLURM_ARRAY_TASK_ID\}/.test(stdout), "transfer tasks index the plan");
   ok(/--stage representations --index 0\n/.test(stdout), "representations: a single job");
   ok(/--stage model --index \$\{SLURM_ARRAY_TASK_ID\}/.test(stdout), "tasks index the plan");
-  ok(stdout.includes("PREDICTOR_JOB=$(sbatch --parsable /tmp/ng-dry/slurm/predictor.sbatch)"));
+  ok(stdout.includes("PREP_JOB=$(sbatch --parsable /tmp/ng-dry/slurm/prep.sbatch)"));
   ok(
     stdout.includes(
-      "MODEL_JOB=$(sbatch --parsable --dependency=afterok:$PREDICTOR_JOB:$GATE_JOB /tmp/ng-dry/slurm/model.sbatch)",
+      "PREDICTOR_JOB=$(sbatch --parsable --dependency=afterok:$PREP_JOB /tmp/ng-dry/slurm/predictor.sbatch)",
+    ),
+  );
+  ok(
+    stdout.includes(
+      "MODEL_JOB=$(sbatch --parsable --dependency=afterok:$PREP_JOB:$PREDICTOR_JOB:$GATE_JOB " +
+        "/tmp/ng-dry/slurm/model.sbatch)",
     ),
   );
   for (const stage of ["TRANSFER", "REPRESENTATIONS"]) {

@@ -5,7 +5,7 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { PAPER_ORDER } from "../sweep/grid.ts";
+import { ORACLE_TEACHERS, PAPER_ORDER } from "../sweep/grid.ts";
 
 /** One model's training outcome. */
 export interface ModelResult {
@@ -109,8 +109,9 @@ export interface TransferResult {
 
 /**
  * Orders model names as the paper's figures: None, random, V1_shuffle, TO_shuffle, V1 … TO, then the
- * weight-decay controls by value, then anything else by name; α variants (`_a<α>`) and seeds (`_s<k>`) follow
- * their base model.
+ * weight-decay controls by value, then the oracle-taught controls (`<ROI>_<teacher>`) by teacher (oracle,
+ * oracle-shuffled, oracle-perturbed) and then ROI in hierarchy order, then anything else by name; α variants
+ * (`_a<α>`) and seeds (`_s<k>`) follow their base model.
  */
 export function orderModels(names: readonly string[]): string[] {
   const key = (name: string): [number, number, string] => {
@@ -118,7 +119,16 @@ export function orderModels(names: readonly string[]): string[] {
     const [, base, seed] = name.match(/^(.*?)(?:_a[\d.]+)?(?:_s(\d+))?$/)!;
     const paper = (PAPER_ORDER as readonly string[]).indexOf(base);
     const wd = base.match(/^WD_([\d.]+)$/);
-    const rank = paper >= 0 ? paper : wd ? 100 + Number(wd[1]) : 1000;
+    const [, roi, teacher] = base.match(/^(.+)_(oracle(?:-[a-z]+)?)$/) ?? [];
+    const oracle = (ORACLE_TEACHERS as readonly string[]).indexOf(teacher);
+    const roiRank = (PAPER_ORDER as readonly string[]).indexOf(roi);
+    const rank = paper >= 0
+      ? paper
+      : wd
+      ? 100 + Number(wd[1])
+      : oracle >= 0 && roiRank >= 0
+      ? 200 + oracle * PAPER_ORDER.length + roiRank
+      : 1000;
     return [rank, Number(seed ?? 0), base];
   };
   return [...names].sort((a, b) => {
@@ -154,6 +164,9 @@ export async function collectResults(dir: string): Promise<Results> {
     const s = await readJson<Record<string, unknown>>(join(dir, "models", name, "summary.json"), missing);
     const final = (s?.final ?? {}) as Record<string, unknown>;
     const roi = typeof s?.roi === "string" ? s.roi : null;
+    // an oracle-taught model has no predictor: the ROI's predictor r is not its teacher's
+    const teacher = (s?.teacher as { kind?: unknown } | undefined)?.kind;
+    const predictorTaught = teacher === undefined || teacher === "predictor";
     if (roi && !predictorR.has(roi)) {
       const p = await readJson<{ final?: Record<string, unknown> }>(
         join(dir, "predictors", roi, "summary.json"),
@@ -169,7 +182,7 @@ export async function collectResults(dir: string): Promise<Results> {
       weightDecay: num(s?.weightDecay),
       cleanAccuracy: num(final.val_acc),
       neuralR: num(final.val_neural_r),
-      predictorR: roi ? predictorR.get(roi) ?? null : null,
+      predictorR: roi && predictorTaught ? predictorR.get(roi) ?? null : null,
     });
     const rows: AttackRow[] = [];
     for (const file of (await listFiles(join(dir, "attacks", name))).filter((f) => f.endsWith(".json"))) {

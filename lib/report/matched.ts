@@ -200,13 +200,13 @@ export async function matchedResults(
       failedChecks: checks.every((c) => c === null) ? null : checks.flatMap((c) => c ?? []),
     });
   }
-  // the hierarchy, per α: plain ROI-guided configurations (no shuffle, no augmentation)
+  // the hierarchy, per α: plain predictor-guided configurations (no shuffle, augmentation or oracle teacher)
   const trends: MatchedResults["trends"] = [];
   const byAlpha = new Map<string, { roi: string; config: string }[]>();
   for (const [config, members] of configs) {
     const m = spec(members[0]);
     const roi = m?.roi ?? config.replace(/_a[\d.]+$/, "");
-    if (!(HIERARCHY as readonly string[]).includes(roi) || m?.shuffle || m?.augment) continue;
+    if (!(HIERARCHY as readonly string[]).includes(roi) || m?.shuffle || m?.augment || m?.teacher) continue;
     const alpha = `${m?.alpha ?? plan?.settings?.alpha ?? "?"}`;
     byAlpha.set(alpha, [...byAlpha.get(alpha) ?? [], { roi, config }]);
   }

@@ -15,18 +15,31 @@
  * trains against that ROI's predictor, which sees another image); `alpha` (in [0, 1]), `wd`, `seed` (an integer) override the sweep's
  * flags for that model; `augment` (`noise` | `fgsm-rs`, with `aug_eps` in pixel units, default 8/255) trains
  * with that augmentation; `ladder: true` keeps and attacks every epoch's weights (the None ladder the report
- * places models on at matched clean accuracy); `checks: true` runs the attack's gradient-masking probes.
+ * places models on at matched clean accuracy); `checks: true` runs the attack's gradient-masking probes;
+ * `teacher` (`oracle` | `oracle-shuffled` | `oracle-perturbed`, with `teacher_eps` in pixel units for
+ * `oracle-perturbed`, default 8/255) makes the simulated brain itself the teacher of that ROI: no predictor,
+ * only the ROI's prepared file (`deno task train --teacher`), and no gate.
  * @module
  */
 import { UserError } from "../errors.ts";
 import { ROI_DEFINITIONS } from "../data/nsd/roi.ts";
 import { BASELINES } from "../train/guided.ts";
 import { type Augmentation, AUGMENTATIONS } from "../train/augment.ts";
+import { ORACLE_EPSILON, type OracleMode, TEACHERS } from "../train/oracle_teacher.ts";
+
+/** The oracle teachers a grid entry may name (`deno task train --teacher`, all but the predictor). */
+export const ORACLE_TEACHERS = TEACHERS.filter((t): t is OracleMode => t !== "predictor");
+
+/** The simulated brain as a model's teacher; `eps` is oracle-perturbed's δ radius (pixel units). */
+export interface OracleTeacherSpec {
+  kind: OracleMode;
+  eps?: number;
+}
 
 /** One model of the grid. */
 export interface ModelSpec {
   name: string;
-  /** `none`, `random` or an ROI name (then it needs that ROI's predictor). */
+  /** `none`, `random` or an ROI name (then it needs that ROI's predictor, or its prepared file with `teacher`). */
   roi: string;
   shuffle: boolean;
   alpha?: number;
@@ -38,6 +51,8 @@ export interface ModelSpec {
   ladder?: boolean;
   /** Run the attack's gradient-masking probes on it (`deno task attack --check-n`). */
   checks?: boolean;
+  /** The simulated brain as the teacher instead of the ROI's predictor (`deno task train --teacher`). */
+  teacher?: OracleTeacherSpec;
 }
 
 /** Models in the paper's figure order: baselines, controls, then the ventral hierarchy. */
@@ -139,6 +154,8 @@ export function parseGrid(text: string, file: string): ModelSpec[] {
       }
       spec.augment = { kind: m.augment as Augmentation["kind"], eps };
     } else if (m.aug_eps !== undefined) throw new UserError(`${where}: "aug_eps" needs "augment"`);
+    if (m.teacher !== undefined) spec.teacher = parseTeacher(m, where);
+    else if (m.teacher_eps !== undefined) throw new UserError(`${where}: "teacher_eps" needs "teacher"`);
     const ranges = {
       alpha: { max: 1, integer: false, what: "a number in [0, 1]" },
       wd: { max: Infinity, integer: false, what: "a non-negative number" },
@@ -159,8 +176,38 @@ export function parseGrid(text: string, file: string): ModelSpec[] {
   });
 }
 
-/** ROIs whose predictor (and prepared file) the grid needs, in first-use order. */
-export function predictorRois(models: readonly ModelSpec[]): string[] {
+/** A grid entry's `teacher` and `teacher_eps` (the entry is `m`, named `where` in errors). */
+function parseTeacher(m: Record<string, unknown>, where: string): OracleTeacherSpec {
+  if (!(ORACLE_TEACHERS as readonly unknown[]).includes(m.teacher)) {
+    throw new UserError(`${where}: "teacher" must be one of ${ORACLE_TEACHERS.join(", ")}`);
+  }
+  const kind = m.teacher as OracleMode;
+  if ((BASELINES as readonly unknown[]).includes(m.roi)) {
+    throw new UserError(`${where}: "teacher" needs an ROI (the simulated brain's), not '${m.roi}'`);
+  }
+  if (m.shuffle === true) {
+    throw new UserError(`${where}: "shuffle" applies to a predictor; use "teacher": "oracle-shuffled"`);
+  }
+  if (kind !== "oracle-perturbed") {
+    if (m.teacher_eps !== undefined) {
+      throw new UserError(`${where}: "teacher_eps" needs "teacher": "oracle-perturbed"`);
+    }
+    return { kind };
+  }
+  const eps = m.teacher_eps ?? ORACLE_EPSILON;
+  if (typeof eps !== "number" || !(eps > 0 && eps <= 1)) {
+    throw new UserError(`${where}: "teacher_eps" must be a number in (0, 1] (pixel units)`);
+  }
+  return { kind, eps };
+}
+
+/** ROIs whose prepared file the grid needs (every ROI-guided or oracle-taught model), in first-use order. */
+export function preparedRois(models: readonly ModelSpec[]): string[] {
   const baselines = BASELINES as readonly string[];
   return [...new Set(models.map((m) => m.roi).filter((r) => !baselines.includes(r)))];
+}
+
+/** ROIs whose predictor the grid needs (oracle-taught models need none), in first-use order. */
+export function predictorRois(models: readonly ModelSpec[]): string[] {
+  return preparedRois(models.filter((m) => !m.teacher));
 }

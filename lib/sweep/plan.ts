@@ -5,12 +5,14 @@
  * ```
  * OUT/plan.json                         this plan (settings, models, jobs)
  * OUT/data/eval.safetensors             validation images at the model size + labels (attack input)
- * OUT/prep/<ROI>.h5                     nsd-prep            ┐ job "predictor/<ROI>", shared by that ROI's
- * OUT/predictors/<ROI>/summary.json     predictor           ┘ models (and its shuffle control)
+ * OUT/prep/<ROI>.h5                     nsd-prep            job "prep/<ROI>", shared by that ROI's models
+ * OUT/predictors/<ROI>/summary.json     predictor           job "predictor/<ROI>", after its prep, shared by
+ *                                                           that ROI's predictor-guided models (and shuffle)
  * OUT/gate.json                         sweep gate          job "gate", after every predictor: guided
  *   (OUT/gate_failed.json when it fails)                    models train only when it passes
  * OUT/models/<name>/summary.json        train               ┐ job "model/<name>", after its ROI's
- * OUT/attacks/<name>/<attack>.json      attack (one each)   │ predictor job
+ * OUT/attacks/<name>/<attack>.json      attack (one each)   │ predictor job and the gate (an oracle-taught
+ *                                                           │ model: after its ROI's prep job only)
  * OUT/attacks/<name>/epoch_<k>/<attack>.json  first attack of   │ (ladder models: each earlier
  *                                       epochs/epoch_<k>    │  epoch's weights)
  * OUT/analyses/features/<name>.safetensors  analyze features │ (eval set: avgpool, logits, neural_head, labels)
@@ -29,7 +31,7 @@
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { BASELINES } from "../train/guided.ts";
-import { type ModelSpec, predictorRois } from "./grid.ts";
+import { type ModelSpec, predictorRois, preparedRois } from "./grid.ts";
 import { EPOCHS_DIR } from "../train/guided_run.ts";
 
 /** Settings shared by every job of a sweep (a resumed sweep must use the same ones). */
@@ -91,7 +93,15 @@ export const LANDSCAPE_INPUTS = 4;
 export const LANDSCAPE_GRID = 11;
 
 /** Stages, in dependency order. */
-export const STAGES = ["predictor", "gate", "model", "transfer", "representations", "report"] as const;
+export const STAGES = [
+  "prep",
+  "predictor",
+  "gate",
+  "model",
+  "transfer",
+  "representations",
+  "report",
+] as const;
 /** A job's stage. */
 export type Stage = typeof STAGES[number];
 
@@ -162,48 +172,45 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
   const out = resolve(outDir);
   const s = settings;
   const common = ["--arch", s.arch, "--size", `${s.size}`, "--batch", `${s.batch}`, "--quiet"];
-  const jobs: Job[] = predictorRois(models).map((roi) => {
-    const prepared = join(out, "prep", `${roi}.h5`);
+  const prepared = (roi: string) => join(out, "prep", `${roi}.h5`);
+  const jobs: Job[] = preparedRois(models).map((roi) => ({
+    id: `prep/${roi}`,
+    stage: "prep",
+    deps: [],
+    steps: [{
+      task: "nsd-prep",
+      // the simulated world's PCA keeps the components above the noise (K ≈ 30, not the 95 % rule's ≈ 300)
+      args: [
+        ...["--nsd", s.sim, "--subject", `${s.subject}`, "--roi", roi, "--pca-signal"],
+        ...["--out", prepared(roi), "--quiet"],
+      ],
+      done: prepared(roi),
+    }],
+  }));
+  const predictors: Job[] = predictorRois(models).map((roi) => {
     const run = join(out, "predictors", roi);
     return {
       id: `predictor/${roi}`,
       stage: "predictor",
-      deps: [],
-      steps: [
-        {
-          task: "nsd-prep",
-          args: [
-            "--nsd",
-            s.sim,
-            "--subject",
-            `${s.subject}`,
-            "--roi",
-            roi,
-            "--pca-signal",
-            "--out",
-            prepared,
-            "--quiet",
-          ],
-          done: prepared,
-        },
-        {
-          task: "predictor",
-          args: [
-            ...["--prepared", prepared, "--nsd", s.sim, "--epochs", `${s.predictorEpochs}`],
-            ...["--seed", `${s.seed}`, "--checkpoint-every", "1", "--out", run, ...common],
-          ],
-          done: join(run, "summary.json"),
-          runDir: run,
-        },
-      ],
+      deps: [`prep/${roi}`],
+      steps: [{
+        task: "predictor",
+        args: [
+          ...["--prepared", prepared(roi), "--nsd", s.sim, "--epochs", `${s.predictorEpochs}`],
+          ...["--seed", `${s.seed}`, "--checkpoint-every", "1", "--out", run, ...common],
+        ],
+        done: join(run, "summary.json"),
+        runDir: run,
+      }],
     };
   });
+  jobs.push(...predictors);
   const baselines = BASELINES as readonly string[];
-  if (jobs.length) {
+  if (predictors.length) {
     jobs.push({
       id: "gate",
       stage: "gate",
-      deps: jobs.map((j) => j.id),
+      deps: predictors.map((j) => j.id),
       // gate.json exists only once the gate passed (or the sweep is ungated): a failed gate is decided again
       steps: [{ task: "sweep", args: ["gate", "--plan", join(out, "plan.json")], done: gatePath(out) }],
     });
@@ -217,7 +224,9 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
         ...["--roi", m.roi, "--data", "sim", "--sim", s.sim, "--epochs", `${s.epochs}`, "--lr", `${s.lr}`],
         ...["--crop-scale", `${s.cropScale}`],
         ...["--alpha", `${m.alpha ?? s.alpha}`, "--wd", `${m.wd ?? s.wd}`, "--seed", `${m.seed ?? s.seed}`],
-        ...(guided ? ["--predictor", join(out, "predictors", m.roi)] : []),
+        ...(guided && !m.teacher ? ["--predictor", join(out, "predictors", m.roi)] : []),
+        ...(m.teacher ? ["--teacher", m.teacher.kind, "--prepared", prepared(m.roi)] : []),
+        ...(m.teacher?.eps === undefined ? [] : ["--teacher-eps", `${m.teacher.eps}`]),
         ...(m.shuffle ? ["--shuffle"] : []),
         ...(m.augment ? ["--augment", m.augment.kind, "--aug-eps", `${m.augment.eps}`] : []),
         ...(m.ladder ? ["--keep-epochs"] : []),
@@ -258,7 +267,8 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     jobs.push({
       id: `model/${m.name}`,
       stage: "model",
-      deps: guided ? [`predictor/${m.roi}`, "gate"] : [],
+      // an oracle-taught model reads the ROI's prepared file only: no predictor, so no gate either
+      deps: !guided ? [] : m.teacher ? [`prep/${m.roi}`] : [`predictor/${m.roi}`, "gate"],
       steps: [train, ...attacks, ...ladder, ...modelAnalyses(out, s, m, run)],
     });
   }
@@ -267,7 +277,7 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     for (const m of models) jobs.push(transferJob(out, s, m, models, modelJobs));
   }
   const cross = CROSS_MODEL.filter((a) => s.analyses.includes(a));
-  const rois = predictorRois(models);
+  const rois = preparedRois(models);
   const brain = s.analyses.includes("brain-rsa") && rois.length > 0
     ? brainRsaSteps(out, s, models, rois)
     : [];
@@ -275,15 +285,15 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     jobs.push({
       id: "representations",
       stage: "representations",
-      // brain-rsa reads every ROI's prepared file, written by the predictor jobs
-      deps: [...modelJobs, ...(brain.length ? rois.map((roi) => `predictor/${roi}`) : [])],
+      // brain-rsa reads every ROI's prepared file, written by the prep jobs
+      deps: [...modelJobs, ...(brain.length ? rois.map((roi) => `prep/${roi}`) : [])],
       steps: [...cross.map((kind) => representationStep(out, kind, models)), ...brain],
     });
   }
   jobs.push({
     id: "report",
     stage: "report",
-    deps: jobs.filter((j) => j.stage !== "predictor" && j.stage !== "gate").map((j) => j.id),
+    deps: jobs.filter((j) => !["prep", "predictor", "gate"].includes(j.stage)).map((j) => j.id),
     steps: [{ task: "report", args: [out, "--quiet"], done: null }],
   });
   const skipped: string[] = [];
@@ -431,13 +441,14 @@ function effectiveModel(m: ModelSpec, s: SweepSettings): Record<string, unknown>
     alpha: m.alpha ?? s.alpha,
     wd: m.wd ?? s.wd,
     seed: m.seed ?? s.seed,
+    teacher: m.teacher ?? "predictor",
   };
 }
 
 /**
  * A results folder must not mix settings: `plan` (to be run) is compared with `previous` (the plan.json
  * already there, named `file`), setting by setting and then model by model (the same name with another ROI,
- * α, weight decay, seed or shuffle would keep the finished model's results under the new values). Two
+ * α, weight decay, seed, shuffle or teacher would keep the finished model's results under the new values). Two
  * exceptions keep finished work usable: `analyses` may change (analysis steps only add outputs; finished ones
  * are skipped), and a setting the earlier plan lacks is one added since, which that sweep never used. Models
  * may be added or left out.

@@ -2,14 +2,16 @@
  * Sweep presets (`deno task sweep --preset NAME`): a grid and the settings it runs with, and the paper's own
  * settings, so that every run can list what it scales down.
  *
- * - `controls`: the measurement chain's controls and a small predictor-guided pipeline, sized for 2 CPU
- *   cores with the software adapter (≤ 60 min estimated), ≥ 500 attacked images, 3 seeds.
+ * - `controls`: the measurement chain's positive control, the oracle teachers (the simulated brain as the
+ *   teacher: plain, the guaranteed positive and the shuffled negative) and a small predictor-guided pipeline,
+ *   sized for 2 CPU cores with the software adapter (≤ 60 min estimated), ≥ 500 attacked images, 3 seeds.
  * - `paper-gpu`: the paper's grid at the paper's model scale for one GPU, with seeds, α ∈ {0.5, 0.9}, the
  *   weight-decay controls, the None ladder and the augmentation controls.
  * @module
  */
 import { type ModelSpec, paperGrid, withAlphas, withSeeds } from "./grid.ts";
 import type { SweepSettings } from "./plan.ts";
+import { ORACLE_EPSILON, type OracleMode } from "../train/oracle_teacher.ts";
 
 /** The paper's settings, where the paper fixes them (its code's defaults otherwise). */
 export const PAPER_SETTINGS = {
@@ -75,16 +77,38 @@ export function measurementControls(): ModelSpec[] {
 }
 
 /**
- * The controls grid: the measurement chain's controls plus the predictor-guided pipeline for the most and the
- * least robust ROI (behind the gate). The oracle and guaranteed-positive teachers join this list as grid
- * entries once `deno task train` has them.
+ * The oracle-taught controls (the simulated brain as the teacher, no predictor, no gate): plain oracle for
+ * TO and V1; the guaranteed positive (student sees x + δ, target brain(x + δ); a gain expected for the
+ * invariant TO, not for the sensitive V1); the shuffled-image oracle for TO (negative).
+ */
+export function oracleControls(): ModelSpec[] {
+  const entry = (roi: string, kind: OracleMode): ModelSpec => ({
+    name: `${roi}_${kind}`,
+    roi,
+    shuffle: false,
+    teacher: kind === "oracle-perturbed" ? { kind, eps: ORACLE_EPSILON } : { kind },
+  });
+  return [
+    entry("TO", "oracle"),
+    entry("V1", "oracle"),
+    entry("TO", "oracle-perturbed"),
+    entry("V1", "oracle-perturbed"),
+    entry("TO", "oracle-shuffled"),
+  ];
+}
+
+/**
+ * The controls grid: the None ladder and FGSM-RS (the measurement chain's positive control; random-noise
+ * training is left to paper-gpu to keep the time budget), the oracle-taught controls, and the
+ * predictor-guided pipeline for the most and the least robust ROI (behind the gate).
  */
 export function controlsGrid(seeds: number): ModelSpec[] {
+  const measurement = measurementControls().filter((m) => m.augment?.kind !== "noise");
   const pipeline: ModelSpec[] = [
     { name: "V1", roi: "V1", shuffle: false },
     { name: "TO", roi: "TO", shuffle: false },
   ];
-  return withSeeds([...measurementControls(), ...pipeline], seeds);
+  return withSeeds([...measurement, ...oracleControls(), ...pipeline], seeds);
 }
 
 /** The paper's grid (with weight-decay controls) at α ∈ {0.5, 0.9}, plus the measurement controls. */
@@ -98,15 +122,15 @@ export function paperGpuGrid(seeds: number): ModelSpec[] {
 export const PRESETS: Record<string, Preset> = {
   controls: {
     describe:
-      "measurement controls + V1/TO pipeline, 3 seeds, 500 images, PGD at 2 ε (2 CPU cores, ≤ 60 min)",
+      "None ladder, FGSM-RS, oracle teachers, V1/TO pipeline, 3 seeds, 500 images, PGD at 1 ε (2 CPU cores, ≤ 60 min)",
     models: controlsGrid,
     seeds: 3,
     settings: {
-      epochs: 4,
-      predictorEpochs: 8,
+      epochs: 3,
+      predictorEpochs: 6,
       alpha: 0.5,
       attacks: ["pgd"],
-      eps: "0.009,0.019",
+      eps: "0.019",
       attackN: 500,
       analyses: [],
     },

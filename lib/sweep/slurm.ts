@@ -1,5 +1,5 @@
 /**
- * The Slurm executor: one sbatch job array per stage (predictors: one task per ROI; models and transfer: one
+ * The Slurm executor: one sbatch job array per stage (prep, predictors: one task per ROI; models and transfer: one
  * task per model), chained with `afterok`, then single jobs for the cross-model representations (`afterok`
  * the model array) and the report (`afterok` everything before it). Each array
  * task runs `deno task sweep job --plan OUT/plan.json --stage S --index $SLURM_ARRAY_TASK_ID`, i.e. the same
@@ -37,9 +37,10 @@ const SINGLE: readonly Stage[] = ["gate", "representations", "report"];
 
 /** What each stage waits for; a stage absent from the plan is dropped from the others' lists. */
 const AFTER: Record<Stage, Stage[]> = {
-  predictor: [],
+  prep: [],
+  predictor: ["prep"],
   gate: ["predictor"],
-  model: ["predictor", "gate"],
+  model: ["prep", "predictor", "gate"],
   transfer: ["model"],
   representations: ["model"],
   report: ["model", "transfer", "representations"],
