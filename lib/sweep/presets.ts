@@ -142,13 +142,7 @@ export const PRESETS: Record<string, Preset> = {
     models: paperGpuGrid,
     seeds: 3,
     settings: {
-      arch: "resnet18",
-      size: 224,
-      batch: 256,
-      epochs: 60,
-      cropScale: 0.08,
-      predictorEpochs: 40,
-      lr: 0.1,
+      ...pick(PAPER_SETTINGS, ["arch", "size", "batch", "epochs", "cropScale", "predictorEpochs", "lr"]),
       attacks: ["pgd", "fgsm"],
       attackN: null,
       analysisN: 256,
@@ -192,4 +186,9 @@ export function paperDeviations(s: SweepSettings, evalImages: number | null, see
   }
   if (seeds > 1) out.push(`seeds: ${seeds} per configuration (the paper reports one run per model)`);
   return out;
+}
+
+/** The named fields of `from`. */
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, from[k]])) as Pick<T, K>;
 }
