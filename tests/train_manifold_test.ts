@@ -272,7 +272,7 @@ Deno.test("train task --guidance manifold: a tiny run writes the statistics, met
         join(out, "x"),
       ],
       /missing/,
-      1,
+      2, // a --predictor path that does not exist is a bad flag value
     ],
   ];
   for (const [argv, message, code] of cases) {

@@ -22,7 +22,11 @@ export interface DatasetModel {
  *
  * @example
  * ```ts
- * const data = await loadDataset("sim-val", { inputShape: [32, 3, 32, 32], classes: 10 }, 64);
+ * import type { Dataset } from "./evaluate.ts";
+ * // The first 64 validation images of the simulated world (data/sim) for a 10-class, 32-px model.
+ * async function simVal(): Promise<Dataset> {
+ *   return await loadDataset("sim-val", { inputShape: [32, 3, 32, 32], classes: 10 }, 64);
+ * }
  * ```
  */
 export async function loadDataset(

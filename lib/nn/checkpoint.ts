@@ -114,7 +114,9 @@ export async function loadCheckpoint(path: string, config?: ModelConfig): Promis
  *
  * @example
  * ```ts
- * const file = await checkpointPath("runs/demo/guided-TO"); // "runs/demo/guided-TO/model.safetensors"
+ * const run = await Deno.makeTempDir(); // a run folder holding its final weights
+ * await Deno.writeFile(`${run}/model.safetensors`, new Uint8Array(8));
+ * console.log(await checkpointPath(run) === `${run}/model.safetensors`); // true
  * ```
  */
 export async function checkpointPath(path: string): Promise<string> {
