@@ -46,8 +46,8 @@ Runs a grid of models end to end into one results folder: per ROI, nsd-prep → 
 models and its shuffle control); per model, deno task train → deno task attack (one run per attack) →
 deno task analyze features, smoothness, landscape, shape-bias; once every model is trained, a transfer job per
 model (PGD crafted on it, scored on all the others) and one job for RSA, CKA and manifold geometry over every
-model's features; then deno task report. Every step is a child process of those CLIs and is skipped when its output exists, so a
-sweep killed at any point resumes where it stopped (same --out, same settings).
+model's features; then deno task report. Every step is a child process of those CLIs and is skipped when
+its output exists, so a sweep killed at any point resumes where it stopped (same --out, same settings).
 
 Grid:
   --preset NAME        a grid with its settings (flags below still override them):
