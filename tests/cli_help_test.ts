@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { equal, ok } from "../lib/testing/assert.ts";
+import { getGpu } from "../lib/gpu/device.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`)) as { tasks: Record<string, string> };
@@ -122,4 +123,49 @@ Deno.test("cli: the README's commands that need data a fresh clone lacks stop in
       await Deno.remove(cwd, { recursive: true });
     }
   }
+});
+
+Deno.test("cli: the paper-gpu sweep on a software adapter says what it costs before it generates anything", async () => {
+  if ((await getGpu()).kind !== "cpu") return; // on a GPU the grid is what it is sized for
+  const cwd = await Deno.makeTempDir({ prefix: "sweep-paper-gpu-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      `${root}deno.json`,
+      `${root}tasks/sweep.ts`,
+      "--preset",
+      "paper-gpu",
+      "--quiet",
+    ],
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  try {
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!/sized for a GPU/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    lines.push(...text.split("\n"));
+    reader.releaseLock();
+  } finally {
+    child.kill("SIGINT");
+    await child.status;
+    await Deno.remove(cwd, { recursive: true });
+  }
+  const warning = lines.findIndex((line) => /sized for a GPU/.test(line));
+  ok(warning >= 0, `no cost warning in:\n${lines.join("\n")}`);
+  ok(/resnet18 at 224 px: [\d.]+ TFLOP per step of 256 images/.test(lines[warning]), lines[warning]);
+  ok(
+    /years? for the \d+ steps/.test(lines[warning]) || /days for the \d+ steps/.test(lines[warning]),
+    lines[warning],
+  );
+  ok(!lines.slice(0, warning).some((line) => /synth|evaluation set/.test(line)), lines.join("\n"));
 });

@@ -51,8 +51,8 @@ function roughDuration(seconds: number): string {
 /**
  * One line saying what a run of `steps` steps of `batch` images of `config` (named `arch`, e.g. `resnet18`)
  * costs on a software adapter when it would take over an hour even at the adapter's best measured speed;
- * undefined otherwise. A training image costs about three forward passes (forward, and a backward pass of
- * twice the work).
+ * undefined otherwise; `instead` says what runs here. A training image costs about three forward passes
+ * (forward, and a backward pass of twice the work).
  *
  * @example The paper's run is sized for a GPU; the demo's tiny model is not worth a warning
  * ```ts
@@ -68,6 +68,7 @@ export function softwareAdapterWarning(
   config: ModelConfig,
   batch: number,
   steps: number,
+  instead = "deno task train with no arguments runs the small demo",
 ): string | undefined {
   const stepFlops = 3 * 2 * forwardMacsPerImage(config) * batch;
   const fastest = (stepFlops * steps) / SOFTWARE_TRAIN_FLOPS.high;
@@ -78,5 +79,5 @@ export function softwareAdapterWarning(
     `${batch} images; at the 0.2–0.6 GFLOP/s of this software adapter (deno task bench) that is ` +
     `${perStep(SOFTWARE_TRAIN_FLOPS.high)}–${perStep(SOFTWARE_TRAIN_FLOPS.low)} per step and ` +
     `${total(SOFTWARE_TRAIN_FLOPS.high)}–${total(SOFTWARE_TRAIN_FLOPS.low)} for the ${steps} steps: ` +
-    `this run is sized for a GPU (deno task train with no arguments runs the small demo)`;
+    `this run is sized for a GPU (${instead})`;
 }
