@@ -20,7 +20,7 @@ const CEILING = "machine ceiling: ≈230 GFLOP/s fp32 FMA peak, OpenBLAS sgemm 1
 
 const HELP = `deno task bench
 
-Times our kernels and a full training step against jax-js and tfjs-webgpu, in the same run on the same adapter,
+Times our kernels and a full training step against jax-js and tfjs-webgpu, in the same run on one adapter,
 prints one table and writes bench/results-<adapter>.json (tracked in git: a run replaces the adapter's file).
 Takes several minutes on a CPU adapter.
 

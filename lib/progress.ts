@@ -19,6 +19,8 @@ export interface StageOptions {
   unit?: string;
   /** Minimum milliseconds between log lines when not drawing on a terminal. */
   logEveryMs?: number;
+  /** Show the rate and an ETA from it (default true); false when the items differ too much for a rate. */
+  eta?: boolean;
 }
 
 /** Receives a library call's progress: counted stages and one-line status messages. */

@@ -71,7 +71,8 @@ Kinds:
                 --distance D      ${
   RDM_METHODS.join(" | ")
 } (default correlation; euclidean = squared/channels)
-                --compare M       ${COMPARE_METHODS.join(" | ")} (default spearman)
+                --compare M       ${COMPARE_METHODS.join(" | ")}
+                                  (default spearman)
                 --mds K           also write K classical-MDS coordinates of each RDM's stimuli (default 0)
   cka         linear and unbiased CKA matrices (model × model, model × ROI); --features, --roi as above
   manifold    per-class MFTMA capacity, radius, dimension + linear-readout accuracy, per --features input
@@ -84,7 +85,8 @@ Kinds:
                 --seed S          seed of t-vectors and split (default 0)
   shape-bias  Geirhos cue-conflict shape bias from decisions, either read or made by a model
                 --predictions F   CSV with header columns 'file' and 'decision' (class name or index)
-                --model M --cue-conflict DIR   instead: the model's arg-max on DIR/<shape>/<shape><i>-<tex><j>.png
+                --model M --cue-conflict DIR   instead: the model's arg-max on
+                                  DIR/<shape>/<shape><i>-<tex><j>.png
                 --classes LIST    comma-separated class names (maps numeric decisions and the model's
                                   outputs; default with --cue-conflict: DIR/classes.txt)
 
@@ -93,9 +95,9 @@ sim:DIR | imagefolder:DIR | cifar100:DIR | FILE.safetensors with 'images' and 'l
   features    eval-mode features → --out FILE.safetensors: avgpool (pooled penultimate), logits,
               neural_head (when present), each [N, width], and labels [N] (for manifold --labels F:labels)
                 --layers          also layer1… (ResNet stage outputs, averaged over space)
-                --stimuli ROI.h5  instead of --data: the prepared ROI file's validation stimuli, in its val_ids
-                                  order, so that rsa/cka --roi ROI.h5 can compare the model with the brain
-                                  (writes stimulus_ids [N] instead of labels)
+                --stimuli ROI.h5  instead of --data: the prepared ROI file's validation stimuli, in its
+                                  val_ids order, so that rsa/cka --roi ROI.h5 can compare the model with
+                                  the brain (writes stimulus_ids [N] instead of labels)
                 --nsd DIR         with --stimuli: the NSD (or simulated world) folder the ROI file was
                                   prepared from, holding nsd_stimuli.hdf5 (default data/sim)
   smoothness  L∞ PGD (rel_stepsize 0.01, 40 steps, random start) at each ε, then mean ‖∇ₓCE‖₂² × 2 × 200 at
@@ -103,7 +105,8 @@ sim:DIR | imagefolder:DIR | cifar100:DIR | FILE.safetensors with 'images' and 'l
                 --eps LIST        comma list or START:STOP:STEP (default 0.08,0.12,0.18,0.26,0.38)
                 --eps-units U     normalized (default: ε × the model's mean std, as the reference) | pixel
   landscape   CE loss and true-class logit margin on a grid × grid plane around each of --n inputs (default 8)
-                --grid G          points per axis (default 21)    --span S   half-width, pixel units (default 0.1)
+                --grid G          points per axis (default 21)
+                --span S          half-width, pixel units (default 0.1)
                 --directions D    ${LANDSCAPE_DIRECTIONS.join(" | ")} (default adv-rand; sign vectors)
   --batch B   fixed GPU batch (default 32)        --seed S   PGD start / random directions (default 0)
 

@@ -35,8 +35,8 @@ Adversarial robustness over an ε grid. Each attack sweeps ε upwards, attacking
 and carrying fooled points forward (worst case per point, AutoAttack's bookkeeping). A point counts as
 fooled only if the model misclassifies the returned image and it lies within ε and the [0, 1] box. Robust
 accuracy is over all points (points wrong when clean count as fooled). Writes FILE.json and FILE.csv; the
-JSON keeps per-point outcomes for bootstrap intervals (clean_points, and robust_points in each row: one "0"/"1"
-per point in data order).
+JSON keeps per-point outcomes for bootstrap intervals (clean_points, and robust_points in each row: one
+"0"/"1" per point in data order).
 
   --model PATH      checkpoint (.safetensors with the model config in its metadata) or a run folder holding
                     model.safetensors

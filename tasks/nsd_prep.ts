@@ -3,7 +3,7 @@
  * (`docs/method.md#data-preparation`) and writes them to an HDF5 file atomically. See `--help`.
  * @module
  */
-import { numberFlag, parseFlags } from "../lib/cli/args.ts";
+import { numberFlag, parseFlags, wrapList } from "../lib/cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { checkOutputPath } from "../lib/io/output_path.ts";
@@ -18,15 +18,15 @@ import {
 
 const HELP = `deno task nsd-prep --nsd DIR --subject N --roi NAME --out FILE.h5 [options]
 
-Prepares fMRI targets for one subject and ROI from an NSD download (docs/method.md#data-preparation):
-ROI betas of the chosen
-sessions (÷300) → per-image repeat averages → split (validation = shared-1000 images) → per-voxel z-score
-with training statistics → PCA fitted on training. Also computes the per-voxel NSD noise ceiling.
+Prepares fMRI targets for one subject and ROI from an NSD download (docs/method.md#data-preparation): ROI
+betas of the chosen sessions (÷300) → per-image repeat averages → split (validation = shared-1000 images) →
+per-voxel z-score with training statistics → PCA fitted on training. Also computes the per-voxel NSD noise
+ceiling.
 
 Required:
   --nsd DIR             NSD root: the folder holding nsddata/, nsddata_betas/, nsddata_stimuli/
   --subject N           subject 1..8
-  --roi NAME            ${Object.keys(ROI_DEFINITIONS).join(", ")}
+  --roi NAME            ${wrapList(Object.keys(ROI_DEFINITIONS), 86, " ".repeat(24))}
                         (with --mask: the name recorded for the mask; default the file name)
   --out FILE.h5         output HDF5 (written to a temp file, then renamed)
 

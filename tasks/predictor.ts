@@ -28,11 +28,11 @@ const DEFAULTS: RunDefaults = {
 const HELP = `deno task predictor --prepared FILE.h5 --nsd DIR [options]
 
 Trains the neural predictor (docs/method.md#neural-predictor): a ResNet whose fc outputs the K PCA scores
-of one ROI, from the
-prepared ROI file of deno task nsd-prep and the NSD stimuli (nsd_stimuli.hdf5 under --nsd). Loss: summed
-squared error over components / batch; Adam with coupled L2 weight decay; no augmentation. Validation: the
-per-image Pearson r between predicted and measured K-vectors on the shared images (mean, median, max) and the
-per-component r. Defaults are the paper's; for CPU runs use e.g. --arch resnet-tiny --size 64 --batch 32.
+of one ROI, from the prepared ROI file of deno task nsd-prep and the NSD stimuli (nsd_stimuli.hdf5 under
+--nsd). Loss: summed squared error over components / batch; Adam with coupled L2 weight decay; no
+augmentation. Validation: the per-image Pearson r between predicted and measured K-vectors on the shared
+images (mean, median, max) and the per-component r. Defaults are the paper's; for CPU runs use e.g.
+--arch resnet-tiny --size 64 --batch 32.
 
 Options:
   --prepared FILE           prepared ROI file (deno task nsd-prep --out)

@@ -9,12 +9,13 @@ import { forFlag, numberFlag, parseFlags } from "../lib/cli/args.ts";
 import { UsageError, UserError } from "../lib/errors.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { formatSeconds, progressReporter } from "../lib/cli/progress.ts";
-import { ensureSimWorld } from "../lib/data/synth/mod.ts";
+import { ensureSimWorld, resolveSimWorldOptions } from "../lib/data/synth/mod.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { FolderLock } from "../lib/io/lock.ts";
 import { checkOutputPath } from "../lib/io/output_path.ts";
 import { ATTACK_NAMES } from "../lib/attacks/registry.ts";
-import { ARCHITECTURES } from "../lib/nn/models.ts";
+import { ARCHITECTURES, modelConfig } from "../lib/nn/models.ts";
+import { softwareAdapterWarning } from "../lib/nn/cost.ts";
 import { writeEvalData } from "../lib/sweep/eval_data.ts";
 import { paperGrid, parseGrid, predictorRois, withAlphas } from "../lib/sweep/grid.ts";
 import { PAPER_SETTINGS, PRESETS } from "../lib/sweep/presets.ts";
@@ -46,8 +47,8 @@ Runs a grid of models end to end into one results folder: per ROI, nsd-prep → 
 models and its shuffle control); per model, deno task train → deno task attack (one run per attack) →
 deno task analyze features, smoothness, landscape, shape-bias; once every model is trained, a transfer job per
 model (PGD crafted on it, scored on all the others) and one job for RSA, CKA and manifold geometry over every
-model's features; then deno task report. Every step is a child process of those CLIs and is skipped when its output exists, so a
-sweep killed at any point resumes where it stopped (same --out, same settings).
+model's features; then deno task report. Every step is a child process of those CLIs and is skipped when
+its output exists, so a sweep killed at any point resumes where it stopped (same --out, same settings).
 
 Grid:
   --preset NAME        a grid with its settings (flags below still override them):
@@ -316,10 +317,22 @@ async function runSweep(
   const analyses = settings.analyses;
   say(`${models.length} models, ${stageJobs(plan, "predictor").length} predictors → ${plan.out}`);
   for (const line of plan.skipped) say(line);
-  await ensureSimWorld(settings.sim, {
-    progress: progressReporter("sweep", o.quiet),
-    ...(o.valPerClass === undefined ? {} : { valPerClass: o.valPerClass }),
-  });
+  const worldOptions = o.valPerClass === undefined ? {} : { valPerClass: o.valPerClass };
+  if (executor === "local" && (await getGpu()).kind === "cpu") {
+    // Said before the world is generated: a GPU-scale grid should not cost minutes before it says so.
+    const world = resolveSimWorldOptions(worldOptions);
+    const config = modelConfig(settings.arch, { classes: world.classes, imageSize: settings.size });
+    const steps = Math.floor((world.classes * world.trainPerClass) / settings.batch) * settings.epochs;
+    const slow = softwareAdapterWarning(
+      settings.arch,
+      config,
+      settings.batch,
+      steps * models.length,
+      "--preset controls is sized for this machine",
+    );
+    if (slow) console.error(`sweep: ${slow}`); // a warning, shown with --quiet too
+  }
+  await ensureSimWorld(settings.sim, { progress: progressReporter("sweep", o.quiet), ...worldOptions });
   if (settings.attacks.length || analyses.length || stageJobs(plan, "gate").length) {
     const n = await writeEvalData(settings.sim, settings.size, evalDataPath(plan.out));
     if (n !== null) say(`evaluation set: ${n} validation images at ${settings.size} px`);

@@ -8,8 +8,9 @@
  */
 const HELP = `deno task test [deno-test args…]
 
-Runs the suite (default: tests/ plus the JSDoc examples of mod.ts, lib/ and tasks/) with deno test -A and ends with the line "N passed, M failed". Arguments go to
-deno test unchanged, e.g. deno task test tests/nn_micro_batch_test.ts --filter micro. Exit code is deno's.
+Runs the suite (default: tests/ plus the JSDoc examples of mod.ts, lib/ and tasks/) with deno test -A and
+ends with the line "N passed, M failed". Arguments go to deno test unchanged, e.g.
+deno task test tests/nn_micro_batch_test.ts --filter micro. Exit code is deno's.
   -h, --help    this text (deno test's own options: deno test --help)`;
 
 if (Deno.args.length === 1 && (Deno.args[0] === "--help" || Deno.args[0] === "-h")) {

@@ -41,13 +41,14 @@ trains its neural predictor and a guided classifier (small models, about 10 min 
 time), then prints where the results are and a three-line summary.
 
 With options: neural-guided training (docs/method.md#guided-training). The loss is
-(1 − α)·CE(logits, y) + α·MSE(neural
-head, predictor(x)); the predictor is frozen and sees the same augmented batch. SGD with momentum, StepLR.
+(1 − α)·CE(logits, y) + α·MSE(neural head, predictor(x)); the predictor is frozen and sees the same augmented
+batch. SGD with momentum, StepLR. Run on a software adapter, a paper-scale run (resnet18 at 224 px) first
+prints its cost: hours per step there, so it is meant for a GPU.
 
 Options:
   --roi NAME                none | random | V1 | V2 | V4 | VO | PHC | LO | TO, or any ROI name of nsd-prep
-                            (default none); an ROI must match
-                            the predictor's; none = α forced to 0; random = a seeded random frozen predictor
+                            (default none); an ROI must match the predictor's; none = α forced to 0;
+                            random = a seeded random frozen predictor
   --predictor RUN           predictor run folder or .safetensors (deno task predictor); optional with none
   --alpha X                 guidance weight α in [0, 1] (default 0.9)
   --shuffle                 the predictor sees a different image (fixed seed-1024 permutation): V1-/TO-shuffle

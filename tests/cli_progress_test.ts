@@ -1,4 +1,4 @@
-import { remainingSeconds } from "../lib/cli/progress.ts";
+import { Progress, remainingSeconds } from "../lib/cli/progress.ts";
 import { equal, ok } from "../lib/testing/assert.ts";
 
 Deno.test("progress: the ETA leaves out the first step's compilation", () => {
@@ -9,4 +9,17 @@ Deno.test("progress: the ETA leaves out the first step's compilation", () => {
   ok(Number.isNaN(remainingSeconds(100, 1, { time: 60_000, done: 1 }, 65_000)));
   ok(Number.isNaN(remainingSeconds(100, 0, null, 1000)));
   equal(remainingSeconds(10, 12, { time: 0, done: 1 }, 1000), 0);
+});
+
+Deno.test("progress: a bar without a rate ETA prints the caller's note only", () => {
+  const lines: string[] = [];
+  const output = {
+    isTerminal: () => false,
+    writeSync: (data: Uint8Array) => (lines.push(new TextDecoder().decode(data)), data.length),
+  };
+  const bar = new Progress("sweep", 4, { unit: "steps", logEveryMs: 0, eta: false, output });
+  bar.tick(1, "None, about 3m00s left");
+  bar.tick(1, "V1");
+  equal(lines[0], "sweep ██████░░░░░░░░░░░░░░░░░░ 1/4 steps None, about 3m00s left\n");
+  ok(lines.every((line) => !/ETA|\/s/.test(line)), lines.join(""));
 });

@@ -71,18 +71,18 @@ Deno.test("gate: r against the noise ceiling and the sensitivity ordering, by ha
   equal(gateVerdict([roi("TO", 0.1, 0.5, 0.3, null)], 0.1).pass, true, "a lower fraction lets it through");
 });
 
-Deno.test("gate: the world's sensitivity metadata, as a number or per radius", () => {
-  const manifest = {
-    sensitivity: {
-      V1: [{ eps: 8 / 255, random: 2.5, worst: 4 }, { eps: 2 / 255, random: 0.7, worst: 1.1 }],
-      TO: 0.05,
-    },
+Deno.test("gate: the subject's sensitivity per radius, nearest the gate's ε", () => {
+  const sensitivity = {
+    V1: [{ eps: 8 / 255, random: 2.5, worst: 4 }, { eps: 2 / 255, random: 0.7, worst: 1.1 }],
+    TO: [{ eps: 2 / 255, random: 0.05, worst: 0.1 }],
   };
-  equal(brainSensitivity(manifest, "V1"), 0.7);
-  equal(brainSensitivity(manifest, "V1", 8 / 255), 2.5);
-  equal(brainSensitivity(manifest, "TO"), 0.05);
-  equal(brainSensitivity(manifest, "V4"), null);
-  equal(brainSensitivity({}, "V1"), null);
+  const manifest = { subjects: [{ subject: "subj01", sensitivity }, { subject: "subj02", sensitivity: {} }] };
+  equal(brainSensitivity(manifest, "V1", 1), 0.7);
+  equal(brainSensitivity(manifest, "V1", 1, 8 / 255), 2.5);
+  equal(brainSensitivity(manifest, "TO", 1), 0.05);
+  equal(brainSensitivity(manifest, "V4", 1), null);
+  equal(brainSensitivity(manifest, "V1", 2), null);
+  equal(brainSensitivity({}, "V1", 1), null);
 });
 
 Deno.test("gate: predictor sensitivity is 0 at ε = 0 and grows with ε", async () => {

@@ -24,6 +24,7 @@ import {
 } from "../lib/data/synth/mod.ts";
 import { FEATURE_GRID, figureGround } from "../lib/data/synth/features.ts";
 import { measureSensitivity, pixelsOnGrid } from "../lib/data/synth/sensitivity.ts";
+import { brainSensitivity } from "../lib/sweep/gate.ts";
 import { nsdPaths, prepareRoi, readStimuli } from "../lib/data/nsd/mod.ts";
 
 const TMP = await Deno.makeTempDir({ prefix: "synth_brain_test_" });
@@ -148,6 +149,8 @@ Deno.test("measured sensitivity falls V1 > V2 > V4 > VO/PHC > LO/TO, and is writ
       }
     }
   }
+  // The sweep's gate reads these very entries (it once looked for a top-level key the world never writes).
+  for (const roi of Object.keys(s) as RoiName[]) equal(brainSensitivity(manifest, roi, 1), s[roi][0].random);
 });
 
 Deno.test("a knob moves its ROI's sensitivity: a larger V1 semi-saturation makes V1 less sensitive", () => {

@@ -9,6 +9,7 @@
  */
 import { UserError } from "../errors.ts";
 import { getDataset, readSlice, withH5 } from "../data/nsd/hdf5.ts";
+import { PREPARED_FIX } from "../data/nsd/prepared.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { type Matrix, matrix } from "./matrix.ts";
 
@@ -58,10 +59,13 @@ export async function readFeatures(spec: string): Promise<NamedMatrix[]> {
         throw new UserError(`${file}: dataset '${dataset}' has shape [${shape}], expected 2-D`);
       }
       return { data: readSlice(ds, shape, shape.map((n) => [0, n] as [number, number]), file), shape };
-    });
+    }, PREPARED_FIX);
     return [
       named(`${stem(file)}${name ? `:${name}` : ""}`, `${file}:${dataset}`, shape, Float32Array.from(data)),
     ];
+  }
+  if (!(await Deno.stat(file).catch(() => null))) {
+    throw new UserError(`${file}: no such file (make it with deno task analyze features --out ${file})`);
   }
   const { tensors } = await readSafetensors(file);
   const picked = name ? [name] : [...tensors.keys()].filter((key) => tensors.get(key)!.shape.length >= 2);

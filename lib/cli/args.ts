@@ -111,3 +111,27 @@ export function forFlag<T>(prefix: string, read: () => T): T {
     throw name(e);
   }
 }
+
+/**
+ * `items` joined with ", " and broken into lines of at most `width` characters, each after the first starting
+ * with `indent`: a long list of names in a help text's option column.
+ *
+ * @example
+ * ```ts
+ * console.log(wrapList(["V1", "V2", "V4"], 6, "  ")); // "V1,\n  V2,\n  V4"
+ * ```
+ */
+export function wrapList(items: readonly string[], width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const [i, item] of items.entries()) {
+    const word = i < items.length - 1 ? `${item},` : item;
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...lines, line].join(`\n${indent}`);
+}

@@ -14,6 +14,8 @@ export interface ProgressOptions {
   unit?: string;
   /** Milliseconds after which a non-terminal log line is printed even between two 10 % marks (default 10 s). */
   logEveryMs?: number;
+  /** Show the rate and an ETA from it (default true). */
+  eta?: boolean;
   /** Suppress all output (tests, `--quiet`). */
   quiet?: boolean;
   /** Where the bar goes (default stderr); a terminal gets redraws, anything else lines. */
@@ -77,11 +79,13 @@ export class Progress implements ProgressBar {
     const width = 24, filled = Math.round(fraction * width);
     const bar = "█".repeat(filled) + "░".repeat(width - filled);
     const unit = this.options.unit ?? "";
-    const text = `${this.label} ${bar} ${this.#done}/${this.total} ${unit} ` +
-      `${rate.toFixed(rate < 10 ? 2 : 0)}/s ${
-        final ? `in ${formatSeconds(elapsed)}` : `ETA ${formatSeconds(eta)}`
-      }` +
-      (note ? ` ${note}` : "");
+    const timing = final
+      ? `in ${formatSeconds(elapsed)}`
+      : this.options.eta === false
+      ? ""
+      : `${rate.toFixed(rate < 10 ? 2 : 0)}/s ETA ${formatSeconds(eta)}`;
+    const text = [`${this.label} ${bar} ${this.#done}/${this.total} ${unit}`, timing, note].filter(Boolean)
+      .join(" ");
     const line = this.#tty ? `\r\x1b[2K${text}${final ? "\n" : ""}` : `${text}\n`;
     const bytes = this.#encoder.encode(line);
     for (let offset = 0; offset < bytes.length;) offset += this.#output.writeSync(bytes.subarray(offset));

@@ -124,7 +124,9 @@ export async function checkpointPath(path: string): Promise<string> {
   try {
     info = await Deno.stat(path);
   } catch {
-    throw new UsageError(`${path}: no such file or run folder`);
+    throw new UsageError(
+      `${path}: no such file or run folder (train one with deno task train --out ${path})`,
+    );
   }
   if (!info.isDirectory) return path;
   const inside = `${path.replace(/\/+$/, "")}/model.safetensors`;

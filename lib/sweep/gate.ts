@@ -18,6 +18,7 @@ import { Plan } from "../nn/plan.ts";
 import { Random } from "../random.ts";
 import { MANIFEST_NAME } from "../data/synth/world.ts";
 import { readPreparedTargets } from "../data/nsd/prepared.ts";
+import { subjectFolder } from "../data/nsd/paths.ts";
 
 /** Default: predictor r must reach half the noise-ceiling r. */
 export const GATE_FRACTION = 0.5;
@@ -99,12 +100,19 @@ export function gateVerdict(rois: GateInput[], fraction = GATE_FRACTION, eps = G
 }
 
 /**
- * The simulated ROI's random-sign sensitivity at `eps` from the world's metadata: `sensitivity[roi]` as a
- * number, or a list of `{eps, random}` (the entry nearest `eps`); null when absent.
+ * Subject `subject`'s simulated ROI sensitivity to random ±`eps` signs, from the world's metadata
+ * (`subjects[i].sensitivity[roi]`, a list of `{eps, random, worst}`: the entry nearest `eps`); null when
+ * the world records none.
  */
-export function brainSensitivity(manifest: unknown, roi: string, eps = GATE_EPS): number | null {
-  const entry = (manifest as { sensitivity?: Record<string, unknown> })?.sensitivity?.[roi];
-  if (typeof entry === "number" && Number.isFinite(entry)) return entry;
+export function brainSensitivity(
+  manifest: unknown,
+  roi: string,
+  subject: number,
+  eps = GATE_EPS,
+): number | null {
+  const subjects = (manifest as { subjects?: { subject?: string; sensitivity?: Record<string, unknown> }[] })
+    ?.subjects;
+  const entry = subjects?.find((s) => s.subject === subjectFolder(subject))?.sensitivity?.[roi];
   if (!Array.isArray(entry)) return null;
   const rows = entry.filter((e): e is { eps: number; random: number } =>
     typeof e?.eps === "number" && typeof e?.random === "number" && Number.isFinite(e.random)
@@ -193,7 +201,7 @@ export async function runGate(gpu: Gpu, s: GateSources, fraction = GATE_FRACTION
   for (const [roi, run] of Object.entries(s.predictors)) {
     const summary = JSON.parse(await Deno.readTextFile(join(run, "summary.json")));
     const r = summary?.final?.val_r_mean;
-    const nc = (await readPreparedTargets(s.prepared[roi])).noiseCeilingMean;
+    const { noiseCeilingMean: nc, subject } = await readPreparedTargets(s.prepared[roi]);
     rois.push({
       roi,
       predictorR: typeof r === "number" && Number.isFinite(r) ? r : null,
@@ -204,7 +212,7 @@ export async function runGate(gpu: Gpu, s: GateSources, fraction = GATE_FRACTION
         images,
         count,
       ),
-      brainSensitivity: brainSensitivity(manifest, roi),
+      brainSensitivity: brainSensitivity(manifest, roi, subject),
     });
   }
   return gateVerdict(rois, fraction);

@@ -8,6 +8,7 @@ import { UserError } from "../errors.ts";
 import { formatSeconds, type ProgressReporter, SILENT } from "../progress.ts";
 import type { Job, SweepPlan } from "./plan.ts";
 import { jobFinished, runJob } from "./run_job.ts";
+import { StepTimes } from "./step_times.ts";
 
 /** Options of {@link runLocal}. */
 export interface LocalOptions {
@@ -55,7 +56,16 @@ export async function runLocal(plan: SweepPlan, o: LocalOptions): Promise<LocalR
   const bar = progress.stage("sweep", todo.reduce((n, j) => n + j.steps.length, 0), {
     unit: "steps",
     logEveryMs: 0,
+    eta: false, // the steps differ by orders of magnitude: the time left comes from StepTimes
   });
+  const times = new StepTimes();
+  const remaining = new Set(todo.flatMap((j) => j.steps));
+  const timeLeft = () => {
+    const { seconds, untimed } = times.left([...remaining]);
+    if (seconds === 0) return "";
+    const rest = untimed ? ` + ${untimed} steps of kinds not yet timed` : "";
+    return `, about ${formatSeconds(seconds / o.jobs)} left${rest}`;
+  };
   const errors: string[] = [];
   let ran = 0;
   const running = new Map<string, Promise<void>>();
@@ -64,11 +74,17 @@ export async function runLocal(plan: SweepPlan, o: LocalOptions): Promise<LocalR
     const begun = performance.now();
     running.set(
       job.id,
-      runJob(plan, job, () => bar.tick(1, job.id)).then((outcome) => {
+      runJob(plan, job, (step, seconds) => {
+        if (seconds !== null) times.record(step, seconds);
+        remaining.delete(step);
+        bar.tick(1, job.id);
+      }).then((outcome) => {
         ran += outcome.ran;
         state.set(job.id, outcome.ok ? "ok" : "failed");
         if (outcome.error) errors.push(outcome.error);
-        else if (outcome.ran) say(`${job.id} done in ${formatSeconds((performance.now() - begun) / 1000)}`);
+        else if (outcome.ran) {
+          say(`${job.id} done in ${formatSeconds((performance.now() - begun) / 1000)}${timeLeft()}`);
+        }
         running.delete(job.id);
       }),
     );

@@ -53,17 +53,23 @@ export async function stepCommand(step: Step): Promise<string[]> {
 
 /**
  * Runs the unfinished steps of `job` in order, appending their output to the job's log; stops at the first
- * failing step. `onStep` is called after each step (run or skipped), for progress.
+ * failing step. `onStep` is called after each step with its duration in seconds (null: skipped, its output
+ * existed), for progress.
  */
-export async function runJob(plan: SweepPlan, job: Job, onStep: () => void = () => {}): Promise<JobOutcome> {
+export async function runJob(
+  plan: SweepPlan,
+  job: Job,
+  onStep: (step: Step, seconds: number | null) => void = () => {},
+): Promise<JobOutcome> {
   const log = logPath(plan, job);
   await Deno.mkdir(dirname(log), { recursive: true });
   let ran = 0;
   for (const step of job.steps) {
     if (step.done !== null && await exists(step.done)) {
-      onStep();
+      onStep(step, null);
       continue;
     }
+    const started = performance.now();
     const [cmd, ...args] = await stepCommand(step);
     const file = await Deno.open(log, { append: true, create: true });
     try {
@@ -97,7 +103,7 @@ export async function runJob(plan: SweepPlan, job: Job, onStep: () => void = () 
     } finally {
       file.close();
     }
-    onStep();
+    onStep(step, (performance.now() - started) / 1000);
   }
   return { ok: true, ran };
 }

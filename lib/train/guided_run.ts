@@ -15,6 +15,7 @@ import { createGuidedTrainer, type LabeledBatch } from "./guided.ts";
 import { loadOracleTeacher, type OracleOptions } from "./oracle_teacher.ts";
 import { loadCheckpoint } from "../nn/checkpoint.ts";
 import { microBatchNotice } from "../nn/micro_batch.ts";
+import { softwareAdapterWarning } from "../nn/cost.ts";
 import type { PcaSize } from "../linalg/pca.ts";
 import type { ManifoldLossWeights, ManifoldTargets } from "../ops/manifold_loss.ts";
 import {
@@ -144,6 +145,10 @@ export async function trainGuidedRun(
   }
   const augment = o.augment && await createAugmenter(gpu, trainer.plan, o.augment, o.seed);
   if (trainer.micro.count > 1) o.progress?.say(microBatchNotice(o.batch, trainer.micro));
+  const slow = gpu.kind === "cpu"
+    ? softwareAdapterWarning(o.arch, trainer.config, o.batch, steps * o.epochs)
+    : undefined;
+  if (slow) o.progress?.say(slow);
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);
   let failed = true;

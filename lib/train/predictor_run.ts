@@ -7,6 +7,7 @@ import type { RunOptions } from "./run_options.ts";
 import { UsageError } from "../errors.ts";
 import { RunDir } from "./run_dir.ts";
 import { microBatchNotice } from "../nn/micro_batch.ts";
+import { softwareAdapterWarning } from "../nn/cost.ts";
 import { trainLoop } from "./loop.ts";
 import { createPredictorTrainer } from "./predictor.ts";
 import { PredictorDataset } from "../data/images/predictor_dataset.ts";
@@ -104,6 +105,10 @@ async function trainPredictor(
     seed: o.seed,
   });
   if (trainer.micro.count > 1) o.progress?.say(microBatchNotice(o.batch, trainer.micro));
+  const slow = gpu.kind === "cpu"
+    ? softwareAdapterWarning(o.arch, trainer.config, o.batch, steps * o.epochs)
+    : undefined;
+  if (slow) o.progress?.say(slow);
   let components: number[] = [];
   const result = await trainLoop({
     run,

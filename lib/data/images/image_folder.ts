@@ -40,7 +40,7 @@ export interface ImageFolderOptions {
 export async function openImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<ImageFiles> {
   const info = await Deno.stat(dir).catch(() => null);
   if (!info?.isDirectory) {
-    throw new UserError(`${dir}: no such folder (expected <class>/<image> sub-folders)`);
+    throw new UserError(`${dir}: no such folder; put the images there as <class>/<image> files`);
   }
   const present: string[] = [];
   for await (const entry of Deno.readDir(dir)) if (entry.isDirectory) present.push(entry.name);

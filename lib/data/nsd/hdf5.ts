@@ -65,10 +65,10 @@ async function hasHdf5Signature(path: string): Promise<boolean> {
 /**
  * Opens `path` read-only after checking that it exists and is HDF5 (h5wasm's own errors do not name the file,
  * and a truncated file "opens" as an invalid handle). `fix` ends every error about the file: the default
- * suits NSD downloads; files made by a task say which (e.g. "make it again with deno task nsd-prep").
+ * suits NSD downloads; files made by a task say which (e.g. "make it (again) with deno task nsd-prep").
  */
 export async function openH5(path: string, root?: string, fix?: string): Promise<H5File> {
-  await requireFile(path, root);
+  await requireFile(path, root, fix);
   if (fix) fixes.set(path, fix);
   if (!(await hasHdf5Signature(path))) {
     throw new NsdFormatError(path, `not an HDF5 file (no HDF5 signature); ${fixFor(path)}`);

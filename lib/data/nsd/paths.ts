@@ -72,17 +72,18 @@ export function betaSessionName(session: number, format: "hdf5" | "nifti"): stri
 }
 
 /**
- * Throws the standard "missing file" error unless `path` is a readable file. `root` (when given) lets the
- * message name the bucket path to download.
+ * Throws the standard "missing file" error unless `path` is a readable file. `fix` (a file a task makes, e.g.
+ * "make it with deno task nsd-prep") ends the message; otherwise `root` (when given) lets it name the bucket
+ * path to download.
  */
-export async function requireFile(path: string, root?: string): Promise<void> {
+export async function requireFile(path: string, root?: string, fix?: string): Promise<void> {
   try {
     if ((await Deno.stat(path)).isFile) return;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const fix = root && !relative(root, path).startsWith("..")
+  const download = root && !relative(root, path).startsWith("..")
     ? `download s3://natural-scenes-dataset/${relative(root, path)} into ${root}`
     : "check the path";
-  throw new NsdFormatError(path, `file not found; ${fix}`);
+  throw new NsdFormatError(path, `file not found; ${fix ?? download}`);
 }

@@ -21,7 +21,7 @@ export interface PreparedTargets {
 }
 
 /** What to do about a damaged or foreign prepared file (it is ours, made by `deno task nsd-prep`). */
-export const PREPARED_FIX = "make it again with deno task nsd-prep";
+export const PREPARED_FIX = "make it (again) with deno task nsd-prep";
 
 /** Reads the ids and scores of a prepared ROI file, validating names and shapes. */
 export async function readPreparedTargets(path: string): Promise<PreparedTargets> {

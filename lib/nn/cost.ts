@@ -1,0 +1,83 @@
+/**
+ * What a training run costs before it starts: the model's multiply–accumulates per image, and on a software
+ * adapter a plain warning when the run is sized for a GPU (the paper's ResNet-18 at 224 px takes hours per
+ * step there, and its first ETA would only come after the first steps).
+ * @module
+ */
+import { buildModel, type ModelConfig } from "./models.ts";
+
+/**
+ * Multiply–accumulates of one forward pass for one image: the convolutions and linear layers (BatchNorm,
+ * ReLU, pooling and additions add well under 1 %, as in the usual published counts).
+ *
+ * @example torchvision's ResNet-18 at 224 px: 1.82 G multiply–accumulates
+ * ```ts
+ * import { modelConfig } from "./models.ts";
+ * const macs = forwardMacsPerImage(modelConfig("resnet18", { classes: 1000, imageSize: 224 }));
+ * console.log((macs / 1e9).toFixed(2)); // "1.82"
+ * ```
+ */
+export function forwardMacsPerImage(config: ModelConfig): number {
+  const { graph } = buildModel(config, 1);
+  const shapes = new Map(graph.params.map((p) => [p.name, p.shape]));
+  const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  let macs = 0;
+  for (const layer of graph.layers) {
+    if (layer.op === "conv") {
+      const [, , height, width] = layer.output.shape;
+      macs += count(shapes.get(layer.weight)!) * height * width;
+    } else if (layer.op === "linear") {
+      macs += count(shapes.get(layer.weight)!);
+    }
+  }
+  return macs;
+}
+
+/**
+ * FLOP/s of a training step on Mesa's software adapter with 2 CPU cores, as `deno task bench` measures it
+ * (low under load, high on a quiet machine); a GPU is 100–10,000 times faster.
+ */
+export const SOFTWARE_TRAIN_FLOPS = { low: 0.2e9, high: 0.6e9 } as const;
+
+/** Years, days, hours, minutes or seconds, rounded for a human. */
+function roughDuration(seconds: number): string {
+  if (seconds >= 365 * 86400) return `${(seconds / (365 * 86400)).toFixed(1)} years`;
+  if (seconds >= 2 * 86400) return `${Math.round(seconds / 86400)} days`;
+  if (seconds >= 2 * 3600) return `${Math.round(seconds / 3600)} h`;
+  if (seconds >= 120) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds)} s`;
+}
+
+/**
+ * One line saying what a run of `steps` steps of `batch` images of `config` (named `arch`, e.g. `resnet18`)
+ * costs on a software adapter when it would take over an hour even at the adapter's best measured speed;
+ * undefined otherwise; `instead` says what runs here. A training image costs about three forward passes
+ * (forward, and a backward pass of twice the work).
+ *
+ * @example The paper's run is sized for a GPU; the demo's tiny model is not worth a warning
+ * ```ts
+ * import { modelConfig } from "./models.ts";
+ * const paper = modelConfig("resnet18", { classes: 50, imageSize: 224 });
+ * console.log(softwareAdapterWarning("resnet18", paper, 256, 60 * 100)?.startsWith("resnet18 at 224 px")); // true
+ * const tiny = modelConfig("resnet-tiny", { classes: 10, imageSize: 32 });
+ * console.log(softwareAdapterWarning("resnet-tiny", tiny, 32, 300)); // undefined
+ * ```
+ */
+export function softwareAdapterWarning(
+  arch: string,
+  config: ModelConfig,
+  batch: number,
+  steps: number,
+  instead = "deno task train with no arguments runs the small demo",
+): string | undefined {
+  const stepFlops = 3 * 2 * forwardMacsPerImage(config) * batch;
+  const fastest = (stepFlops * steps) / SOFTWARE_TRAIN_FLOPS.high;
+  if (fastest < 3600) return undefined;
+  const perStep = (rate: number) => roughDuration(stepFlops / rate);
+  const total = (rate: number) => roughDuration((stepFlops * steps) / rate);
+  return `${arch} at ${config.imageSize} px: ${(stepFlops / 1e12).toFixed(2)} TFLOP per step of ` +
+    `${batch} images; at the 0.2–0.6 GFLOP/s of this software adapter (deno task bench) that is ` +
+    `${perStep(SOFTWARE_TRAIN_FLOPS.high)}–${perStep(SOFTWARE_TRAIN_FLOPS.low)} per step and ` +
+    `${total(SOFTWARE_TRAIN_FLOPS.high)}–${total(SOFTWARE_TRAIN_FLOPS.low)} for the ${steps} steps: ` +
+    `this run is sized for a GPU (${instead})`;
+}
