@@ -190,7 +190,10 @@ Deno.test("analyze: usage and data errors (in process), exit codes and one-line 
     const data = await run(["rsa", "--features", `${dir}/missing.safetensors`, "--out", `${dir}/x.json`]);
     equal(data.code, 1);
     equal(data.stderr.split("\n").length, 1);
-    ok(/missing\.safetensors: cannot read/.test(data.stderr), data.stderr);
+    ok(
+      /missing\.safetensors: no such file \(make it with deno task analyze features/.test(data.stderr),
+      data.stderr,
+    );
     deepStrictEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a.safetensors", "b.safetensors"]);
   });
 });
