@@ -58,9 +58,8 @@ Grid:
                                     (δ 8/255), TO_oracle-shuffled, and the predictor-guided V1 and TO at
                                     α 0.5, each with 3 seeds (27 models); PGD at ε 0.019 on 500 images,
                                     3 epochs, no analyses; world data/sim-controls (50 validation images
-                                    per class), predictors 6 epochs. About 55–60 min on 2 CPU cores with
-                                    the software adapter, estimated from README's timings (not timed end
-                                    to end)
+                                    per class), predictors 6 epochs. About 5 h on 2 CPU cores with the
+                                    software adapter (timed in parts, see the README); resumable
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's
                                     scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,
