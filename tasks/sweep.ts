@@ -327,7 +327,7 @@ async function runSweep(
       config,
       settings.batch,
       steps * models.length,
-      "--preset controls is sized for this machine",
+      "--preset controls is the grid for this machine",
     );
     if (slow) console.error(`sweep: ${slow}`); // a warning, shown with --quiet too
   }

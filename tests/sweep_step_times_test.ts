@@ -12,10 +12,10 @@ Deno.test("sweep time left: each step at its kind's mean; untimed kinds counted 
   equal(stepKind(fgsm), "train --augment fgsm-rs");
   equal(stepKind(oracle), "train --teacher oracle-perturbed");
   const times = new StepTimes();
-  deepStrictEqual(times.left([plain]), { seconds: 0, untimed: 1 });
+  deepStrictEqual(times.left([plain]), { seconds: 0, timed: 0, untimed: 1 });
   times.record(plain, 100);
   times.record(plain, 200);
   times.record(step("attack"), 30);
   // 2 plain trainings at 150 s, 1 attack at 30 s; the FGSM-RS training is of a kind not yet timed.
-  deepStrictEqual(times.left([plain, plain, step("attack"), fgsm]), { seconds: 330, untimed: 1 });
+  deepStrictEqual(times.left([plain, plain, step("attack"), fgsm]), { seconds: 330, timed: 3, untimed: 1 });
 });

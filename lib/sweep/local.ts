@@ -61,10 +61,12 @@ export async function runLocal(plan: SweepPlan, o: LocalOptions): Promise<LocalR
   const times = new StepTimes();
   const remaining = new Set(todo.flatMap((j) => j.steps));
   const timeLeft = () => {
-    const { seconds, untimed } = times.left([...remaining]);
-    if (seconds === 0) return "";
-    const rest = untimed ? ` + ${untimed} steps of kinds not yet timed` : "";
-    return `, about ${formatSeconds(seconds / o.jobs)} left${rest}`;
+    const { seconds, timed, untimed } = times.left([...remaining]);
+    const known = timed
+      ? `about ${formatSeconds(seconds / o.jobs)} for ${timed} steps of kinds timed so far`
+      : "";
+    const unknown = untimed ? `${untimed} steps of kinds not yet timed` : "";
+    return timed + untimed ? `; left: ${[known, unknown].filter(Boolean).join(" + ")}` : "";
   };
   const errors: string[] = [];
   let ran = 0;

@@ -16,9 +16,10 @@ export function stepKind(step: Step): string {
   return [step.task, flag("--augment"), flag("--teacher")].filter(Boolean).join(" ");
 }
 
-/** The time left: `seconds` for the steps of timed kinds, and how many steps are of kinds not yet timed. */
+/** The time left: `seconds` for the `timed` steps of kinds already timed, and how many steps are of kinds not. */
 export interface TimeLeft {
   seconds: number;
+  timed: number;
   untimed: number;
 }
 
@@ -31,7 +32,7 @@ export interface TimeLeft {
  * const train = { task: "train", args: ["--epochs", "3"], done: "model.safetensors" };
  * const attack = { task: "attack", args: [], done: "pgd.json" };
  * times.record(train, 200);
- * console.log(times.left([train, train, attack])); // { seconds: 400, untimed: 1 }
+ * console.log(times.left([train, train, attack])); // { seconds: 400, timed: 2, untimed: 1 }
  * ```
  */
 export class StepTimes {
@@ -46,12 +47,12 @@ export class StepTimes {
 
   /** The time `steps` will take at the mean durations so far. */
   left(steps: readonly Step[]): TimeLeft {
-    let seconds = 0, untimed = 0;
+    let seconds = 0, timed = 0, untimed = 0;
     for (const step of steps) {
       const total = this.#totals.get(stepKind(step));
-      if (total) seconds += total.seconds / total.count;
+      if (total) (seconds += total.seconds / total.count), timed++;
       else untimed++;
     }
-    return { seconds, untimed };
+    return { seconds, timed, untimed };
   }
 }
