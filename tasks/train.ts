@@ -37,7 +37,7 @@ const DEFAULTS: RunDefaults = {
 const HELP = `deno task train [options]
 
 Without options: the embedded demo — generates the simulated world (data/sim) if missing, prepares one ROI,
-trains its neural predictor and a guided classifier (small models, about 10 min on 2 CPU cores the first
+trains its neural predictor and a guided classifier (small models, 10–15 min on 2 CPU cores the first
 time), then prints where the results are and a three-line summary.
 
 With options: neural-guided training (docs/method.md#guided-training). The loss is

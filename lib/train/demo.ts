@@ -61,7 +61,7 @@ export async function runDemo(
   const say = (text: string) => d.progress?.say(text);
   say(
     `the demo: simulated world → ${d.roi} ROI → predictor (${d.predictorEpochs} epochs) → ${d.roi}-guided ` +
-      `${d.arch} (${d.guidedEpochs} epochs) into ${d.root}/, about 10 min on 2 CPU cores the first time (the world takes 3); ` +
+      `${d.arch} (${d.guidedEpochs} epochs) into ${d.root}/, 10–15 min on 2 CPU cores the first time (the world takes 1–3); ` +
       `deno task train --help for the paper's runs`,
   );
   say(`simulated world in ${d.sim}`);
