@@ -169,3 +169,24 @@ Deno.test("cli: the paper-gpu sweep on a software adapter says what it costs bef
   );
   ok(!lines.slice(0, warning).some((line) => /synth|evaluation set/.test(line)), lines.join("\n"));
 });
+
+Deno.test("cli: every folder the README's commands write into is git-ignored, so deno task check stays green", async () => {
+  const readme = await Deno.readTextFile(`${root}README.md`);
+  const commands = [
+    ...readme.matchAll(/```sh\n([\s\S]*?)```/g),
+    ...readme.matchAll(/`([^`\n]*--out [^`\n]*)`/g),
+  ]
+    .map((m) => m[1]);
+  const folders = new Set(
+    // the first folder of each output path (placeholders like FILE.h5 or OUT are upper case)
+    commands.flatMap((text) => [...text.matchAll(/--out ([a-z][\w-]*)(?=[\/\s]|$)/g)].map((m) => m[1])),
+  );
+  for (const expected of ["runs", "reports", "prep", "executed"]) {
+    ok(folders.has(expected), [...folders].join(", "));
+  }
+  for (const folder of folders) {
+    const { code } = await new Deno.Command("git", { args: ["check-ignore", "-q", `${folder}/x`], cwd: root })
+      .output();
+    equal(code, 0, `${folder}/ (a README command writes there) is not in .gitignore`);
+  }
+});
