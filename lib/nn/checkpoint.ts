@@ -125,7 +125,8 @@ export async function checkpointPath(path: string): Promise<string> {
     info = await Deno.stat(path);
   } catch {
     throw new UsageError(
-      `${path}: no such file or run folder (train one with deno task train --out ${path})`,
+      `${path}: no such file or run folder (train one with deno task train --out ${path}; with no ` +
+        `arguments, deno task train runs the demo into runs/demo/)`,
     );
   }
   if (!info.isDirectory) return path;
