@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { FolderLock, LOCK_FILE } from "../io/lock.ts";
+import { onInterrupt } from "../io/interrupt.ts";
 import { UserError } from "../errors.ts";
 
 /** One line of `metrics.jsonl`. */
@@ -18,6 +19,8 @@ export class RunDir {
   #lock: FolderLock | null = null;
   /** Whether this process started the run afresh (not a resume). */
   #fresh = false;
+  /** Removes the Ctrl-C/kill cleanup installed by {@link RunDir.prepare}. */
+  #interruptible: (() => void) | null = null;
 
   constructor(readonly path: string) {}
 
@@ -38,6 +41,7 @@ export class RunDir {
     { resume, overwrite }: { resume: boolean; overwrite: boolean },
   ): Promise<void> {
     this.#lock ??= await FolderLock.acquire(this.path);
+    this.#interruptible ??= onInterrupt(() => this.#stopSync());
     const existing = await Deno.readTextFile(this.file("options.json")).catch(() => null);
     if (resume) {
       if (existing === null) {
@@ -80,6 +84,8 @@ export class RunDir {
    * checkpoint, removes what it wrote, so no half-started run (an options.json alone) is left to resume.
    */
   async close({ failed }: { failed: boolean }): Promise<void> {
+    this.#interruptible?.();
+    this.#interruptible = null;
     if (failed && this.#fresh && !(await Deno.stat(this.checkpoint).catch(() => null))) {
       for await (const entry of Deno.readDir(this.path)) {
         if (entry.name !== LOCK_FILE) await Deno.remove(this.file(entry.name), { recursive: true });
@@ -90,6 +96,28 @@ export class RunDir {
     this.#lock = null;
     // a folder left empty (a removed failed run, or one made only for the lock) goes too
     if (held) await Deno.remove(this.path).catch(() => {});
+  }
+
+  /** {@link RunDir.close} of a failed run, synchronously, for a Ctrl-C or kill (the process exits next). */
+  #stopSync(): void {
+    let checkpointed = false;
+    try {
+      checkpointed = Deno.statSync(this.checkpoint).isFile;
+    } catch {
+      // no checkpoint yet
+    }
+    if (this.#fresh && !checkpointed) {
+      for (const entry of Deno.readDirSync(this.path)) {
+        if (entry.name !== LOCK_FILE) Deno.removeSync(this.file(entry.name), { recursive: true });
+      }
+    }
+    this.#lock?.release();
+    this.#lock = null;
+    try {
+      Deno.removeSync(this.path); // only when empty
+    } catch {
+      // a resumable run stays
+    }
   }
 
   /** Appends one epoch's metrics (rewritten atomically, so a kill never leaves half a line). */

@@ -5,6 +5,7 @@
  * interrupted run never leaves a tree that looks complete.
  * @module
  */
+import { onInterrupt } from "../../io/interrupt.ts";
 import h5wasm from "../../deps/h5wasm.ts";
 import { encode as encodePng } from "../../deps/fast_png.ts";
 import { dirname, join } from "node:path";
@@ -251,21 +252,7 @@ export async function generateSimWorld(
   const temp = tempPath(dir);
   // Ctrl-C or a kill would otherwise leave the half-written temporary folder behind. The listeners go in
   // before the folder exists, so no signal can slip between its creation and their registration.
-  const signals: [Deno.Signal, number][] = Deno.build.os === "windows"
-    ? [["SIGINT", 130]]
-    : [["SIGINT", 130], ["SIGTERM", 143]];
-  const handlers = signals.map(([signal, code]) => {
-    const handler = () => {
-      try {
-        Deno.removeSync(temp, { recursive: true });
-      } catch {
-        // Not created yet, or already removed: nothing to clean.
-      }
-      Deno.exit(code);
-    };
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler] as const;
-  });
+  const done = onInterrupt(() => Deno.removeSync(temp, { recursive: true }));
   try {
     await Deno.mkdir(temp, { recursive: true });
     const manifest = await writeWorld(temp, config, options.progress ?? SILENT);
@@ -276,7 +263,7 @@ export async function generateSimWorld(
     await Deno.remove(temp, { recursive: true }).catch(() => {});
     throw e;
   } finally {
-    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    done();
   }
 }
 

@@ -1,0 +1,67 @@
+/**
+ * Ctrl-C or a kill of `deno task train` (lib/io/interrupt.ts via RunDir): a fresh run stopped before its first
+ * checkpoint leaves no folder behind, so the same command starts again as if it had never run; a run stopped
+ * after a checkpoint keeps its folder for --resume and releases its lock.
+ */
+import { join } from "node:path";
+import { equal, ok } from "../lib/testing/assert.ts";
+import { tinyWorld } from "./fixtures/world.ts";
+
+async function startTrain(out: string, extra: string[] = []) {
+  const args = ["--roi", "none", "--arch", "mlp", "--sim", await tinyWorld(), "--size", "16", "--batch", "8"];
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "tasks/train.ts",
+      ...args,
+      "--epochs",
+      "500",
+      "--lr",
+      "0.05",
+      "--quiet",
+      ...extra,
+      "--out",
+      out,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+
+async function waitFor(path: string): Promise<void> {
+  for (let i = 0; i < 1200 && !(await exists(path)); i++) await new Promise((r) => setTimeout(r, 50));
+  ok(await exists(path), `${path} never appeared`);
+}
+
+Deno.test("train: Ctrl-C before the first checkpoint removes the fresh run's folder (exit 130)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "train-interrupt-" });
+  try {
+    const out = join(dir, "run");
+    const child = await startTrain(out, ["--checkpoint-every", "1000"]);
+    await waitFor(join(out, "options.json"));
+    child.kill("SIGINT");
+    equal((await child.status).code, 130);
+    ok(!(await exists(out)), "the interrupted fresh run left its folder");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: a kill after a checkpoint keeps the run for --resume and releases the lock (exit 143)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "train-interrupt-" });
+  try {
+    const out = join(dir, "run");
+    const child = await startTrain(out, ["--checkpoint-every", "1"]);
+    await waitFor(join(out, "checkpoint.safetensors"));
+    child.kill("SIGTERM");
+    equal((await child.status).code, 143);
+    ok(await exists(join(out, "options.json")), "the checkpointed run was removed");
+    ok(!(await exists(join(out, ".lock"))), "the lock was left behind");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
