@@ -34,8 +34,9 @@ export function forwardMacsPerImage(config: ModelConfig): number {
 }
 
 /**
- * FLOP/s of a training step on Mesa's software adapter with 2 CPU cores, as `deno task bench` measures it
- * (low under load, high on a quiet machine); a GPU is 100–10,000 times faster.
+ * FLOP/s of a ResNet-18 training step at 224 px on Mesa's software adapter with 2 CPU cores: a paper step
+ * (2.79 TFLOP) took about 2 h there (0.4 GFLOP/s), and the machine's speed varies about 2× from day to day.
+ * Small models run faster per FLOP (resnet-tiny at 32 px: 1.6–3.3 GFLOP/s in `deno task bench`).
  */
 export const SOFTWARE_TRAIN_FLOPS = { low: 0.2e9, high: 0.6e9 } as const;
 
@@ -77,7 +78,7 @@ export function softwareAdapterWarning(
   const perStep = (rate: number) => roughDuration(stepFlops / rate);
   const total = (rate: number) => roughDuration((stepFlops * steps) / rate);
   return `${arch} at ${config.imageSize} px: ${(stepFlops / 1e12).toFixed(2)} TFLOP per step of ` +
-    `${batch} images; at the 0.2–0.6 GFLOP/s of this software adapter (deno task bench) that is ` +
+    `${batch} images; at the 0.2–0.6 GFLOP/s such a step reaches on this software adapter that is ` +
     `${perStep(SOFTWARE_TRAIN_FLOPS.high)}–${perStep(SOFTWARE_TRAIN_FLOPS.low)} per step and ` +
     `${total(SOFTWARE_TRAIN_FLOPS.high)}–${total(SOFTWARE_TRAIN_FLOPS.low)} for the ${steps} steps: ` +
     `this run is sized for a GPU (${instead})`;
