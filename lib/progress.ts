@@ -57,7 +57,8 @@ export const SILENT: ProgressReporter = {
 export function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
+  const whole = Math.round(seconds); // rounded first, so 419.6 s is 7m00s, not 6m60s
+  const m = Math.floor(whole / 60), s = whole % 60;
   if (m < 60) return `${m}m${String(s).padStart(2, "0")}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }

@@ -1,4 +1,4 @@
-import { Progress, remainingSeconds } from "../lib/cli/progress.ts";
+import { formatSeconds, Progress, remainingSeconds } from "../lib/cli/progress.ts";
 import { equal, ok } from "../lib/testing/assert.ts";
 
 Deno.test("progress: the ETA leaves out the first step's compilation", () => {
@@ -22,4 +22,11 @@ Deno.test("progress: a bar without a rate ETA prints the caller's note only", ()
   bar.tick(1, "V1");
   equal(lines[0], "sweep ██████░░░░░░░░░░░░░░░░░░ 1/4 steps None, about 3m00s left\n");
   ok(lines.every((line) => !/ETA|\/s/.test(line)), lines.join(""));
+});
+
+Deno.test("progress: durations round to whole seconds before splitting into minutes", () => {
+  equal(formatSeconds(419.6), "7m00s"); // not 6m60s
+  equal(formatSeconds(185), "3m05s");
+  equal(formatSeconds(3599.7), "1h00m");
+  equal(formatSeconds(12.34), "12.3s");
 });
