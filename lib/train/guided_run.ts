@@ -161,7 +161,7 @@ export async function trainGuidedRun(
     failed = false;
     return result;
   } finally {
-    await run.close({ failed });
+    run.close({ failed });
   }
 }
 

@@ -84,7 +84,7 @@ export async function trainPredictorRun(
     return result;
   } finally {
     data.close();
-    await run.close({ failed });
+    run.close({ failed });
   }
 }
 

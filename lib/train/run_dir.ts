@@ -41,7 +41,7 @@ export class RunDir {
     { resume, overwrite }: { resume: boolean; overwrite: boolean },
   ): Promise<void> {
     this.#lock ??= await FolderLock.acquire(this.path);
-    this.#interruptible ??= onInterrupt(() => this.#stopSync());
+    this.#interruptible ??= onInterrupt(() => this.close({ failed: true }));
     const existing = await Deno.readTextFile(this.file("options.json")).catch(() => null);
     if (resume) {
       if (existing === null) {
@@ -82,41 +82,31 @@ export class RunDir {
   /**
    * Ends this process's use of the folder: unlocks it, and when a fresh run failed before its first
    * checkpoint, removes what it wrote, so no half-started run (an options.json alone) is left to resume.
+   * Synchronous, because a Ctrl-C or kill runs it too (as a failed run) right before the process exits.
    */
-  async close({ failed }: { failed: boolean }): Promise<void> {
+  close({ failed }: { failed: boolean }): void {
     this.#interruptible?.();
     this.#interruptible = null;
-    if (failed && this.#fresh && !(await Deno.stat(this.checkpoint).catch(() => null))) {
-      for await (const entry of Deno.readDir(this.path)) {
-        if (entry.name !== LOCK_FILE) await Deno.remove(this.file(entry.name), { recursive: true });
-      }
-    }
-    const held = this.#lock !== null;
-    this.#lock?.release();
-    this.#lock = null;
-    // a folder left empty (a removed failed run, or one made only for the lock) goes too
-    if (held) await Deno.remove(this.path).catch(() => {});
-  }
-
-  /** {@link RunDir.close} of a failed run, synchronously, for a Ctrl-C or kill (the process exits next). */
-  #stopSync(): void {
     let checkpointed = false;
     try {
       checkpointed = Deno.statSync(this.checkpoint).isFile;
     } catch {
       // no checkpoint yet
     }
-    if (this.#fresh && !checkpointed) {
+    if (failed && this.#fresh && !checkpointed) {
       for (const entry of Deno.readDirSync(this.path)) {
         if (entry.name !== LOCK_FILE) Deno.removeSync(this.file(entry.name), { recursive: true });
       }
     }
+    const held = this.#lock !== null;
     this.#lock?.release();
     this.#lock = null;
+    // a folder left empty (a removed failed run, or one made only for the lock) goes too
+    if (!held) return;
     try {
-      Deno.removeSync(this.path); // only when empty
+      Deno.removeSync(this.path);
     } catch {
-      // a resumable run stays
+      // not empty: a finished or resumable run stays
     }
   }
 
