@@ -16,7 +16,7 @@ import { buildPlan, checkSamePlan, type SweepSettings } from "../lib/sweep/plan.
 import { parseGrid } from "../lib/sweep/grid.ts";
 import { orderModels } from "../lib/report/collect.ts";
 import { UserError } from "../lib/errors.ts";
-import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
+import { assertClose, deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 import { runSweep, tinySweepArgs } from "./fixtures/sweep.ts";
 
 /** The message of the UserError `fn` throws (fails when it throws nothing or something else). */
@@ -202,17 +202,22 @@ Deno.test("buildPlan: the gate before guided models, augmentation and ladder ste
   ok(!shuffled.includes("--teacher-eps") && !shuffled.includes("--predictor"), shuffled);
   equal(job("model/None").deps.join(","), "", "None does not wait for the gate");
   ok(!job("report").deps.includes("gate"));
-  // None: train (keeping epochs), fgsm, pgd, then pgd on epochs 1 and 2 (epoch 3 is the model itself)
+  // None: train (keeping epochs), fgsm, pgd, then pgd on the initial weights and epochs 1 and 2 (epoch 3 is
+  // the model itself)
   const none = job("model/None").steps;
   ok(none[0].args.includes("--keep-epochs"));
   equal(
     none.slice(1).map((s) => s.done).join(" "),
-    "/r/attacks/None/fgsm.json /r/attacks/None/pgd.json /r/attacks/None/epoch_1/pgd.json " +
-      "/r/attacks/None/epoch_2/pgd.json",
+    "/r/attacks/None/fgsm.json /r/attacks/None/pgd.json /r/attacks/None/epoch_0/pgd.json " +
+      "/r/attacks/None/epoch_1/pgd.json /r/attacks/None/epoch_2/pgd.json",
   );
-  ok(none[3].args.join(" ").includes("--model /r/models/None/epochs/epoch_1.safetensors"));
+  ok(none[3].args.join(" ").includes("--model /r/models/None/epochs/epoch_0.safetensors"));
+  ok(none[4].args.join(" ").includes("--model /r/models/None/epochs/epoch_1.safetensors"));
   const fgsmRs = job("model/None_fgsm-rs").steps;
-  ok(fgsmRs[0].args.join(" ").includes(`--augment fgsm-rs --aug-eps ${2 / 255}`), fgsmRs[0].args.join(" "));
+  // FGSM-RS trains at the attacked ε: 0.019 normalized × the mean ImageNet std (0.229 + 0.224 + 0.225) / 3
+  const trainEps = Number(fgsmRs[0].args[fgsmRs[0].args.indexOf("--aug-eps") + 1]);
+  assertClose([trainEps], [0.019 * 0.226], { atol: 1e-12 });
+  ok(fgsmRs[0].args.join(" ").includes("--augment fgsm-rs --aug-eps"), fgsmRs[0].args.join(" "));
   ok(fgsmRs[2].args.join(" ").includes("--check-n 32"), "masking probes on the augmentation control");
   ok(job("model/TO").steps[2].args.join(" ").includes("--check-n 0"));
 });
@@ -268,7 +273,7 @@ Deno.test("grid: teacher entries are validated with one line naming the entry", 
   }
 });
 
-Deno.test("checkSamePlan: a model renamed to another teacher is refused; report order groups the oracles", () => {
+Deno.test("checkSamePlan: a model renamed to another teacher or augmentation is refused; report order groups the oracles", () => {
   const settings = {
     ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 16, batch: 8, epochs: 1, predictorEpochs: 1 },
     ...{ cropScale: 0.35, lr: 0.05, alpha: 0.5, wd: 1e-4, seed: 0, attacks: [], eps: "0.01" },
@@ -292,6 +297,20 @@ Deno.test("checkSamePlan: a model renamed to another teacher is refused; report 
     const message = userErrorMessage(() => checkSamePlan(now, before, "plan.json"));
     ok(message.startsWith(`plan.json: model 'TO_x' was planned with teacher {"kind":"oracle"}`), message);
   }
+  // another augmentation radius under the same name would keep the old model's results
+  const augmented = (eps: number) =>
+    buildPlan("/r", settings, [{
+      name: "A",
+      roi: "none",
+      shuffle: false,
+      augment: { kind: "fgsm-rs", eps },
+    }]);
+  checkSamePlan(augmented(0.01), augmented(0.01), "plan.json");
+  const message = userErrorMessage(() => checkSamePlan(augmented(0.02), augmented(0.01), "plan.json"));
+  ok(
+    message.startsWith(`plan.json: model 'A' was planned with augment {"kind":"fgsm-rs","eps":0.01}`),
+    message,
+  );
   deepStrictEqual(
     orderModels([
       ...["zzz", "TO_oracle-shuffled", "TO", "TO_oracle_s1", "V1_oracle-perturbed", "WD_0.003", "TO_oracle"],
@@ -323,7 +342,9 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
     const { code, stderr } = await runSweep(args);
     equal(code, 0, stderr);
     const out = join(dir, "out");
-    ok(await Deno.stat(join(out, "attacks/None/epoch_1/pgd.json")), "the ladder's first epoch was attacked");
+    for (const k of [0, 1]) {
+      ok(await Deno.stat(join(out, `attacks/None/epoch_${k}/pgd.json`)), `ladder rung ${k}`);
+    }
     const csv = (await Deno.readTextFile(join(out, "tables/statistics.csv"))).trim().split("\n");
     const header = csv[0].split(",");
     for (
@@ -354,6 +375,7 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
     const report = await Deno.readTextFile(join(out, "report.md"));
     ok(report.includes("Settings that differ from the paper's"), report);
     ok(report.includes("## Robustness at matched clean accuracy"), report);
+    ok(/None ladder \(clean, robust\) by epoch: 0: \(.*\), 1: \(.*\), 2: \(/.test(report), report);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

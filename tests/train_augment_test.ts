@@ -5,6 +5,7 @@
  * usage errors.
  */
 import { join } from "node:path";
+import { readSafetensors } from "../lib/io/safetensors.ts";
 import { getGpu } from "../lib/gpu/device.ts";
 import { createGuidedTrainer, type LabeledBatch } from "../lib/train/guided.ts";
 import { trainGuidedRun } from "../lib/train/guided_run.ts";
@@ -83,7 +84,13 @@ Deno.test("augment: a run records its augmentation and keeps every epoch's weigh
     });
     ok(Number.isFinite(summary.final.val_acc as number));
     equal(summary.augment?.kind, "fgsm-rs");
-    for (const k of [1, 2]) ok(await Deno.stat(join(out, "epochs", `epoch_${k}.safetensors`)));
+    const epoch = (k: number) => readSafetensors(join(out, "epochs", `epoch_${k}.safetensors`));
+    const [initial, first] = [await epoch(0), await epoch(1)];
+    ok(await epoch(2));
+    // the ladder's floor: the weights before the first step (the first conv moved in epoch 1)
+    equal(initial.metadata.epoch, "0");
+    const conv = (f: typeof first) => f.tensors.get("conv1.weight")!.data as Float32Array;
+    ok(conv(initial).some((w, i) => w !== conv(first)[i]), "epoch 0 differs from epoch 1");
   } finally {
     data.close();
   }

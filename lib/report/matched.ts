@@ -146,7 +146,7 @@ export async function matchedResults(
   const rungEpochs: number[] = [];
   for (const [s, name] of noneRuns.entries()) {
     const steps: Outcomes[] = [];
-    for (let k = 1; k < epochs; k++) {
+    for (let k = 0; k < epochs; k++) {
       const o = await readOutcomes(join(dir, "attacks", name, `epoch_${k}`, `${attack}.json`), attack);
       if (o && o.clean.length === n) {
         steps.push(o);

@@ -14,7 +14,7 @@
  * OUT/attacks/<name>/<attack>.json      attack (one each)   │ predictor job and the gate (an oracle-taught
  *                                                           │ model: after its ROI's prep job only)
  * OUT/attacks/<name>/epoch_<k>/<attack>.json  first attack of   │ (ladder models: each earlier
- *                                       epochs/epoch_<k>    │  epoch's weights)
+ *                                       epochs/epoch_<k>    │  epoch's weights, k = 0 the initial ones)
  * OUT/analyses/features/<name>.safetensors  analyze features │ (eval set: avgpool, logits, neural_head, labels)
  * OUT/analyses/smoothness/<name>.json   analyze smoothness  │ (paper ε list, first --analysis-n images)
  * OUT/analyses/landscape/<name>.json    analyze landscape   │ (a few inputs, small grid)
@@ -249,11 +249,12 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     const attacks = s.attacks.map((name) =>
       attack(name, run, join(out, "attacks", m.name, `${name}.json`), m.checks ?? false)
     );
-    // the ladder: each earlier epoch's weights (the last epoch is the model itself) under the attack the
+    // the ladder: each earlier epoch's weights, from the initial ones (the last epoch is the model itself), under the attack the
     // report's statistics use: pgd when run, else the first
     const reference = s.attacks.includes("pgd") ? "pgd" : s.attacks[0];
     const every = s.ladderEvery ?? 1;
-    const rungs = Array.from({ length: s.epochs - 1 }, (_, i) => i + 1).filter((k) => k % every === 0);
+    // epoch 0 (the initial weights, at chance) is the floor that keeps a slow-learning control on the ladder
+    const rungs = Array.from({ length: s.epochs }, (_, k) => k).filter((k) => k % every === 0);
     const ladder = m.ladder && reference
       ? rungs.map((k) =>
         attack(
@@ -442,16 +443,17 @@ function effectiveModel(m: ModelSpec, s: SweepSettings): Record<string, unknown>
     wd: m.wd ?? s.wd,
     seed: m.seed ?? s.seed,
     teacher: m.teacher ?? "predictor",
+    augment: m.augment ?? null,
   };
 }
 
 /**
  * A results folder must not mix settings: `plan` (to be run) is compared with `previous` (the plan.json
  * already there, named `file`), setting by setting and then model by model (the same name with another ROI,
- * α, weight decay, seed, shuffle or teacher would keep the finished model's results under the new values). Two
- * exceptions keep finished work usable: `analyses` may change (analysis steps only add outputs; finished ones
- * are skipped), and a setting the earlier plan lacks is one added since, which that sweep never used. Models
- * may be added or left out.
+ * α, weight decay, seed, shuffle, teacher or augmentation would keep the finished model's results under the
+ * new values). Two exceptions keep finished work usable: `analyses` may change (analysis steps only add
+ * outputs; finished ones are skipped), and a setting the earlier plan lacks is one added since, which that
+ * sweep never used. Models may be added or left out.
  */
 export function checkSamePlan(plan: SweepPlan, previous: SweepPlan, file: string): void {
   const before = previous.settings as unknown as Record<string, unknown>;

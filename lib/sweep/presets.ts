@@ -12,6 +12,7 @@
 import { type ModelSpec, paperGrid, withAlphas, withSeeds } from "./grid.ts";
 import type { SweepSettings } from "./plan.ts";
 import { ORACLE_EPSILON, type OracleMode } from "../train/oracle_teacher.ts";
+import { IMAGENET_STD } from "../nn/models.ts";
 
 /** The paper's settings, where the paper fixes them (its code's defaults otherwise). */
 export const PAPER_SETTINGS = {
@@ -47,9 +48,15 @@ export interface Preset {
   sim: string;
 }
 
-/** Random-noise and FGSM-RS augmentation radii (pixel units; the largest paper ε is 0.019 × 0.226 ≈ 0.0043). */
+/** The paper's largest ε (0.019, normalized) in pixel units, converted as the attack does (× the mean std). */
+export const PAPER_MAX_EPS_PIXEL = 0.019 * IMAGENET_STD.reduce((a, b) => a + b, 0) / IMAGENET_STD.length;
+
+/**
+ * Augmentation radii (pixel units). FGSM-RS trains at the ε it is attacked at (amendment of 2026-12-03: at
+ * 2/255, 1.8 × that ε, the 3-epoch controls model stayed at chance); random noise needs a larger radius.
+ */
 export const NOISE_EPS = 8 / 255;
-export const FGSM_RS_EPS = 2 / 255;
+export const FGSM_RS_EPS = PAPER_MAX_EPS_PIXEL;
 
 /**
  * The measurement chain's positive control: None models trained with random noise and with FGSM-RS (each

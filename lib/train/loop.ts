@@ -39,7 +39,7 @@ export interface LoopOptions {
   progress?: ProgressReporter;
   /** Extra metadata for the checkpoints (e.g. ROI, predictor path). */
   metadata?: Record<string, string>;
-  /** Run-folder subfolder that keeps every epoch's weights as `epoch_<k>.safetensors` (absent: none). */
+  /** Run-folder subfolder that keeps each epoch's weights as `epoch_<k>.safetensors` (k = 0: the initial ones). */
   keepEpochs?: string;
 }
 
@@ -68,6 +68,14 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     // A fresh run starts from the weights the trainer initialised from the same seed.
     await run.truncateMetrics(0);
   }
+  // the ladder's weights after each epoch, and before the first (chance accuracy: the ladder's floor)
+  const keepEpoch = async (epoch: number) => {
+    if (!o.keepEpochs) return;
+    await Deno.mkdir(run.file(o.keepEpochs), { recursive: true });
+    const file = run.file(`${o.keepEpochs}/epoch_${epoch}.safetensors`);
+    await saveCheckpoint(file, o.config, await plan.stateDict(), { ...o.metadata, epoch: String(epoch) });
+  };
+  if (startEpoch === 0) await keepEpoch(0);
   const progress = (o.progress ?? SILENT).stage(o.label, (o.epochs - startEpoch) * o.stepsPerEpoch, {
     unit: "steps",
   });
@@ -97,18 +105,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     };
     await run.appendMetrics(metrics);
     last = metrics;
-    if (o.keepEpochs) {
-      await Deno.mkdir(run.file(o.keepEpochs), { recursive: true });
-      await saveCheckpoint(
-        run.file(`${o.keepEpochs}/epoch_${epoch + 1}.safetensors`),
-        o.config,
-        await plan.stateDict(),
-        {
-          ...o.metadata,
-          epoch: String(epoch + 1),
-        },
-      );
-    }
+    await keepEpoch(epoch + 1);
     if ((epoch + 1) % o.checkpointEvery === 0 || epoch + 1 === o.epochs) {
       const metadata = {
         ...o.metadata,
