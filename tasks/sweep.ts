@@ -317,12 +317,13 @@ async function runSweep(
   say(`${models.length} models, ${stageJobs(plan, "predictor").length} predictors → ${plan.out}`);
   for (const line of plan.skipped) say(line);
   const worldOptions = o.valPerClass === undefined ? {} : { valPerClass: o.valPerClass };
-  if (executor === "local" && (await getGpu()).kind === "cpu") {
+  if (executor === "local") {
     // Said before the world is generated: a GPU-scale grid should not cost minutes before it says so.
     const world = resolveSimWorldOptions(worldOptions);
     const config = modelConfig(settings.arch, { classes: world.classes, imageSize: settings.size });
     const steps = Math.floor((world.classes * world.trainPerClass) / settings.batch) * settings.epochs;
     const slow = softwareAdapterWarning(
+      (await getGpu()).kind,
       settings.arch,
       config,
       settings.batch,

@@ -4,6 +4,7 @@
  * step there, and its first ETA would only come after the first steps).
  * @module
  */
+import type { AdapterKind } from "../gpu/device.ts";
 import { buildModel, type ModelConfig } from "./models.ts";
 
 /**
@@ -51,26 +52,29 @@ function roughDuration(seconds: number): string {
 
 /**
  * One line saying what a run of `steps` steps of `batch` images of `config` (named `arch`, e.g. `resnet18`)
- * costs on a software adapter when one step would take over a minute even at the adapter's best measured
- * speed; undefined otherwise; `instead` says what runs here. A training image costs about three forward passes
+ * costs when `adapter` is the software one and one step would take over a minute even at its best measured
+ * speed; undefined otherwise (a GPU, or a run this machine is meant for); `instead` says what runs here. A training image costs about three forward passes
  * (forward, and a backward pass of twice the work).
  *
  * @example The paper's run is sized for a GPU; the demo's tiny model is not worth a warning
  * ```ts
  * import { modelConfig } from "./models.ts";
  * const paper = modelConfig("resnet18", { classes: 50, imageSize: 224 });
- * console.log(softwareAdapterWarning("resnet18", paper, 256, 60 * 100)?.startsWith("resnet18 at 224 px")); // true
+ * console.log(softwareAdapterWarning("cpu", "resnet18", paper, 256, 6000)?.startsWith("resnet18 at 224 px")); // true
+ * console.log(softwareAdapterWarning("gpu", "resnet18", paper, 256, 6000)); // undefined
  * const tiny = modelConfig("resnet-tiny", { classes: 10, imageSize: 32 });
- * console.log(softwareAdapterWarning("resnet-tiny", tiny, 32, 300)); // undefined
+ * console.log(softwareAdapterWarning("cpu", "resnet-tiny", tiny, 32, 300)); // undefined
  * ```
  */
 export function softwareAdapterWarning(
+  adapter: AdapterKind,
   arch: string,
   config: ModelConfig,
   batch: number,
   steps: number,
   instead = "deno task train with no arguments runs the small demo",
 ): string | undefined {
+  if (adapter !== "cpu") return undefined;
   const stepFlops = 3 * 2 * forwardMacsPerImage(config) * batch;
   // Sized for a GPU: one step takes over a minute even at the best speed. A long run of small steps (the
   // controls grid) is this machine's own work, whose time the progress bars measure.

@@ -145,9 +145,7 @@ export async function trainGuidedRun(
   }
   const augment = o.augment && await createAugmenter(gpu, trainer.plan, o.augment, o.seed);
   if (trainer.micro.count > 1) o.progress?.say(microBatchNotice(o.batch, trainer.micro));
-  const slow = gpu.kind === "cpu"
-    ? softwareAdapterWarning(o.arch, trainer.config, o.batch, steps * o.epochs)
-    : undefined;
+  const slow = softwareAdapterWarning(gpu.kind, o.arch, trainer.config, o.batch, steps * o.epochs);
   if (slow) o.progress?.say(slow);
   // The run folder is touched only once the model, predictor and data are known to be usable.
   const run = new RunDir(o.out);

@@ -105,9 +105,7 @@ async function trainPredictor(
     seed: o.seed,
   });
   if (trainer.micro.count > 1) o.progress?.say(microBatchNotice(o.batch, trainer.micro));
-  const slow = gpu.kind === "cpu"
-    ? softwareAdapterWarning(o.arch, trainer.config, o.batch, steps * o.epochs)
-    : undefined;
+  const slow = softwareAdapterWarning(gpu.kind, o.arch, trainer.config, o.batch, steps * o.epochs);
   if (slow) o.progress?.say(slow);
   let components: number[] = [];
   const result = await trainLoop({
