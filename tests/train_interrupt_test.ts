@@ -1,7 +1,8 @@
 /**
  * Ctrl-C or a kill of `deno task train` (lib/io/interrupt.ts via RunDir): a fresh run stopped before its first
  * checkpoint leaves no folder behind, so the same command starts again as if it had never run; a run stopped
- * after a checkpoint keeps its folder for --resume and releases its lock.
+ * after a checkpoint keeps its folder for --resume and releases its lock. Either way one line says what was
+ * kept.
  */
 import { join } from "node:path";
 import { equal, ok } from "../lib/testing/assert.ts";
@@ -26,7 +27,7 @@ async function startTrain(out: string, extra: string[] = []) {
     ],
     env: { NO_COLOR: "1" },
     stdout: "null",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
 }
 
@@ -44,8 +45,11 @@ Deno.test("train: Ctrl-C before the first checkpoint removes the fresh run's fol
     const child = await startTrain(out, ["--checkpoint-every", "1000"]);
     await waitFor(join(out, "options.json"));
     child.kill("SIGINT");
-    equal((await child.status).code, 130);
+    const { code, stderr } = await child.output();
+    equal(code, 130);
     ok(!(await exists(out)), "the interrupted fresh run left its folder");
+    const said = new TextDecoder().decode(stderr).trim();
+    equal(said, `${out}: stopped by SIGINT before its first checkpoint; nothing was kept`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -58,7 +62,12 @@ Deno.test("train: a kill after a checkpoint keeps the run for --resume and relea
     const child = await startTrain(out, ["--checkpoint-every", "1"]);
     await waitFor(join(out, "checkpoint.safetensors"));
     child.kill("SIGTERM");
-    equal((await child.status).code, 143);
+    const { code, stderr } = await child.output();
+    equal(code, 143);
+    equal(
+      new TextDecoder().decode(stderr).trim(),
+      `${out}: stopped by SIGTERM; add --resume to the same command to continue from its last checkpoint`,
+    );
     ok(await exists(join(out, "options.json")), "the checkpointed run was removed");
     ok(!(await exists(join(out, ".lock"))), "the lock was left behind");
   } finally {

@@ -6,8 +6,8 @@
  */
 
 /**
- * Until the returned function is called, SIGINT and SIGTERM run `cleanup` and exit 130 or 143. A cleanup that
- * throws is ignored: the process is stopping anyway.
+ * Until the returned function is called, SIGINT and SIGTERM run `cleanup` (given the signal's name) and exit
+ * 130 or 143. A cleanup that throws is ignored: the process is stopping anyway.
  *
  * @example
  * ```ts
@@ -17,7 +17,7 @@
  * done(); // finished: a later Ctrl-C no longer removes it
  * ```
  */
-export function onInterrupt(cleanup: () => void): () => void {
+export function onInterrupt(cleanup: (signal: Deno.Signal) => void): () => void {
   // Windows delivers only SIGINT to a console process
   const signals: [Deno.Signal, number][] = Deno.build.os === "windows"
     ? [["SIGINT", 130]]
@@ -25,7 +25,7 @@ export function onInterrupt(cleanup: () => void): () => void {
   const handlers = signals.map(([signal, code]) => {
     const handler = () => {
       try {
-        cleanup();
+        cleanup(signal);
       } catch {
         // nothing more can be done while stopping
       }

@@ -5,6 +5,7 @@
  * epoch. A run folder has one writer at a time (an exclusive lock, see `lib/io/lock.ts`).
  * @module
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { FolderLock, LOCK_FILE } from "../io/lock.ts";
@@ -41,7 +42,16 @@ export class RunDir {
     { resume, overwrite }: { resume: boolean; overwrite: boolean },
   ): Promise<void> {
     this.#lock ??= await FolderLock.acquire(this.path);
-    this.#interruptible ??= onInterrupt(() => this.close({ failed: true }));
+    this.#interruptible ??= onInterrupt((signal) => {
+      this.close({ failed: true });
+      const kept = existsSync(this.path);
+      const resume = "add --resume to the same command to continue from its last checkpoint";
+      console.error(
+        kept
+          ? `${this.path}: stopped by ${signal}; ${resume}`
+          : `${this.path}: stopped by ${signal} before its first checkpoint; nothing was kept`,
+      );
+    });
     const existing = await Deno.readTextFile(this.file("options.json")).catch(() => null);
     if (resume) {
       if (existing === null) {
