@@ -68,8 +68,9 @@ Options:
                                        onto the ε-ball; runs on the GPU in the training plan
                             a guided model's predictor sees the augmented batch too
   --aug-eps X               ε of --augment in pixel units, images in [0, 1] (default 0.0314 = 8/255)
-  --keep-epochs             also keep each epoch's weights as epochs/epoch_<k>.safetensors in --out (a
-                            checkpoint ladder for comparing models at matched clean accuracy)
+  --keep-epochs             also keep each epoch's weights as epochs/epoch_<k>.safetensors in --out, k = 0
+                            the initial ones (a checkpoint ladder for comparing models at matched clean
+                            accuracy)
 
 Controls on the simulated world, with the simulated brain itself as the teacher (no predictor):
   --teacher KIND            predictor (default) | oracle | oracle-shuffled | oracle-perturbed.
