@@ -38,17 +38,22 @@ async function waitFor(path: string): Promise<void> {
   ok(await exists(path), `${path} never appeared`);
 }
 
+/** Starts a run into `out`, sends `signal` once `file` appears there: the exit code and what it said. */
+async function stopTrain(out: string, checkpointEvery: number, file: string, signal: Deno.Signal) {
+  const child = await startTrain(out, ["--checkpoint-every", `${checkpointEvery}`]);
+  await waitFor(join(out, file));
+  child.kill(signal);
+  const { code, stderr } = await child.output();
+  return { code, said: new TextDecoder().decode(stderr).trim() };
+}
+
 Deno.test("train: Ctrl-C before the first checkpoint removes the fresh run's folder (exit 130)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "train-interrupt-" });
   try {
     const out = join(dir, "run");
-    const child = await startTrain(out, ["--checkpoint-every", "1000"]);
-    await waitFor(join(out, "options.json"));
-    child.kill("SIGINT");
-    const { code, stderr } = await child.output();
+    const { code, said } = await stopTrain(out, 1000, "options.json", "SIGINT");
     equal(code, 130);
     ok(!(await exists(out)), "the interrupted fresh run left its folder");
-    const said = new TextDecoder().decode(stderr).trim();
     equal(said, `${out}: stopped by SIGINT before its first checkpoint; nothing was kept`);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -59,13 +64,10 @@ Deno.test("train: a kill after a checkpoint keeps the run for --resume and relea
   const dir = await Deno.makeTempDir({ prefix: "train-interrupt-" });
   try {
     const out = join(dir, "run");
-    const child = await startTrain(out, ["--checkpoint-every", "1"]);
-    await waitFor(join(out, "checkpoint.safetensors"));
-    child.kill("SIGTERM");
-    const { code, stderr } = await child.output();
+    const { code, said } = await stopTrain(out, 1, "checkpoint.safetensors", "SIGTERM");
     equal(code, 143);
     equal(
-      new TextDecoder().decode(stderr).trim(),
+      said,
       `${out}: stopped by SIGTERM; add --resume to the same command to continue from its last checkpoint`,
     );
     ok(await exists(join(out, "options.json")), "the checkpointed run was removed");

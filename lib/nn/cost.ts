@@ -53,8 +53,8 @@ function roughDuration(seconds: number): string {
 /**
  * One line saying what a run of `steps` steps of `batch` images of `config` (named `arch`, e.g. `resnet18`)
  * costs when `adapter` is the software one and one step would take over a minute even at its best measured
- * speed; undefined otherwise (a GPU, or a run this machine is meant for); `instead` says what runs here. A training image costs about three forward passes
- * (forward, and a backward pass of twice the work).
+ * speed; undefined otherwise (a GPU, or a run this machine is meant for); `instead` says what runs here. A
+ * training image costs about three forward passes (forward, and a backward pass of twice the work).
  *
  * @example The paper's run is sized for a GPU; the demo's tiny model is not worth a warning
  * ```ts

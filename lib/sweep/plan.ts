@@ -249,8 +249,8 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     const attacks = s.attacks.map((name) =>
       attack(name, run, join(out, "attacks", m.name, `${name}.json`), m.checks ?? false)
     );
-    // the ladder: each earlier epoch's weights, from the initial ones (the last epoch is the model itself), under the attack the
-    // report's statistics use: pgd when run, else the first
+    // the ladder: each earlier epoch's weights, from the initial ones (the last epoch is the model itself),
+    // under the attack the report's statistics use: pgd when run, else the first
     const reference = s.attacks.includes("pgd") ? "pgd" : s.attacks[0];
     const every = s.ladderEvery ?? 1;
     // epoch 0 (the initial weights, at chance) is the floor that keeps a slow-learning control on the ladder

@@ -39,7 +39,7 @@ export interface LoopOptions {
   progress?: ProgressReporter;
   /** Extra metadata for the checkpoints (e.g. ROI, predictor path). */
   metadata?: Record<string, string>;
-  /** Run-folder subfolder that keeps each epoch's weights as `epoch_<k>.safetensors` (k = 0: the initial ones). */
+  /** Run-folder subfolder keeping each epoch's weights as `epoch_<k>.safetensors` (k = 0: the initial ones). */
   keepEpochs?: string;
 }
 
