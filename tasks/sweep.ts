@@ -52,8 +52,8 @@ its output exists, so a sweep killed at any point resumes where it stopped (same
 
 Grid:
   --preset NAME        a grid with its settings (flags below still override them):
-                         controls   None (with its checkpoint ladder), None + FGSM-RS (ε 2/255, with the
-                                    gradient-masking probes), the oracle teachers (no predictor, no gate):
+                         controls   None (with its checkpoint ladder), None + FGSM-RS (at the attacked ε,
+                                    0.0043 in pixels, with the gradient-masking probes), the oracle teachers (no predictor, no gate):
                                     TO_oracle, V1_oracle, TO_oracle-perturbed and V1_oracle-perturbed
                                     (δ 8/255), TO_oracle-shuffled, and the predictor-guided V1 and TO at
                                     α 0.5, each with 3 seeds (27 models); PGD at ε 0.019 on 500 images,

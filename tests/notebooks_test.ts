@@ -1,6 +1,7 @@
 /**
  * The notebooks in notebooks/, executed headless with the Deno kernel by tools/run_notebook.py against a tiny
- * sweep (tiny world, grid None + V1 + TO, one epoch, every analysis): no cell may raise, and every cell tagged
+ * sweep (tiny world, grid None + TO, one epoch, every analysis; one guided ROI takes the same code paths as
+ * notebooks/grid.json's two, since the hierarchy trend needs three): no cell may raise, and every cell tagged
  * "figure" must have produced an image (image/svg+xml or image/png). Also the executor's late-output
  * handling on a scripted kernel message sequence (tools/test_run_notebook.py), which stock nbclient fails.
  * Where Jupyter (Debian's python3-nbclient + the `deno` kernelspec) is missing, both tests are ignored with a
@@ -71,7 +72,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "ng-notebooks-" });
     try {
-      const models = [{ name: "None", roi: "none" }, { name: "V1", roi: "V1" }, { name: "TO", roi: "TO" }];
+      const models = [{ name: "None", roi: "none" }, { name: "TO", roi: "TO" }];
       const sweep = await runSweep([
         ...await tinySweepArgs(dir, models, ["--attacks", "pgd", "--analysis-n", "2"]),
         "--quiet",
