@@ -376,6 +376,15 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
     ok(report.includes("Settings that differ from the paper's"), report);
     ok(report.includes("## Robustness at matched clean accuracy"), report);
     ok(/None ladder \(clean, robust\) by epoch: 0: \(.*\), 1: \(.*\), 2: \(/.test(report), report);
+    // the pre-registered reading: this grid's FGSM-RS model ran without masking probes, so it cannot hold
+    const controls = (await Deno.readTextFile(join(out, "tables/controls.csv"))).trim().split("\n").slice(1);
+    deepStrictEqual(controls.map((line) => line.split(",").slice(0, 2).join(",")), [
+      "positive control,None_fgsm-rs",
+      "guaranteed positive,TO_oracle-perturbed",
+    ]);
+    ok(controls[0].includes("FAILS: "), controls[0]);
+    ok(report.includes("### Controls (pre-registered in the README)"), report);
+    ok(report.includes("THE PREDICTOR-GUIDED RESULT IS INCONCLUSIVE"), report);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

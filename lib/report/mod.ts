@@ -81,3 +81,4 @@ export {
   spearman,
 } from "./stats.ts";
 export { type ConfigStats, type MatchedResults, matchedResults, readOutcomes } from "./matched.ts";
+export { type ControlCheck, type ControlRole, type ControlsVerdict, controlsVerdict } from "./controls.ts";

@@ -8,6 +8,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { type ChartOptions, renderSvg, svgToPng } from "../plot/mod.ts";
 import { collectResults, orderModels, type Results } from "./collect.ts";
 import { type MatchedResults, matchedResults } from "./matched.ts";
+import { type ControlsVerdict, controlsVerdict } from "./controls.ts";
 import type { ModelSpec } from "../sweep/grid.ts";
 import type { SweepSettings } from "../sweep/plan.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
@@ -106,7 +107,8 @@ export async function writeReport(
   const matched = reference ? await matchedResults(dir, reference, plan) : null;
   md.push(...settingsHeader(plan, matched?.configs[0]?.images ?? plan?.settings?.attackN ?? null));
   md.push(...gateBanner(matched?.gate ?? null, results));
-  md.push(...await statisticsSection(matched, { table, na }));
+  const controls = matched && controlsVerdict(matched.configs, plan?.models ?? [], matched.gate);
+  md.push(...await statisticsSection(matched, controls, { table, na }));
 
   md.push("## Models: clean accuracy and neural fit", "");
   md.push(results.models.length ? await table("models", modelTable(results)) : na("no model summaries"), "");
@@ -205,9 +207,13 @@ function gateBanner(gate: GateVerdict | null, results: Results): string[] {
   ];
 }
 
-/** Clean/robust accuracy, normalize_acc, matched gains with CIs and the hierarchy trend. */
+/**
+ * Clean/robust accuracy, normalize_acc, matched gains with CIs, the pre-registered controls' verdict and the
+ * hierarchy trend.
+ */
 async function statisticsSection(
   matched: MatchedResults | null,
+  controls: ControlsVerdict | null,
   { table, na }: Pick<Writers, "table" | "na">,
 ): Promise<string[]> {
   const md = ["## Robustness at matched clean accuracy", ""];
@@ -260,6 +266,7 @@ async function statisticsSection(
       "",
     );
   }
+  if (controls) md.push(...await controlsSection(matched, controls, table));
   for (const { alpha, contrast } of matched.trends) {
     if (!contrast) continue;
     md.push(
@@ -281,6 +288,58 @@ async function statisticsSection(
     );
   }
   if (matched.notes.length) md.push(...matched.notes.map((n) => `- ${n}`), "");
+  return md;
+}
+
+/** The pre-registered controls against their expected outcomes, and whether the guided comparison is read. */
+async function controlsSection(
+  matched: MatchedResults,
+  controls: ControlsVerdict,
+  table: Writers["table"],
+): Promise<string[]> {
+  const row = (config: string) => matched.configs.find((c) => c.config === config)!;
+  const md = [
+    "### Controls (pre-registered in the README)",
+    "",
+    await table("controls", {
+      header: ["control", "config", "expected", "matched_gain", "gain_ci_low", "gain_ci_high", "result"],
+      rows: controls.checks.map((c) => [
+        c.role,
+        c.config,
+        c.expected,
+        row(c.config).gain,
+        row(c.config).ci?.lo ?? null,
+        row(c.config).ci?.hi ?? null,
+        c.pass ? "holds" : `FAILS: ${c.why}`,
+      ]),
+    }),
+    "",
+  ];
+  if (controls.missing.length) md.push(`Not in this grid: ${controls.missing.join(", ")}.`, "");
+  const failed = controls.checks.filter((c) => !c.pass);
+  if (controls.readable) {
+    md.push(
+      "Every control in the grid holds (and the gate passed): the predictor-guided comparison below can be " +
+        "read.",
+    );
+  } else {
+    const consequences = [
+      failed.some((c) => c.role !== "negative") &&
+      "A positive control failed: this grid cannot detect a gain of that size, and the gains below are not " +
+        'evidence of "no effect".',
+      failed.some((c) => c.role === "negative") &&
+      "A negative control shows a gain: a gain below may be an artefact of the pipeline.",
+      failed.length === 0 && "The gate did not pass.",
+    ].filter(Boolean);
+    md.push(
+      "> **⚠ THE PREDICTOR-GUIDED RESULT IS INCONCLUSIVE.** The pre-registration reads it only when every " +
+        "control holds and the gate passes. " + failed.map((c) =>
+          `${c.config} (${c.role}): ${c.why}. `
+        ).join("") +
+        consequences.join(" "),
+    );
+  }
+  md.push("");
   return md;
 }
 

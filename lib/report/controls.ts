@@ -1,0 +1,116 @@
+/**
+ * The controls grid read the way the README's pre-registration says, so that the report states the verdict
+ * instead of leaving it to whoever reads the table: (1) the positive control, None trained with FGSM-RS,
+ * needs a matched gain whose CI lies above 0 and every gradient-masking probe passed; (2) the guaranteed
+ * positive, the `oracle-perturbed` teacher on the invariant TO, needs a CI above 0; (3) the negatives,
+ * `oracle-perturbed` on the sensitive V1 and every `oracle-shuffled` teacher, need CIs that cover 0. (4) The
+ * predictor-guided comparison is read only when every control in the grid holds and the gate passed;
+ * otherwise it is inconclusive (the grid cannot detect a gain of that size), which is not "no effect".
+ * @module
+ */
+import type { ModelSpec } from "../sweep/grid.ts";
+import type { GateVerdict } from "../sweep/gate.ts";
+import { configOf, type ConfigStats } from "./matched.ts";
+
+/** What a control is in the pre-registration. */
+export type ControlRole = "positive control" | "guaranteed positive" | "negative";
+
+/** One pre-registered control and how it came out. */
+export interface ControlCheck {
+  role: ControlRole;
+  config: string;
+  /** The pre-registered outcome, in words. */
+  expected: string;
+  pass: boolean;
+  /** Why it failed (empty when it passed). */
+  why: string;
+}
+
+/** The controls' verdict and whether the predictor-guided comparison may be read. */
+export interface ControlsVerdict {
+  checks: ControlCheck[];
+  /** Every control holds and the gate passed (a grid without predictor-guided models needs no gate). */
+  readable: boolean;
+  /** Pre-registered roles this grid has no configuration for. */
+  missing: ControlRole[];
+}
+
+/** The ROIs the pre-registration names: the invariant one (guaranteed positive) and the sensitive one. */
+const INVARIANT_ROI = "TO", SENSITIVE_ROI = "V1";
+
+/** The role of a configuration's first model, or null when it is not a pre-registered control. */
+function roleOf(spec: ModelSpec): ControlRole | null {
+  if (spec.roi === "none" && spec.augment?.kind === "fgsm-rs") return "positive control";
+  if (spec.teacher?.kind === "oracle-shuffled") return "negative";
+  if (spec.teacher?.kind === "oracle-perturbed") {
+    if (spec.roi === INVARIANT_ROI) return "guaranteed positive";
+    if (spec.roi === SENSITIVE_ROI) return "negative";
+  }
+  return null;
+}
+
+/** Roles in the pre-registration's order. */
+const ROLES: ControlRole[] = ["positive control", "guaranteed positive", "negative"];
+
+const EXPECTED: Record<ControlRole, string> = {
+  "positive control": "CI above 0, masking probes pass",
+  "guaranteed positive": "CI above 0",
+  "negative": "CI covers 0",
+};
+
+/**
+ * Reads the statistics rows against the pre-registration; null when the grid has no pre-registered control.
+ * `gate` matters only when the grid has predictor-guided models.
+ *
+ * @example
+ * ```ts
+ * import { controlsVerdict } from "./controls.ts";
+ * const row = { config: "None_fgsm-rs", seeds: 3, images: 500, clean: 0.14, robust: 0.13,
+ *   robustOverClean: 0.9, normalizeAcc: 0.9, baseline: 0.11, gain: 0.02,
+ *   ci: { lo: 0.003, hi: 0.058, reps: 2000, dropped: 0 }, failedChecks: [] };
+ * const augment = { kind: "fgsm-rs" as const, eps: 0.0043 };
+ * const spec = { name: "None_fgsm-rs", roi: "none", shuffle: false, augment };
+ * const verdict = controlsVerdict([row], [spec], null);
+ * console.log(verdict?.checks[0].pass, verdict?.readable); // true true
+ * ```
+ */
+export function controlsVerdict(
+  configs: ConfigStats[],
+  specs: ModelSpec[],
+  gate: GateVerdict | null,
+): ControlsVerdict | null {
+  const checks: ControlCheck[] = [];
+  for (const row of configs) {
+    const spec = specs.find((m) => configOf(m.name) === row.config);
+    const role = spec && roleOf(spec);
+    if (!role) continue;
+    checks.push({ role, config: row.config, expected: EXPECTED[role], ...judge(role, row) });
+  }
+  if (checks.length === 0) return null;
+  checks.sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role));
+  const guided = specs.some((m) => m.roi !== "none" && m.roi !== "random" && !m.teacher);
+  return {
+    checks,
+    readable: checks.every((c) => c.pass) && (!guided || gate?.pass === true),
+    missing: ROLES.filter((r) => !checks.some((c) => c.role === r)),
+  };
+}
+
+function judge(role: ControlRole, row: ConfigStats): { pass: boolean; why: string } {
+  if (row.gain === null || row.ci === null) {
+    return { pass: false, why: "no matched gain (its clean accuracy lies outside the None ladder)" };
+  }
+  const ci = `CI [${row.ci.lo.toFixed(3)}, ${row.ci.hi.toFixed(3)}]`;
+  if (role === "negative") {
+    const covers = row.ci.lo <= 0 && row.ci.hi >= 0;
+    return { pass: covers, why: covers ? "" : `${ci} excludes 0` };
+  }
+  if (row.ci.lo <= 0) return { pass: false, why: `${ci} does not lie above 0` };
+  if (role === "positive control") {
+    if (row.failedChecks === null) return { pass: false, why: "the masking probes did not run" };
+    if (row.failedChecks.length) {
+      return { pass: false, why: `masking probes failed: ${row.failedChecks.join(", ")}` };
+    }
+  }
+  return { pass: true, why: "" };
+}

@@ -1,0 +1,145 @@
+/**
+ * The report's reading of the pre-registered controls on hand-made statistics rows: which configuration plays
+ * which role, each pass/fail rule at its boundary (a CI touching 0), the masking probes, a model outside the
+ * ladder, the gate, and grids without controls.
+ */
+import { controlsVerdict } from "../lib/report/controls.ts";
+import type { ConfigStats } from "../lib/report/matched.ts";
+import type { ModelSpec } from "../lib/sweep/grid.ts";
+import type { GateVerdict } from "../lib/sweep/gate.ts";
+import { deepStrictEqual, equal } from "../lib/testing/assert.ts";
+
+function row(
+  config: string,
+  lo: number | null,
+  hi = 0.05,
+  failedChecks: string[] | null = null,
+): ConfigStats {
+  return {
+    config,
+    seeds: 3,
+    images: 500,
+    clean: 0.2,
+    robust: 0.15,
+    robustOverClean: 0.75,
+    normalizeAcc: 0.75,
+    baseline: lo === null ? null : 0.15,
+    gain: lo === null ? null : (lo + hi) / 2,
+    ci: lo === null ? null : { lo, hi, reps: 2000, dropped: 0 },
+    failedChecks,
+  };
+}
+
+const spec = (name: string, roi: string, extra: Partial<ModelSpec> = {}): ModelSpec => ({
+  name,
+  roi,
+  shuffle: false,
+  ...extra,
+});
+
+/** The controls preset's grid for seeds 0 and 1 (seed 1 named `_s1`), predictor-guided V1 and TO included. */
+const SPECS: ModelSpec[] = ["", "_s1"].flatMap((s) => [
+  spec(`None${s}`, "none", { ladder: true }),
+  spec(`None_fgsm-rs${s}`, "none", { augment: { kind: "fgsm-rs", eps: 0.0043 }, checks: true }),
+  spec(`TO_oracle${s}`, "TO", { teacher: { kind: "oracle" } }),
+  spec(`TO_oracle-perturbed${s}`, "TO", { teacher: { kind: "oracle-perturbed", eps: 8 / 255 } }),
+  spec(`V1_oracle-perturbed${s}`, "V1", { teacher: { kind: "oracle-perturbed", eps: 8 / 255 } }),
+  spec(`TO_oracle-shuffled${s}`, "TO", { teacher: { kind: "oracle-shuffled" } }),
+  spec(`V1${s}`, "V1", { alpha: 0.5 }),
+  spec(`TO${s}`, "TO", { alpha: 0.5 }),
+]);
+
+const GATE_PASSED = { pass: true } as GateVerdict;
+const GATE_FAILED = { pass: false } as GateVerdict;
+
+/** Rows where every control comes out as pre-registered. */
+function holding(): ConfigStats[] {
+  return [
+    row("None", -0.02, 0.02),
+    row("None_fgsm-rs", 0.003, 0.058, []),
+    row("TO_oracle", -0.03, 0.01),
+    row("TO_oracle-perturbed", 0.01, 0.04),
+    row("V1_oracle-perturbed", -0.02, 0.03),
+    row("TO_oracle-shuffled", -0.02, 0.03),
+    row("V1", -0.02, 0.03),
+    row("TO", -0.03, 0.01),
+  ];
+}
+
+Deno.test("controls: roles from the grid; all holding plus a passed gate make the result readable", () => {
+  const verdict = controlsVerdict(holding(), SPECS, GATE_PASSED)!;
+  deepStrictEqual(verdict.checks.map((c) => [c.role, c.config, c.pass]), [
+    ["positive control", "None_fgsm-rs", true],
+    ["guaranteed positive", "TO_oracle-perturbed", true],
+    ["negative", "V1_oracle-perturbed", true],
+    ["negative", "TO_oracle-shuffled", true],
+  ]);
+  equal(verdict.readable, true);
+  deepStrictEqual(verdict.missing, []);
+  equal(controlsVerdict(holding(), SPECS, GATE_FAILED)!.readable, false, "a failed gate blocks the reading");
+  equal(controlsVerdict(holding(), SPECS, null)!.readable, false, "so does a gate that never ran");
+});
+
+Deno.test("controls: each rule at its boundary, with the reason a control fails", () => {
+  const failing = (config: string, replacement: ConfigStats) => {
+    const rows = holding().map((r) => r.config === config ? replacement : r);
+    const verdict = controlsVerdict(rows, SPECS, GATE_PASSED)!;
+    equal(verdict.readable, false);
+    return verdict.checks.filter((c) => !c.pass).map((c) => `${c.config}: ${c.why}`);
+  };
+  // a CI that reaches 0 does not lie above it (the guaranteed positive of the 2026-12-03 run)
+  deepStrictEqual(failing("TO_oracle-perturbed", row("TO_oracle-perturbed", -0.020, 0.019)), [
+    "TO_oracle-perturbed: CI [-0.020, 0.019] does not lie above 0",
+  ]);
+  deepStrictEqual(failing("TO_oracle-perturbed", row("TO_oracle-perturbed", 0, 0.019)), [
+    "TO_oracle-perturbed: CI [0.000, 0.019] does not lie above 0",
+  ]);
+  deepStrictEqual(failing("V1_oracle-perturbed", row("V1_oracle-perturbed", 0.001, 0.03)), [
+    "V1_oracle-perturbed: CI [0.001, 0.030] excludes 0",
+  ]);
+  deepStrictEqual(failing("TO_oracle-shuffled", row("TO_oracle-shuffled", -0.04, -0.001)), [
+    "TO_oracle-shuffled: CI [-0.040, -0.001] excludes 0",
+  ]);
+  deepStrictEqual(failing("None_fgsm-rs", row("None_fgsm-rs", 0.003, 0.058, null)), [
+    "None_fgsm-rs: the masking probes did not run",
+  ]);
+  deepStrictEqual(failing("None_fgsm-rs", row("None_fgsm-rs", 0.003, 0.058, ["step-size", "transfer"])), [
+    "None_fgsm-rs: masking probes failed: step-size, transfer",
+  ]);
+  deepStrictEqual(failing("None_fgsm-rs", row("None_fgsm-rs", null)), [
+    "None_fgsm-rs: no matched gain (its clean accuracy lies outside the None ladder)",
+  ]);
+  // a negative's CI may touch 0
+  const touching = holding().map((r) => r.config === "TO_oracle-shuffled" ? row(r.config, 0, 0.03) : r);
+  equal(controlsVerdict(touching, SPECS, GATE_PASSED)!.readable, true);
+});
+
+Deno.test("controls: a grid without predictor-guided models needs no gate; missing roles are named", () => {
+  const specs = SPECS.filter((m) => !["V1", "TO", "V1_s1", "TO_s1"].includes(m.name));
+  const rows = holding().filter((r) => !["V1", "TO"].includes(r.config));
+  equal(controlsVerdict(rows, specs, null)!.readable, true);
+
+  // the paper-gpu grid: augmentation controls only (noise augmentation is reported, not pre-registered)
+  const paper = [
+    spec("None", "none"),
+    spec("None_noise", "none", { augment: { kind: "noise", eps: 8 / 255 } }),
+    spec("None_fgsm-rs", "none", { augment: { kind: "fgsm-rs", eps: 0.0043 }, checks: true }),
+    spec("V4_oracle-perturbed", "V4", { teacher: { kind: "oracle-perturbed" } }),
+  ];
+  const verdict = controlsVerdict(
+    [
+      row("None", -0.01),
+      row("None_noise", 0.01),
+      row("None_fgsm-rs", 0.01, 0.05, []),
+      row("V4_oracle-perturbed", 0.01),
+    ],
+    paper,
+    null,
+  )!;
+  deepStrictEqual(verdict.checks.map((c) => c.config), ["None_fgsm-rs"], "V4 is neither TO nor V1");
+  deepStrictEqual(verdict.missing, ["guaranteed positive", "negative"]);
+  equal(
+    controlsVerdict([row("None", -0.01), row("V1", 0.01)], [spec("None", "none"), spec("V1", "V1")], null),
+    null,
+  );
+});
