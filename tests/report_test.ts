@@ -7,8 +7,8 @@
  */
 import { join } from "node:path";
 import { writeReport } from "../lib/report/write.ts";
-import { collectResults, orderModels } from "../lib/report/collect.ts";
-import { landscapeSlice } from "../lib/report/tables.ts";
+import { collectResults, orderModels, type Results } from "../lib/report/collect.ts";
+import { gainsOverNone, landscapeSlice } from "../lib/report/tables.ts";
 import { assertClose, equal, ok } from "../lib/testing/assert.ts";
 import { checkWellFormed } from "./fixtures/xml.ts";
 
@@ -343,4 +343,22 @@ Deno.test("deno task report: exit 2 without a folder, 1 for a missing one, 0 wit
     equal(ok0.code, 0, ok0.stderr);
     ok(ok0.stdout.startsWith("report: 4 models"), ok0.stdout);
   });
+});
+
+Deno.test("gains over None: a seed's model against the None of its seed, else None", () => {
+  const row = (eps: number, robust: number) => ({ attack: "pgd", eps, robust_accuracy: robust });
+  const results = {
+    models: ["None", "None_s1", "TO", "TO_s1", "TO_s2"].map((name) => ({ name })),
+    attacks: new Map([
+      ["None", [row(0.01, 0.5), row(0.02, 0.25)]],
+      ["None_s1", [row(0.01, 0.25), row(0.02, 0.125)]],
+      ["TO", [row(0.01, 0.625), row(0.02, 0.25)]],
+      ["TO_s1", [row(0.01, 0.25), row(0.02, 0.25)]],
+      ["TO_s2", [row(0.01, 0.5), row(0.02, 0.5)]],
+    ]),
+  } as unknown as Results;
+  // TO − None: 0.125, 0 → 0.125 at 0.01; TO_s1 − None_s1: 0, 0.125 → 0.125 at 0.02;
+  // TO_s2 (no None_s2) − None: 0, 0.25 → 0.25 at 0.02; None_s1 against itself: 0
+  const gains = gainsOverNone(results, "pgd")!.map((g) => `${g.model} ${g.gain} ${g.eps}`);
+  equal(gains.join("; "), "None 0 0.01; None_s1 0 0.01; TO 0.125 0.01; TO_s1 0.125 0.02; TO_s2 0.25 0.02");
 });

@@ -61,13 +61,17 @@ export interface Gain {
   eps: number;
 }
 
-/** Max gain over None per model for one attack; null when there is no None model to compare with. */
+/**
+ * Max gain over None per model for one attack; null when there is no None model to compare with. A model of
+ * seed k (`TO_s1`) is compared with the None of the same seed (`None_s1`) when the grid has one, so that a
+ * seed's luck is not read as a gain; otherwise with `None`.
+ */
 export function gainsOverNone(results: Results, attack: string): Gain[] | null {
   const byModel = curves(results, attack);
-  const none = byModel.get("None");
-  if (!none) return null;
+  if (!byModel.has("None")) return null;
   const gains: Gain[] = [];
   for (const [model, curve] of byModel) {
+    const none = byModel.get(`None${model.match(/_s\d+$/)?.[0] ?? ""}`) ?? byModel.get("None")!;
     let best: Gain | null = null;
     for (const p of curve) {
       const base = none.find((q) => q.eps === p.eps);

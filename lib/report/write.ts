@@ -129,7 +129,10 @@ export async function writeReport(
       md.push(`Gain over None: ${na("no None model attacked with " + attack)}`, "");
       continue;
     }
-    md.push("Max robust-accuracy gain over None (across ε):", "");
+    md.push(
+      "Max robust-accuracy gain over None (across ε; a seed's model against the None of its seed):",
+      "",
+    );
     md.push(
       await table(`gain_${slug}`, {
         header: ["model", "max_gain", "at_eps"],
