@@ -52,14 +52,15 @@ its output exists, so a sweep killed at any point resumes where it stopped (same
 
 Grid:
   --preset NAME        a grid with its settings (flags below still override them):
-                         controls   None (with its checkpoint ladder), None + FGSM-RS (at the attacked ε,
-                                    0.0043 in pixels, with the gradient-masking probes), the oracle teachers (no predictor, no gate):
-                                    TO_oracle, V1_oracle, TO_oracle-perturbed and V1_oracle-perturbed
-                                    (δ 8/255), TO_oracle-shuffled, and the predictor-guided V1 and TO at
-                                    α 0.5, each with 3 seeds (27 models); PGD at ε 0.019 on 500 images,
-                                    3 epochs, no analyses; world data/sim-controls (50 validation images
-                                    per class), predictors 6 epochs. About 5 h on 2 CPU cores with the
-                                    software adapter (timed in parts, see the README); resumable
+                         controls   None (with its checkpoint ladder), None + FGSM-RS (at the
+                                    attacked ε, 0.0043 in pixels, with the gradient-masking probes), the
+                                    oracle teachers (no predictor, no gate): TO_oracle, V1_oracle,
+                                    TO_oracle-perturbed and V1_oracle-perturbed (δ 8/255),
+                                    TO_oracle-shuffled, and the predictor-guided V1 and TO at α 0.5, each
+                                    with 3 seeds (27 models); PGD at ε 0.019 on 500 images, 3 epochs, no
+                                    analyses; world data/sim-controls (50 validation images per class),
+                                    predictors 6 epochs. 4 h 42 min on 2 CPU cores with the software
+                                    adapter (measured in parts, see the README); resumable
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's
                                     scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,

@@ -21,8 +21,9 @@ export interface ControlCheck {
   config: string;
   /** The pre-registered outcome, in words. */
   expected: string;
-  pass: boolean;
-  /** Why it failed (empty when it passed). */
+  /** `untestable`: no matched gain (the model's clean accuracy lies outside the None ladder). */
+  outcome: "holds" | "fails" | "untestable";
+  /** Why it did not hold (empty when it did). */
   why: string;
 }
 
@@ -71,7 +72,7 @@ const EXPECTED: Record<ControlRole, string> = {
  * const augment = { kind: "fgsm-rs" as const, eps: 0.0043 };
  * const spec = { name: "None_fgsm-rs", roi: "none", shuffle: false, augment };
  * const verdict = controlsVerdict([row], [spec], null);
- * console.log(verdict?.checks[0].pass, verdict?.readable); // true true
+ * console.log(verdict?.checks[0].outcome, verdict?.readable); // holds true
  * ```
  */
 export function controlsVerdict(
@@ -91,26 +92,27 @@ export function controlsVerdict(
   const guided = specs.some((m) => m.roi !== "none" && m.roi !== "random" && !m.teacher);
   return {
     checks,
-    readable: checks.every((c) => c.pass) && (!guided || gate?.pass === true),
+    readable: checks.every((c) => c.outcome === "holds") && (!guided || gate?.pass === true),
     missing: ROLES.filter((r) => !checks.some((c) => c.role === r)),
   };
 }
 
-function judge(role: ControlRole, row: ConfigStats): { pass: boolean; why: string } {
+function judge(role: ControlRole, row: ConfigStats): Pick<ControlCheck, "outcome" | "why"> {
+  const fails = (why: string) => ({ outcome: "fails" as const, why });
   if (row.gain === null || row.ci === null) {
-    return { pass: false, why: "no matched gain (its clean accuracy lies outside the None ladder)" };
+    return {
+      outcome: "untestable",
+      why: `no matched gain: its clean accuracy ${row.clean.toFixed(3)} lies outside the None ladder`,
+    };
   }
   const ci = `CI [${row.ci.lo.toFixed(3)}, ${row.ci.hi.toFixed(3)}]`;
   if (role === "negative") {
-    const covers = row.ci.lo <= 0 && row.ci.hi >= 0;
-    return { pass: covers, why: covers ? "" : `${ci} excludes 0` };
+    return row.ci.lo <= 0 && row.ci.hi >= 0 ? { outcome: "holds", why: "" } : fails(`${ci} excludes 0`);
   }
-  if (row.ci.lo <= 0) return { pass: false, why: `${ci} does not lie above 0` };
+  if (row.ci.lo <= 0) return fails(`${ci} does not lie above 0`);
   if (role === "positive control") {
-    if (row.failedChecks === null) return { pass: false, why: "the masking probes did not run" };
-    if (row.failedChecks.length) {
-      return { pass: false, why: `masking probes failed: ${row.failedChecks.join(", ")}` };
-    }
+    if (row.failedChecks === null) return fails("the masking probes did not run");
+    if (row.failedChecks.length) return fails(`masking probes failed: ${row.failedChecks.join(", ")}`);
   }
-  return { pass: true, why: "" };
+  return { outcome: "holds", why: "" };
 }

@@ -313,25 +313,30 @@ async function controlsSection(
         row(c.config).gain,
         row(c.config).ci?.lo ?? null,
         row(c.config).ci?.hi ?? null,
-        c.pass ? "holds" : `FAILS: ${c.why}`,
+        c.outcome === "holds" ? "holds" : `${c.outcome.toUpperCase()}: ${c.why}`,
       ]),
     }),
     "",
   ];
   if (controls.missing.length) md.push(`Not in this grid: ${controls.missing.join(", ")}.`, "");
-  const failed = controls.checks.filter((c) => !c.pass);
+  const failed = controls.checks.filter((c) => c.outcome !== "holds");
   if (controls.readable) {
     md.push(
       "Every control in the grid holds (and the gate passed): the predictor-guided comparison below can be " +
         "read.",
     );
   } else {
+    const has = (outcome: string, negative: boolean) =>
+      failed.some((c) => c.outcome === outcome && (c.role === "negative") === negative);
     const consequences = [
-      failed.some((c) => c.role !== "negative") &&
+      has("fails", false) &&
       "A positive control failed: this grid cannot detect a gain of that size, and the gains below are not " +
         'evidence of "no effect".',
-      failed.some((c) => c.role === "negative") &&
+      has("fails", true) &&
       "A negative control shows a gain: a gain below may be an artefact of the pipeline.",
+      failed.some((c) => c.outcome === "untestable") &&
+      "A control without a matched gain cannot be judged: the None ladder must reach its clean accuracy " +
+        "(train the ladder's None models longer).",
       failed.length === 0 && "The gate did not pass.",
     ].filter(Boolean);
     md.push(

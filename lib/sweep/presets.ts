@@ -4,7 +4,8 @@
  *
  * - `controls`: the measurement chain's positive control, the oracle teachers (the simulated brain as the
  *   teacher: plain, the guaranteed positive and the shuffled negative) and a small predictor-guided pipeline,
- *   for 2 CPU cores with the software adapter (about 5 h there, resumable), ≥ 500 attacked images, 3 seeds.
+ *   for 2 CPU cores with the software adapter (4 h 42 min there on 2026-12-03, resumable), ≥ 500 attacked
+ *   images, 3 seeds.
  * - `paper-gpu`: the paper's grid at the paper's model scale for one GPU, with seeds, α ∈ {0.5, 0.9}, the
  *   weight-decay controls, the None ladder and the augmentation controls.
  * @module
@@ -129,7 +130,7 @@ export function paperGpuGrid(seeds: number): ModelSpec[] {
 export const PRESETS: Record<string, Preset> = {
   controls: {
     describe:
-      "None ladder, FGSM-RS, oracle teachers, V1/TO pipeline, 3 seeds, 500 images, PGD at 1 ε (2 CPU cores, about 5 h)",
+      "None ladder, FGSM-RS, oracle teachers, V1/TO pipeline, 3 seeds, 500 images, PGD at 1 ε (2 CPU cores, about 4 h 45 min)",
     models: controlsGrid,
     seeds: 3,
     settings: {
