@@ -8,7 +8,7 @@
  * otherwise it is inconclusive (the grid cannot detect a gain of that size), which is not "no effect".
  * @module
  */
-import type { ModelSpec } from "../sweep/grid.ts";
+import { type ModelSpec, predictorRois } from "../sweep/grid.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
 import { configOf, type ConfigStats } from "./matched.ts";
 
@@ -89,7 +89,7 @@ export function controlsVerdict(
   }
   if (checks.length === 0) return null;
   checks.sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role));
-  const guided = specs.some((m) => m.roi !== "none" && m.roi !== "random" && !m.teacher);
+  const guided = predictorRois(specs).length > 0;
   return {
     checks,
     readable: checks.every((c) => c.outcome === "holds") && (!guided || gate?.pass === true),

@@ -11,6 +11,7 @@ import {
   orderModels,
   type Results,
 } from "./collect.ts";
+import { configOf } from "./matched.ts";
 
 /** A table: header cells and rows of cells (numbers are formatted when rendered). */
 export interface Table {
@@ -71,7 +72,7 @@ export function gainsOverNone(results: Results, attack: string): Gain[] | null {
   if (!byModel.has("None")) return null;
   const gains: Gain[] = [];
   for (const [model, curve] of byModel) {
-    const none = byModel.get(`None${model.match(/_s\d+$/)?.[0] ?? ""}`) ?? byModel.get("None")!;
+    const none = byModel.get(`None${model.slice(configOf(model).length)}`) ?? byModel.get("None")!;
     let best: Gain | null = null;
     for (const p of curve) {
       const base = none.find((q) => q.eps === p.eps);

@@ -300,21 +300,23 @@ async function controlsSection(
   controls: ControlsVerdict,
   table: Writers["table"],
 ): Promise<string[]> {
-  const row = (config: string) => matched.configs.find((c) => c.config === config)!;
   const md = [
     "### Controls (pre-registered in the README)",
     "",
     await table("controls", {
       header: ["control", "config", "expected", "matched_gain", "gain_ci_low", "gain_ci_high", "result"],
-      rows: controls.checks.map((c) => [
-        c.role,
-        c.config,
-        c.expected,
-        row(c.config).gain,
-        row(c.config).ci?.lo ?? null,
-        row(c.config).ci?.hi ?? null,
-        c.outcome === "holds" ? "holds" : `${c.outcome.toUpperCase()}: ${c.why}`,
-      ]),
+      rows: controls.checks.map((c) => {
+        const { gain, ci } = matched.configs.find((r) => r.config === c.config)!;
+        return [
+          c.role,
+          c.config,
+          c.expected,
+          gain,
+          ci?.lo ?? null,
+          ci?.hi ?? null,
+          c.outcome === "holds" ? "holds" : `${c.outcome.toUpperCase()}: ${c.why}`,
+        ];
+      }),
     }),
     "",
   ];
