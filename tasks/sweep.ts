@@ -33,6 +33,7 @@ import {
   gatePath,
   LANDSCAPE_GRID,
   LANDSCAPE_INPUTS,
+  modelEpochs,
   type Stage,
   stageJobs,
   STAGES,
@@ -52,15 +53,17 @@ its output exists, so a sweep killed at any point resumes where it stopped (same
 
 Grid:
   --preset NAME        a grid with its settings (flags below still override them):
-                         controls   None (with its checkpoint ladder), None + FGSM-RS (at the
-                                    attacked ε, 0.0043 in pixels, with the gradient-masking probes), the
-                                    oracle teachers (no predictor, no gate): TO_oracle, V1_oracle,
-                                    TO_oracle-perturbed and V1_oracle-perturbed (δ 8/255),
+                         controls   None (with its checkpoint ladder), None_ladder (5 epochs, the
+                                    ladder models are placed on), None + FGSM-RS (at the attacked ε,
+                                    0.0043 in pixels, with the gradient-masking probes), the oracle
+                                    teachers (no predictor, no gate): TO_oracle, V1_oracle,
+                                    TO_/V1_oracle-adversarial (δ one FGSM step of 8/255 against the
+                                    student's head), TO_/V1_oracle-perturbed (δ random ±8/255),
                                     TO_oracle-shuffled, and the predictor-guided V1 and TO at α 0.5, each
-                                    with 3 seeds (27 models); PGD at ε 0.019 on 500 images, 3 epochs, no
+                                    with 3 seeds (36 models); PGD at ε 0.019 on 500 images, 3 epochs, no
                                     analyses; world data/sim-controls (50 validation images per class),
-                                    predictors 6 epochs. 4 h 42 min on 2 CPU cores with the software
-                                    adapter (measured in parts, see the README); resumable
+                                    predictors 6 epochs. About 7 h on 2 CPU cores with the software
+                                    adapter (see the README); resumable
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's
                                     scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,
@@ -69,11 +72,14 @@ Grid:
   --grid paper|FILE    paper (default; with no options at all the sweep only prints what it would do and its
                        estimated time): None, random, V1_shuffle, TO_shuffle, V1, V2, V4, VO, PHC, LO, TO.
                        FILE: JSON {"models": [{"name": "TO", "roi": "TO", "shuffle": false, "alpha": 0.9,
-                       "wd": 0.0001, "seed": 0}, …]}; name and roi required (roi: none, random or an ROI);
-                       optional "augment": "noise"|"fgsm-rs" with "aug_eps" (pixel units), "ladder": true
-                       (keep and attack every epoch: the None ladder), "checks": true (masking probes),
-                       "teacher": "oracle"|"oracle-shuffled"|"oracle-perturbed" with "teacher_eps" (pixel
-                       units; the simulated brain teaches the ROI: no predictor, no gate)
+                       "wd": 0.0001, "seed": 0, "epochs": 4}, …]}; name and roi required (roi: none, random
+                       or an ROI); "epochs" overrides --epochs for that model (a None ladder trained longer
+                       reaches the others' clean accuracy); optional "augment": "noise"|"fgsm-rs" with
+                       "aug_eps" (pixel units), "ladder": true (keep and attack every epoch: the None
+                       ladder), "checks": true (masking probes), "teacher": "oracle"|"oracle-shuffled"|
+                       "oracle-perturbed"|"oracle-adversarial" (the simulated brain teaches the ROI: no
+                       predictor, no gate), with "teacher_eps" (pixel units) for oracle-perturbed and
+                       oracle-adversarial
   --wd                 paper grid: add the weight-decay controls WD_0.003 … WD_0.01 (roi none)
   --seeds N            paper grid or preset: every model with seeds 0…N−1 (default 1; presets 3)
   --alphas LIST        paper grid: every guided model once per α (comma list, e.g. 0.5,0.9; names get
@@ -322,13 +328,14 @@ async function runSweep(
     // Said before the world is generated: a GPU-scale grid should not cost minutes before it says so.
     const world = resolveSimWorldOptions(worldOptions);
     const config = modelConfig(settings.arch, { classes: world.classes, imageSize: settings.size });
-    const steps = Math.floor((world.classes * world.trainPerClass) / settings.batch) * settings.epochs;
+    const stepsPerEpoch = Math.floor((world.classes * world.trainPerClass) / settings.batch);
+    const epochs = models.reduce((sum, m) => sum + modelEpochs(m, settings), 0);
     const slow = softwareAdapterWarning(
       (await getGpu()).kind,
       settings.arch,
       config,
       settings.batch,
-      steps * models.length,
+      stepsPerEpoch * epochs,
       "--preset controls is the grid for this machine",
     );
     if (slow) console.error(`sweep: ${slow}`); // a warning, shown with --quiet too

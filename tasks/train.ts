@@ -73,15 +73,19 @@ Options:
                             accuracy)
 
 Controls on the simulated world, with the simulated brain itself as the teacher (no predictor):
-  --teacher KIND            predictor (default) | oracle | oracle-shuffled | oracle-perturbed.
+  --teacher KIND            predictor (default) | oracle | oracle-shuffled | oracle-perturbed |
+                            oracle-adversarial.
                             oracle: the target is the brain's noise-free --roi response to the same augmented
                             batch, z-scored and PCA-projected like --prepared's targets;
                             oracle-shuffled (negative control): each image gets another batch image's target;
-                            oracle-perturbed (guaranteed positive): the student sees x + δ (random ±ε signs)
-                            and the target is brain(x + δ). Validation r/MSE: head vs brain(clean image).
+                            oracle-perturbed: the student sees x + δ (random ±ε signs) and the target is
+                            brain(x + δ); oracle-adversarial (guaranteed positive): the same with δ one FGSM
+                            step (random start, 1.25ε) against the student's own head's distance to
+                            brain(x), on the GPU. Validation r/MSE: head vs brain(clean image).
   --prepared FILE           prepared ROI file of the --sim world (deno task nsd-prep) giving the voxels,
                             z-score and PCA of the oracle's targets; required with an oracle teacher
-  --teacher-eps X           δ radius of oracle-perturbed, on [0, 1] pixels (default 8/255 = 0.0314)
+  --teacher-eps X           δ radius of oracle-perturbed and oracle-adversarial, on [0, 1] pixels (default
+                            8/255 = 0.0314)
 
 Manifold guidance (docs/method.md#manifold-guidance), instead of regressing onto the predictor's outputs:
   --guidance KIND           mse | manifold (default mse). manifold: per-class centre, radius and subspace of
@@ -235,8 +239,8 @@ function readTeacherFlags(
       `--teacher ${kind} needs --prepared FILE (deno task nsd-prep --nsd ${sim} --roi ${roi})`,
     );
   }
-  if (values["teacher-eps"] !== undefined && kind !== "oracle-perturbed") {
-    throw new UsageError("--teacher-eps applies to --teacher oracle-perturbed");
+  if (values["teacher-eps"] !== undefined && kind !== "oracle-perturbed" && kind !== "oracle-adversarial") {
+    throw new UsageError("--teacher-eps applies to --teacher oracle-perturbed or oracle-adversarial");
   }
   return {
     mode: kind as OracleMode,

@@ -1,13 +1,14 @@
 /**
  * The report's reading of the pre-registered controls on hand-made statistics rows: which configuration plays
  * which role, each pass/fail rule at its boundary (a CI touching 0), the masking probes, a model outside the
- * ladder, the gate, and grids without controls.
+ * ladder, the gate, grids without controls, and the amendment's oracle-adversarial superseding
+ * oracle-perturbed (shown, not counted) only in grids that have it.
  */
 import { controlsVerdict } from "../lib/report/controls.ts";
 import type { ConfigStats } from "../lib/report/matched.ts";
 import type { ModelSpec } from "../lib/sweep/grid.ts";
 import type { GateVerdict } from "../lib/sweep/gate.ts";
-import { deepStrictEqual, equal } from "../lib/testing/assert.ts";
+import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 
 function row(
   config: string,
@@ -145,4 +146,66 @@ Deno.test("controls: a grid without predictor-guided models needs no gate; missi
     controlsVerdict([row("None", -0.01), row("V1", 0.01)], [spec("None", "none"), spec("V1", "V1")], null),
     null,
   );
+});
+
+/** The amended grid: oracle-adversarial on TO and V1 next to oracle-perturbed (the first design). */
+const AMENDED: ModelSpec[] = [
+  ...SPECS,
+  ...["", "_s1"].flatMap((s) => [
+    spec(`TO_oracle-adversarial${s}`, "TO", { teacher: { kind: "oracle-adversarial", eps: 8 / 255 } }),
+    spec(`V1_oracle-adversarial${s}`, "V1", { teacher: { kind: "oracle-adversarial", eps: 8 / 255 } }),
+  ]),
+];
+
+Deno.test("controls: oracle-adversarial takes oracle-perturbed's roles, which is not counted", () => {
+  // the first design fails both its checks (as in the 2026-12-03 run), the amended controls hold
+  const rows = [
+    ...holding().map((r) =>
+      r.config === "TO_oracle-perturbed"
+        ? row(r.config, -0.02, 0.019)
+        : r.config === "V1_oracle-perturbed"
+        ? row(r.config, null)
+        : r
+    ),
+    row("TO_oracle-adversarial", 0.01, 0.04),
+    row("V1_oracle-adversarial", -0.02, 0.03),
+  ];
+  const verdict = controlsVerdict(rows, AMENDED, GATE_PASSED)!;
+  deepStrictEqual(verdict.checks.map((c) => [c.role, c.config, c.counted, c.outcome]), [
+    ["positive control", "None_fgsm-rs", true, "holds"],
+    ["guaranteed positive", "TO_oracle-adversarial", true, "holds"],
+    ["negative", "TO_oracle-shuffled", true, "holds"],
+    ["negative", "V1_oracle-adversarial", true, "holds"],
+    ["guaranteed positive", "TO_oracle-perturbed", false, "fails"],
+    ["negative", "V1_oracle-perturbed", false, "untestable"],
+  ]);
+  equal(verdict.readable, true, "superseded checks do not count");
+  deepStrictEqual(verdict.missing, []);
+  const perturbed = verdict.checks.find((c) => c.config === "TO_oracle-perturbed")!;
+  equal(perturbed.expected, "CI above 0 (first design, superseded by the amendment: not counted)");
+  equal(perturbed.why, "CI [-0.020, 0.019] does not lie above 0");
+
+  // the adversarial controls decide: a failing guaranteed positive or negative blocks the reading
+  const failing = (config: string, replacement: ConfigStats) =>
+    controlsVerdict(rows.map((r) => r.config === config ? replacement : r), AMENDED, GATE_PASSED)!;
+  equal(failing("TO_oracle-adversarial", row("TO_oracle-adversarial", -0.01, 0.03)).readable, false);
+  equal(failing("V1_oracle-adversarial", row("V1_oracle-adversarial", 0.001, 0.03)).readable, false);
+  // not attacked yet: the guaranteed positive is missing, however the superseded one came out
+  const unattacked = controlsVerdict(
+    rows.filter((r) => r.config !== "TO_oracle-adversarial"),
+    AMENDED,
+    GATE_PASSED,
+  )!;
+  deepStrictEqual(unattacked.missing, ["guaranteed positive"]);
+});
+
+Deno.test("controls: without oracle-adversarial in the grid, oracle-perturbed keeps its roles", () => {
+  const verdict = controlsVerdict(holding(), SPECS, GATE_PASSED)!;
+  ok(verdict.checks.every((c) => c.counted && !c.expected.includes("not counted")));
+  const failed = controlsVerdict(
+    holding().map((r) => r.config === "TO_oracle-perturbed" ? row(r.config, -0.02, 0.019) : r),
+    SPECS,
+    GATE_PASSED,
+  )!;
+  equal(failed.readable, false, "the guaranteed positive counts");
 });

@@ -3,12 +3,16 @@
  * fixture by hand (robust accuracies, and the gains over None computed by hand below), not by the report code.
  * Also: missing parts are "not available"; hand-written analysis outputs (smoothness, landscapes with means
  * worked out by hand, a transfer matrix, CKA, RSA, shape bias, manifold geometry) land in their tables and
- * figures; CLI exit codes.
+ * figures; CLI exit codes; the None ladder taken from each seed's longest-trained ladder model (gains worked
+ * out by hand), with the amended controls table.
  */
 import { join } from "node:path";
 import { writeReport } from "../lib/report/write.ts";
 import { collectResults, orderModels, type Results } from "../lib/report/collect.ts";
 import { gainsOverNone, landscapeSlice } from "../lib/report/tables.ts";
+import { matchedResults } from "../lib/report/matched.ts";
+import type { ModelSpec } from "../lib/sweep/grid.ts";
+import type { SweepSettings } from "../lib/sweep/plan.ts";
 import { assertClose, equal, ok } from "../lib/testing/assert.ts";
 import { checkWellFormed } from "./fixtures/xml.ts";
 
@@ -42,11 +46,30 @@ function attackReport(clean: number, robust: number[]) {
   };
 }
 
-async function fabricate(dir: string, { analyses }: { analyses: boolean }): Promise<void> {
-  const json = async (path: string, value: unknown) => {
-    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(dir, path), JSON.stringify(value));
+async function writeJson(dir: string, path: string, value: unknown): Promise<void> {
+  await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+  await Deno.writeTextFile(join(dir, path), JSON.stringify(value));
+}
+
+/** The fixtures' sweep settings (plan.json), `epochs` the sweep's. */
+function sweepSettings(epochs: number) {
+  return {
+    ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 32, batch: 32, epochs, cropScale: 0.35 },
+    ...{
+      predictorEpochs: 4,
+      lr: 0.05,
+      alpha: 0.9,
+      wd: 1e-4,
+      seed: 0,
+      attacks: ["pgd"],
+      eps: "0.001,0.003,0.005",
+    },
+    ...{ epsUnits: "normalized", attackN: 16, analyses: [], analysisN: 8, transferEps: "0.001" },
   };
+}
+
+async function fabricate(dir: string, { analyses }: { analyses: boolean }): Promise<void> {
+  const json = (path: string, value: unknown) => writeJson(dir, path, value);
   // written in reverse, so the report must order them itself
   for (const name of ["TO", "V4", "V1", "None"]) {
     await json(`models/${name}/summary.json`, {
@@ -64,19 +87,7 @@ async function fabricate(dir: string, { analyses }: { analyses: boolean }): Prom
   await json("predictors/TO/summary.json", { final: { val_r_mean: 0.625 } });
   await json("plan.json", {
     skipped: ["analyses: skipped (test)"],
-    settings: {
-      ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 32, batch: 32, epochs: 2, cropScale: 0.35 },
-      ...{
-        predictorEpochs: 4,
-        lr: 0.05,
-        alpha: 0.9,
-        wd: 1e-4,
-        seed: 0,
-        attacks: ["pgd"],
-        eps: "0.001,0.003,0.005",
-      },
-      ...{ epsUnits: "normalized", attackN: 16, analyses: [], analysisN: 8, transferEps: "0.001" },
-    },
+    settings: sweepSettings(2),
     models: [
       { name: "None", roi: "none", shuffle: false, ladder: true },
       ...["V1", "V4", "TO"].map((roi) => ({ name: roi, roi, shuffle: false })),
@@ -361,4 +372,133 @@ Deno.test("gains over None: a seed's model against the None of its seed, else No
   // TO_s2 (no None_s2) − None: 0, 0.25 → 0.25 at 0.02; None_s1 against itself: 0
   const gains = gainsOverNone(results, "pgd")!.map((g) => `${g.model} ${g.gain} ${g.eps}`);
   equal(gains.join("; "), "None 0 0.01; None_s1 0 0.01; TO 0.125 0.01; TO_s1 0.125 0.02; TO_s2 0.25 0.02");
+});
+
+/**
+ * Seed 0 of the amended controls grid: two None ladders, None (the sweep's 3 epochs) and None_ladder (its
+ * own 5); an augmented ladder model trained longer still, which must not become the ladder; TO, and the
+ * guaranteed positive's first design (oracle-perturbed) next to its replacement (oracle-adversarial).
+ */
+const TWO_LADDERS_GRID: ModelSpec[] = [
+  { name: "None", roi: "none", shuffle: false, ladder: true },
+  { name: "None_ladder", roi: "none", shuffle: false, ladder: true, epochs: 5 },
+  {
+    ...{ name: "None_noise", roi: "none", shuffle: false, ladder: true, epochs: 8 },
+    augment: { kind: "noise", eps: 8 / 255 },
+  },
+  { name: "TO", roi: "TO", shuffle: false },
+  ...(["oracle-perturbed", "oracle-adversarial"] as const).map((kind) => ({
+    ...{ name: `TO_${kind}`, roi: "TO", shuffle: false },
+    teacher: { kind, eps: 8 / 255 },
+  })),
+];
+
+/**
+ * Attacked weights (folder under attacks/ → clean accuracy, robust accuracy at EPS). Robust = mean over ε.
+ * None_ladder's rungs, epochs 0…5: (1/8, 0), (1/4, 1/12), (3/8, 1/6), (1/2, 1/4), (5/8, 1/3), (3/4, 5/12).
+ * None's own ladder stops at clean 1/2, below TO's 11/16.
+ */
+const TWO_LADDERS_ATTACKS: Record<string, [number, number[]]> = {
+  "None_ladder/epoch_0": [0.125, [0, 0, 0]],
+  "None_ladder/epoch_1": [0.25, [0.125, 0.125, 0]],
+  "None_ladder/epoch_2": [0.375, [0.25, 0.125, 0.125]],
+  "None_ladder/epoch_3": [0.5, [0.25, 0.25, 0.25]],
+  "None_ladder/epoch_4": [0.625, [0.375, 0.375, 0.25]],
+  "None_ladder": [0.75, [0.5, 0.375, 0.375]],
+  "None/epoch_0": [0.125, [0, 0, 0]],
+  "None/epoch_1": [0.25, [0.125, 0, 0]],
+  "None/epoch_2": [0.375, [0.125, 0.125, 0.125]],
+  "None": [0.5, [0.25, 0.25, 0.125]],
+  "None_noise/epoch_7": [0.5, [0.5, 0.5, 0.5]],
+  "None_noise": [0.8125, [0.5, 0.5, 0.5]],
+  "TO": [0.6875, [0.625, 0.5, 0.375]],
+  "TO_oracle-perturbed": [0.5, [0.25, 0.25, 0.25]],
+  "TO_oracle-adversarial": [0.5, [0.5, 0.5, 0.5]],
+};
+
+Deno.test("report: the None ladder is each seed's longest-trained ladder model, and says which", async () => {
+  await withDir(async (dir) => {
+    for (const [folder, [clean, robust]] of Object.entries(TWO_LADDERS_ATTACKS)) {
+      await writeJson(dir, `attacks/${folder}/pgd.json`, attackReport(clean, robust));
+    }
+    for (const m of TWO_LADDERS_GRID) {
+      await writeJson(dir, `models/${m.name}/summary.json`, {
+        ...{ roi: m.roi, shuffle: false, alpha: 0.9, weightDecay: 0.0001, epochs: m.epochs ?? 3 },
+        final: { val_acc: TWO_LADDERS_ATTACKS[m.name][0] },
+      });
+    }
+    await writeJson(dir, "plan.json", { settings: sweepSettings(3), models: TWO_LADDERS_GRID });
+    await writeReport(dir);
+    const stats = (await Deno.readTextFile(join(dir, "tables/statistics.csv"))).trim().split("\n");
+    const header = stats[0].split(",");
+    const cell = (config: string, column: string) =>
+      stats.find((l) => l.startsWith(`${config},`))!.split(",")[header.indexOf(column)];
+    // every configuration keeps its row, the oracle teachers in TEACHERS order
+    equal(
+      stats.slice(1).map((l) => l.split(",")[0]).join(" "),
+      "None TO TO_oracle-perturbed TO_oracle-adversarial None_ladder None_noise",
+    );
+    // By hand on None_ladder's rungs: TO (clean 11/16, robust 1/2) lies halfway between epochs 4 and 5 →
+    // baseline (1/3 + 5/12)/2 = 3/8, gain 1/8 (on None's 3-epoch ladder it would have none). None (1/2, 5/24)
+    // sits on epoch 3's 1/4 → −1/24; oracle-adversarial (1/2, 1/2) → 1/4; oracle-perturbed (1/2, 1/4) → 0.
+    const gains: Record<string, [number, number]> = {
+      TO: [3 / 8, 1 / 8],
+      None: [1 / 4, -1 / 24],
+      None_ladder: [5 / 12, 0],
+      "TO_oracle-adversarial": [1 / 4, 1 / 4],
+      "TO_oracle-perturbed": [1 / 4, 0],
+    };
+    for (const [config, expected] of Object.entries(gains)) {
+      assertClose(
+        ["none_at_matched_clean", "matched_gain"].map((c) => Number(cell(config, c))),
+        expected,
+        { atol: 1e-12, label: config },
+      );
+    }
+    equal(cell("None_noise", "matched_gain"), "", "above the ladder's top");
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    ok(
+      md.includes(
+        "None ladder (clean, robust) by epoch: 0: (0.1250, 0.0000), 1: (0.2500, 0.0833), 2: (0.3750, 0.1667), " +
+          "3: (0.5000, 0.2500), 4: (0.6250, 0.3333), 5: (0.7500, 0.4167); its models: None_ladder.",
+      ),
+      md,
+    );
+    ok(md.includes("- epochs 5 instead for None_ladder\n- epochs 8 instead for None_noise\n"), md);
+    const models = (await Deno.readTextFile(join(dir, "tables/models.csv"))).split("\n");
+    ok(models[0].startsWith("model,roi,shuffle,alpha,weight_decay,epochs,clean_accuracy,"), models[0]);
+    ok(models.some((l) => l.startsWith("None_ladder,none,no,0.9,0.0001,5,0.75,")), models.join("\n"));
+    // the amended controls: oracle-adversarial the guaranteed positive; oracle-perturbed shown, not counted
+    const controls = (await Deno.readTextFile(join(dir, "tables/controls.csv"))).trim().split("\n");
+    equal(controls[0], "control,config,counted,expected,matched_gain,gain_ci_low,gain_ci_high,result");
+    ok(controls[1].startsWith("guaranteed positive,TO_oracle-adversarial,yes,CI above 0,"), controls[1]);
+    ok(
+      controls[2].startsWith(
+        'guaranteed positive,TO_oracle-perturbed,no,"CI above 0 (first design, superseded by the amendment: ' +
+          'not counted)",',
+      ),
+      controls[2],
+    );
+    ok(md.includes("Not counted: TO_oracle-perturbed, the first design"), md);
+
+    // a seed whose longest ladder has other rungs (seed 1: only a 3-epoch None) leaves no common ladder
+    for (const k of [0, 1, 2]) {
+      await writeJson(dir, `attacks/None_s1/epoch_${k}/pgd.json`, attackReport(0.25, [0, 0, 0]));
+    }
+    await writeJson(dir, "attacks/None_s1/pgd.json", attackReport(0.5, [0.25, 0.25, 0.25]));
+    const plan = {
+      settings: sweepSettings(3) as SweepSettings,
+      models: [...TWO_LADDERS_GRID, { name: "None_s1", roi: "none", shuffle: false, ladder: true, seed: 1 }],
+    };
+    const mixed = (await matchedResults(dir, "pgd", plan, { reps: 10 }))!;
+    equal(mixed.ladder.length, 0);
+    ok(mixed.configs.every((c) => c.gain === null));
+    ok(
+      mixed.notes.includes(
+        "no None ladder: its seeds' rungs differ (None_ladder: epochs 0, 1, 2, 3, 4, 5; None_s1: epochs 0, 1, " +
+          "2, 3): matched gains not available",
+      ),
+      mixed.notes.join("\n"),
+    );
+  });
 });

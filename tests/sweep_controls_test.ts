@@ -12,8 +12,8 @@ import { modelConfig } from "../lib/nn/models.ts";
 import { Plan } from "../lib/nn/plan.ts";
 import { brainSensitivity, type GateInput, gateVerdict, predictorSensitivity } from "../lib/sweep/gate.ts";
 import { controlsGrid, paperDeviations, paperGpuGrid, PRESETS } from "../lib/sweep/presets.ts";
-import { buildPlan, checkSamePlan, type SweepSettings } from "../lib/sweep/plan.ts";
-import { parseGrid } from "../lib/sweep/grid.ts";
+import { buildPlan, checkSamePlan, type SweepPlan, type SweepSettings } from "../lib/sweep/plan.ts";
+import { type ModelSpec, parseGrid } from "../lib/sweep/grid.ts";
 import { orderModels } from "../lib/report/collect.ts";
 import { UserError } from "../lib/errors.ts";
 import { assertClose, deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
@@ -29,6 +29,13 @@ function userErrorMessage(fn: () => unknown): string {
   }
   throw new Error("no UserError thrown");
 }
+
+/** Tiny sweep settings the plan tests vary. */
+const SETTINGS = {
+  ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 16, batch: 8, epochs: 3, predictorEpochs: 1 },
+  ...{ cropScale: 0.35, lr: 0.05, alpha: 0.5, wd: 1e-4, seed: 0, attacks: ["fgsm", "pgd"], eps: "0.01" },
+  ...{ epsUnits: "normalized", attackN: 8, analyses: [], analysisN: 4, transferEps: "0.01" },
+} as SweepSettings;
 
 const roi = (
   name: string,
@@ -104,14 +111,28 @@ Deno.test("presets: controls and paper-gpu grids, and what a run scales down", (
   deepStrictEqual(
     controls.filter((m) => m.seed === undefined).map((m) => m.name),
     [
-      ...["None", "None_fgsm-rs", "TO_oracle", "V1_oracle", "TO_oracle-perturbed", "V1_oracle-perturbed"],
-      ...["TO_oracle-shuffled", "V1", "TO"],
+      ...["None", "None_fgsm-rs", "None_ladder", "TO_oracle", "V1_oracle", "TO_oracle-perturbed"],
+      ...["V1_oracle-perturbed", "TO_oracle-shuffled", "TO_oracle-adversarial", "V1_oracle-adversarial"],
+      ...["V1", "TO"],
     ],
   );
-  equal(controls.length, 27);
+  equal(controls.length, 36);
   equal(new Set(controls.map((m) => m.seed ?? 0)).size, 3);
   ok(controls.some((m) => m.name === "None_fgsm-rs_s2" && m.augment?.kind === "fgsm-rs" && m.checks));
-  equal(controls.filter((m) => m.ladder).length, 3, "the None ladder in every seed");
+  // amendment 2: a 5-epoch ladder beside the 3-epoch None in every seed, and the adversarial oracle pair
+  equal(controls.filter((m) => m.ladder).length, 6, "None and the None ladder in every seed");
+  deepStrictEqual(controls.find((m) => m.name === "None_ladder_s1"), {
+    name: "None_ladder_s1",
+    roi: "none",
+    shuffle: false,
+    ladder: true,
+    epochs: 5,
+    seed: 1,
+  });
+  deepStrictEqual(controls.find((m) => m.name === "V1_oracle-adversarial_s2")?.teacher, {
+    kind: "oracle-adversarial",
+    eps: 8 / 255,
+  });
   deepStrictEqual(
     controls.find((m) => m.name === "TO_oracle-perturbed_s2"),
     {
@@ -164,19 +185,15 @@ Deno.test("presets: controls and paper-gpu grids, and what a run scales down", (
 });
 
 Deno.test("buildPlan: the gate before guided models, augmentation and ladder steps, masking probes", () => {
-  const settings = {
-    ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 16, batch: 8, epochs: 3, predictorEpochs: 1 },
-    ...{ cropScale: 0.35, lr: 0.05, alpha: 0.5, wd: 1e-4, seed: 0, attacks: ["fgsm", "pgd"], eps: "0.01" },
-    ...{ epsUnits: "normalized", attackN: 8, analyses: [], analysisN: 4, transferEps: "0.01" },
-  } as SweepSettings;
-  const plan = buildPlan("/r", settings, controlsGrid(1));
+  const plan = buildPlan("/r", SETTINGS, controlsGrid(1));
   const job = (id: string) => plan.jobs.find((j) => j.id === id)!;
   equal(
     plan.jobs.map((j) => j.id).join(","),
     [
-      "prep/TO,prep/V1,predictor/V1,predictor/TO,gate,model/None,model/None_fgsm-rs,model/TO_oracle,",
-      "model/V1_oracle,model/TO_oracle-perturbed,model/V1_oracle-perturbed,model/TO_oracle-shuffled,",
-      "model/V1,model/TO,report",
+      "prep/TO,prep/V1,predictor/V1,predictor/TO,gate,model/None,model/None_fgsm-rs,model/None_ladder,",
+      "model/TO_oracle,model/V1_oracle,model/TO_oracle-perturbed,model/V1_oracle-perturbed,",
+      "model/TO_oracle-shuffled,model/TO_oracle-adversarial,model/V1_oracle-adversarial,model/V1,model/TO,",
+      "report",
     ].join(""),
   );
   equal(job("prep/TO").steps.map((s) => s.task).join(","), "nsd-prep");
@@ -235,16 +252,25 @@ Deno.test("grid: teacher entries are validated with one line naming the entry", 
       eps: 0.01,
     },
   );
+  // the adversarial oracle takes a δ radius like the perturbed one
+  deepStrictEqual(
+    grid([{ name: "TO_a", roi: "TO", teacher: "oracle-adversarial", teacher_eps: 0.02 }])[0].teacher,
+    { kind: "oracle-adversarial", eps: 0.02 },
+  );
+  deepStrictEqual(grid([{ name: "TO_a", roi: "TO", teacher: "oracle-adversarial" }])[0].teacher, {
+    kind: "oracle-adversarial",
+    eps: 8 / 255,
+  });
   deepStrictEqual(grid([{ name: "TO_o", roi: "TO", teacher: "oracle" }])[0].teacher, { kind: "oracle" });
   equal(grid([{ name: "TO", roi: "TO" }])[0].teacher, undefined);
   const cases: [Record<string, unknown>, string][] = [
     [
       { teacher: "predictor" },
-      'g.json: models[0]: "teacher" must be one of oracle, oracle-shuffled, oracle-perturbed',
+      'g.json: models[0]: "teacher" must be one of oracle, oracle-shuffled, oracle-perturbed, oracle-adversarial',
     ],
     [
       { teacher: "brain" },
-      'g.json: models[0]: "teacher" must be one of oracle, oracle-shuffled, oracle-perturbed',
+      'g.json: models[0]: "teacher" must be one of oracle, oracle-shuffled, oracle-perturbed, oracle-adversarial',
     ],
     [
       { roi: "none", teacher: "oracle" },
@@ -257,7 +283,15 @@ Deno.test("grid: teacher entries are validated with one line naming the entry", 
     [{ teacher_eps: 0.01 }, 'g.json: models[0]: "teacher_eps" needs "teacher"'],
     [
       { teacher: "oracle", teacher_eps: 0.01 },
-      'g.json: models[0]: "teacher_eps" needs "teacher": "oracle-perturbed"',
+      'g.json: models[0]: "teacher_eps" needs "teacher": "oracle-perturbed" or "oracle-adversarial"',
+    ],
+    [
+      { teacher: "oracle-shuffled", teacher_eps: 0.01 },
+      'g.json: models[0]: "teacher_eps" needs "teacher": "oracle-perturbed" or "oracle-adversarial"',
+    ],
+    [
+      { teacher: "oracle-adversarial", teacher_eps: 2 },
+      'g.json: models[0]: "teacher_eps" must be a number in (0, 1] (pixel units)',
     ],
     [
       { teacher: "oracle-perturbed", teacher_eps: 0 },
@@ -273,12 +307,52 @@ Deno.test("grid: teacher entries are validated with one line naming the entry", 
   }
 });
 
+Deno.test("grid: a model's own epochs are a positive integer", () => {
+  const grid = (epochs: unknown) =>
+    parseGrid(JSON.stringify({ models: [{ name: "None", roi: "none", epochs }] }), "g.json");
+  equal(grid(5)[0].epochs, 5);
+  equal(grid(undefined)[0].epochs, undefined);
+  for (const [epochs, shown] of [[0, "0"], [2.5, "2.5"], ["5", '"5"']]) {
+    equal(
+      userErrorMessage(() => grid(epochs)),
+      `g.json: models[0]: "epochs" must be a positive integer, got ${shown}`,
+    );
+  }
+});
+
+Deno.test("buildPlan and checkSamePlan: a model's own epochs train it, size its ladder and are compared", () => {
+  const settings: SweepSettings = { ...SETTINGS, attacks: ["pgd"] };
+  const models = (noneEpochs?: number): ModelSpec[] => [
+    { name: "None", roi: "none", shuffle: false, ladder: true, epochs: noneEpochs },
+    { name: "TO_oracle", roi: "TO", shuffle: false, teacher: { kind: "oracle" } },
+  ];
+  const plan = buildPlan("/r", settings, models(5));
+  const steps = (id: string) => plan.jobs.find((j) => j.id === id)!.steps;
+  const epochsArg = (args: string[]) => args[args.indexOf("--epochs") + 1];
+  equal(epochsArg(steps("model/None")[0].args), "5");
+  equal(epochsArg(steps("model/TO_oracle")[0].args), "3", "the others train the sweep's --epochs");
+  // the ladder: pgd on the weights after epochs 0…4 (epoch 5 is the model itself)
+  deepStrictEqual(
+    steps("model/None").slice(2).map((s) => s.done),
+    [0, 1, 2, 3, 4].map((k) => `/r/attacks/None/epoch_${k}/pgd.json`),
+  );
+  const message = userErrorMessage(() =>
+    checkSamePlan(buildPlan("/r", settings, models(6)), plan, "plan.json")
+  );
+  ok(message.startsWith("plan.json: model 'None' was planned with epochs 5, the grid now says 6;"), message);
+  // a plan.json written before grid entries had epochs: its models trained the sweep's
+  const old = JSON.parse(JSON.stringify(buildPlan("/r", settings, models()))) as SweepPlan;
+  ok(old.models.every((m) => !("epochs" in m)));
+  checkSamePlan(buildPlan("/r", settings, models()), old, "plan.json");
+  checkSamePlan(buildPlan("/r", settings, models(3)), old, "plan.json");
+  const longer = userErrorMessage(() =>
+    checkSamePlan(buildPlan("/r", settings, models(5)), old, "plan.json")
+  );
+  ok(longer.startsWith("plan.json: model 'None' was planned with epochs 3, the grid now says 5;"), longer);
+});
+
 Deno.test("checkSamePlan: a model renamed to another teacher or augmentation is refused; report order groups the oracles", () => {
-  const settings = {
-    ...{ sim: "/sim", subject: 1, arch: "resnet-tiny", size: 16, batch: 8, epochs: 1, predictorEpochs: 1 },
-    ...{ cropScale: 0.35, lr: 0.05, alpha: 0.5, wd: 1e-4, seed: 0, attacks: [], eps: "0.01" },
-    ...{ epsUnits: "normalized", attackN: 8, analyses: [], analysisN: 4, transferEps: "0.01" },
-  } as SweepSettings;
+  const settings: SweepSettings = { ...SETTINGS, epochs: 1, attacks: [] };
   const before = buildPlan("/r", settings, [{
     name: "TO_x",
     roi: "TO",
@@ -327,13 +401,14 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
   const dir = await Deno.makeTempDir({ prefix: "sweep-controls-" });
   try {
     const models = [
-      { name: "None", roi: "none", ladder: true },
+      // a ladder trained longer than the sweep's 1 epoch, as the controls preset's None_ladder is
+      { name: "None", roi: "none", ladder: true, epochs: 2 },
       { name: "None_fgsm-rs", roi: "none", augment: "fgsm-rs", aug_eps: 0.03 },
-      { name: "TO_oracle-perturbed", roi: "TO", teacher: "oracle-perturbed", teacher_eps: 0.03 },
+      { name: "TO_oracle-adversarial", roi: "TO", teacher: "oracle-adversarial", teacher_eps: 0.03 },
     ];
     const args = await tinySweepArgs(dir, models, [
       "--epochs",
-      "2",
+      "1",
       "--attacks",
       "pgd",
       "--analyses",
@@ -345,6 +420,7 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
     for (const k of [0, 1]) {
       ok(await Deno.stat(join(out, `attacks/None/epoch_${k}/pgd.json`)), `ladder rung ${k}`);
     }
+    equal(JSON.parse(await Deno.readTextFile(join(out, "models/None/summary.json"))).epochs, 2);
     const csv = (await Deno.readTextFile(join(out, "tables/statistics.csv"))).trim().split("\n");
     const header = csv[0].split(",");
     for (
@@ -356,10 +432,12 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
         return [cells[0], Object.fromEntries(header.map((h, i) => [h, cells[i]]))];
       }),
     );
-    deepStrictEqual(Object.keys(rows).sort(), ["None", "None_fgsm-rs", "TO_oracle-perturbed"]);
+    deepStrictEqual(Object.keys(rows).sort(), ["None", "None_fgsm-rs", "TO_oracle-adversarial"]);
     // the oracle-taught model trained from the prepared file alone: no predictor, no gate
-    const summary = JSON.parse(await Deno.readTextFile(join(out, "models/TO_oracle-perturbed/summary.json")));
-    equal(summary.teacher.kind, "oracle-perturbed");
+    const summary = JSON.parse(
+      await Deno.readTextFile(join(out, "models/TO_oracle-adversarial/summary.json")),
+    );
+    equal(summary.teacher.kind, "oracle-adversarial");
     equal(summary.teacher.epsilon, 0.03);
     ok(!(await Deno.stat(join(out, "predictors")).catch(() => null)), "no predictor trained");
     ok(!(await Deno.stat(join(out, "gate.json")).catch(() => null)), "no gate");
@@ -380,7 +458,7 @@ Deno.test("sweep: a tiny controls grid runs end to end and reports finite statis
     const controls = (await Deno.readTextFile(join(out, "tables/controls.csv"))).trim().split("\n").slice(1);
     deepStrictEqual(controls.map((line) => line.split(",").slice(0, 2).join(",")), [
       "positive control,None_fgsm-rs",
-      "guaranteed positive,TO_oracle-perturbed",
+      "guaranteed positive,TO_oracle-adversarial",
     ]);
     ok(/,"?(FAILS|UNTESTABLE): /.test(controls[0]), controls[0]);
     ok(report.includes("### Controls (pre-registered in the README)"), report);

@@ -50,11 +50,11 @@ Deno.test("oracle targets track the world's measured targets; shuffled and pertu
     k;
   const rOracle = meanR(clean);
   ok(rOracle > 0.6, `oracle vs measured: mean component r = ${rOracle}`);
-  const { images: same, targets } = oracle.trainBatch(images, n, size);
+  const { images: same, targets } = await oracle.trainBatch(images, n, size);
   equal(same, images);
   ok(targets.every((v, i) => v === clean[i]), "oracle mode: targets of the batch itself");
 
-  const shuffled = (await teacher("oracle-shuffled")).trainBatch(images, n, size).targets;
+  const shuffled = (await (await teacher("oracle-shuffled")).trainBatch(images, n, size)).targets;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) equal(shuffled[i * k + j], clean[((i + 1) % n) * k + j], `row ${i}`);
   }
@@ -63,7 +63,7 @@ Deno.test("oracle targets track the world's measured targets; shuffled and pertu
 
   const perturbed = await teacher("oracle-perturbed");
   equal(perturbed.epsilon, ORACLE_EPSILON);
-  const batch = perturbed.trainBatch(images, n, size);
+  const batch = await perturbed.trainBatch(images, n, size);
   for (let i = 0; i < images.length; i++) {
     const d = batch.images[i] - images[i];
     const clipped = batch.images[i] === 0 || batch.images[i] === 1;
@@ -72,12 +72,34 @@ Deno.test("oracle targets track the world's measured targets; shuffled and pertu
   const onPerturbed = oracle.targets(batch.images, n, size);
   ok(batch.targets.every((v, i) => v === onPerturbed[i]), "perturbed mode: target = brain(x + δ)");
   ok(batch.targets.some((v, i) => v !== clean[i]), "δ must move the targets at least a little");
+
+  // oracle-adversarial: the attack gets a start in the ε-ball and the clean images' targets; whatever it
+  // returns is what the student sees, and the targets are the brain's response to that
+  const adversarial = await teacher("oracle-adversarial");
+  equal(adversarial.epsilon, ORACLE_EPSILON);
+  const moved = Float32Array.from(images, (v) => Math.min(1, v + ORACLE_EPSILON));
+  let seen: { start: Float32Array; cleanTargets: Float32Array } | null = null;
+  const attacked = await adversarial.trainBatch(images, n, size, (start, cleanTargets) => {
+    seen = { start, cleanTargets };
+    return Promise.resolve(moved);
+  });
+  const { start, cleanTargets } = seen!;
+  ok(start.every((v, i) => Math.abs(v - images[i]) <= ORACLE_EPSILON + 1e-6 && v >= 0 && v <= 1));
+  ok(start.some((v, i) => v !== images[i]), "a random start");
+  ok(cleanTargets.every((v, i) => v === clean[i]), "the attack is given brain(x)");
+  equal(attacked.images, moved);
+  const onMoved = oracle.targets(moved, n, size);
+  ok(attacked.targets.every((v, i) => v === onMoved[i]), "adversarial mode: target = brain(x + δ)");
+  await adversarial.trainBatch(images, n, size).then(
+    () => ok(false, "oracle-adversarial without an attack must throw"),
+    (e) => ok(String(e).includes("head attack"), String(e)),
+  );
 });
 
 Deno.test("guided training with each oracle teacher runs and records it", async () => {
   const gpu = await getGpu();
   const world = await tinyWorld(), prepared = await tinyPrepared("TO", 6);
-  for (const mode of ["oracle", "oracle-shuffled", "oracle-perturbed"] as const) {
+  for (const mode of ["oracle", "oracle-shuffled", "oracle-perturbed", "oracle-adversarial"] as const) {
     const data = await tinyClassificationData();
     try {
       const { summary } = await trainGuidedRun(gpu, data, {
@@ -93,6 +115,23 @@ Deno.test("guided training with each oracle teacher runs and records it", async 
     } finally {
       data.close();
     }
+  }
+});
+
+Deno.test("an oracle teacher does not combine with a training augmentation", async () => {
+  const gpu = await getGpu();
+  const data = await tinyClassificationData();
+  try {
+    const oracle = { mode: "oracle-adversarial" as const, sim: await tinyWorld(), prepared: "x.h5" };
+    const augment = { kind: "noise" as const, eps: 0.01 };
+    const run = { ...TINY_GUIDED, out: join(await Deno.makeTempDir(), "g"), roi: "TO", oracle, augment };
+    await trainGuidedRun(gpu, data, run).then(
+      () => ok(false, "oracle + augment must be refused"),
+      (e) =>
+        ok(String(e).includes("--augment does not combine with --teacher oracle-adversarial"), String(e)),
+    );
+  } finally {
+    data.close();
   }
 });
 

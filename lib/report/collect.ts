@@ -14,6 +14,8 @@ export interface ModelResult {
   shuffle: boolean;
   alpha: number | null;
   weightDecay: number | null;
+  /** Epochs it trained (a grid model may train its own). */
+  epochs: number | null;
   cleanAccuracy: number | null;
   /** The neural head's r to the predictor on validation images (guided models). */
   neuralR: number | null;
@@ -110,8 +112,8 @@ export interface TransferResult {
 /**
  * Orders model names as the paper's figures: None, random, V1_shuffle, TO_shuffle, V1 … TO, then the
  * weight-decay controls by value, then the oracle-taught controls (`<ROI>_<teacher>`) by teacher (oracle,
- * oracle-shuffled, oracle-perturbed) and then ROI in hierarchy order, then anything else by name; α variants
- * (`_a<α>`) and seeds (`_s<k>`) follow their base model.
+ * oracle-shuffled, oracle-perturbed, oracle-adversarial: the order of `TEACHERS`) and then ROI in hierarchy
+ * order, then anything else by name; α variants (`_a<α>`) and seeds (`_s<k>`) follow their base model.
  */
 export function orderModels(names: readonly string[]): string[] {
   const key = (name: string): [number, number, string] => {
@@ -180,6 +182,7 @@ export async function collectResults(dir: string): Promise<Results> {
       shuffle: s?.shuffle === true,
       alpha: num(s?.alpha),
       weightDecay: num(s?.weightDecay),
+      epochs: num(s?.epochs),
       cleanAccuracy: num(final.val_acc),
       neuralR: num(final.val_neural_r),
       predictorR: roi && predictorTaught ? predictorR.get(roi) ?? null : null,

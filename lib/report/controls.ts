@@ -2,10 +2,16 @@
  * The controls grid read the way the README's pre-registration says, so that the report states the verdict
  * instead of leaving it to whoever reads the table: (1) the positive control, None trained with FGSM-RS,
  * needs a matched gain whose CI lies above 0 and every gradient-masking probe passed; (2) the guaranteed
- * positive, the `oracle-perturbed` teacher on the invariant TO, needs a CI above 0; (3) the negatives,
- * `oracle-perturbed` on the sensitive V1 and every `oracle-shuffled` teacher, need CIs that cover 0. (4) The
- * predictor-guided comparison is read only when every control in the grid holds and the gate passed;
- * otherwise it is inconclusive (the grid cannot detect a gain of that size), which is not "no effect".
+ * positive, the `oracle-adversarial` teacher (δ chosen against the student's own neural head) on the
+ * invariant TO, needs a CI above 0; (3) the negatives, `oracle-adversarial` on the sensitive V1 and every
+ * `oracle-shuffled` teacher, need CIs that cover 0. (4) The predictor-guided comparison is read only when
+ * every counted control in the grid holds and the gate passed; otherwise it is inconclusive (the grid cannot
+ * detect a gain of that size), which is not "no effect".
+ *
+ * `oracle-perturbed` (a random δ) was the first design of (2) and of V1's negative. A grid without
+ * `oracle-adversarial` models (run before the amendment that replaced it) is read with it in those roles; in
+ * a grid with them, its checks are still judged against the same expectation but shown as superseded and
+ * not counted.
  * @module
  */
 import { type ModelSpec, predictorRois } from "../sweep/grid.ts";
@@ -19,8 +25,10 @@ export type ControlRole = "positive control" | "guaranteed positive" | "negative
 export interface ControlCheck {
   role: ControlRole;
   config: string;
-  /** The pre-registered outcome, in words. */
+  /** The pre-registered outcome, in words (saying so when the check is not counted). */
   expected: string;
+  /** Whether it counts towards the verdict (false: a first design that the amendment superseded). */
+  counted: boolean;
   /** `untestable`: no matched gain (the model's clean accuracy lies outside the None ladder). */
   outcome: "holds" | "fails" | "untestable";
   /** Why it did not hold (empty when it did). */
@@ -30,9 +38,9 @@ export interface ControlCheck {
 /** The controls' verdict and whether the predictor-guided comparison may be read. */
 export interface ControlsVerdict {
   checks: ControlCheck[];
-  /** Every control holds and the gate passed (a grid without predictor-guided models needs no gate). */
+  /** Every counted control holds and the gate passed (a grid without predictor-guided models needs none). */
   readable: boolean;
-  /** Pre-registered roles this grid has no configuration for. */
+  /** Pre-registered roles this grid has no counted configuration for. */
   missing: ControlRole[];
 }
 
@@ -42,8 +50,9 @@ const INVARIANT_ROI = "TO", SENSITIVE_ROI = "V1";
 /** The role of a configuration's first model, or null when it is not a pre-registered control. */
 function roleOf(spec: ModelSpec): ControlRole | null {
   if (spec.roi === "none" && spec.augment?.kind === "fgsm-rs") return "positive control";
-  if (spec.teacher?.kind === "oracle-shuffled") return "negative";
-  if (spec.teacher?.kind === "oracle-perturbed") {
+  const teacher = spec.teacher?.kind;
+  if (teacher === "oracle-shuffled") return "negative";
+  if (teacher === "oracle-adversarial" || teacher === "oracle-perturbed") {
     if (spec.roi === INVARIANT_ROI) return "guaranteed positive";
     if (spec.roi === SENSITIVE_ROI) return "negative";
   }
@@ -80,20 +89,30 @@ export function controlsVerdict(
   specs: ModelSpec[],
   gate: GateVerdict | null,
 ): ControlsVerdict | null {
+  // the amendment's adversarial δ replaces the random one in the roles, when the grid has it
+  const amended = specs.some((m) => m.teacher?.kind === "oracle-adversarial");
   const checks: ControlCheck[] = [];
   for (const row of configs) {
     const spec = specs.find((m) => configOf(m.name) === row.config);
     const role = spec && roleOf(spec);
     if (!role) continue;
-    checks.push({ role, config: row.config, expected: EXPECTED[role], ...judge(role, row) });
+    const counted = !(amended && spec.teacher?.kind === "oracle-perturbed");
+    const expected = counted
+      ? EXPECTED[role]
+      : `${EXPECTED[role]} (first design, superseded by the amendment: not counted)`;
+    checks.push({ role, config: row.config, expected, counted, ...judge(role, row) });
   }
   if (checks.length === 0) return null;
-  checks.sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role));
+  // the counted checks first, each group in the pre-registration's order
+  checks.sort((a, b) =>
+    Number(b.counted) - Number(a.counted) || ROLES.indexOf(a.role) - ROLES.indexOf(b.role)
+  );
+  const counted = checks.filter((c) => c.counted);
   const guided = predictorRois(specs).length > 0;
   return {
     checks,
-    readable: checks.every((c) => c.outcome === "holds") && (!guided || gate?.pass === true),
-    missing: ROLES.filter((r) => !checks.some((c) => c.role === r)),
+    readable: counted.every((c) => c.outcome === "holds") && (!guided || gate?.pass === true),
+    missing: ROLES.filter((r) => !counted.some((c) => c.role === r)),
   };
 }
 

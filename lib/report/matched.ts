@@ -2,15 +2,17 @@
  * The report's headline statistics from the per-image attack outcomes (`clean_points`, `robust_points` of
  * `deno task attack`): per configuration (a model name without its `_s<seed>` suffix, seeds pooled) the clean
  * and robust accuracy, robust/clean, the paper code's normalize_acc, and the robustness gain at matched clean
- * accuracy over the None checkpoint ladder with a bootstrap CI; then the ROI hierarchy as Spearman ρ of
- * position V1 → TO against those gains, with its permutation p and bootstrap CI. A model's robust score per
- * image is the fraction of the ε grid it survives (mean robust accuracy over ε: no choice of ε after the fact).
+ * accuracy over the None checkpoint ladder with a bootstrap CI (per seed, the `ladder: true` None model that
+ * trained the most epochs: its weights after every epoch, then its final ones); then the ROI hierarchy as
+ * Spearman ρ of position V1 → TO against those gains, with its permutation p and bootstrap CI. A model's
+ * robust score per image is the fraction of the ε grid it survives (mean robust accuracy over ε: no choice of
+ * ε after the fact).
  * @module
  */
 import { join } from "node:path";
 import type { ModelSpec } from "../sweep/grid.ts";
 import { orderModels } from "./collect.ts";
-import type { SweepSettings } from "../sweep/plan.ts";
+import { ladderAttackPath, modelEpochs, type SweepSettings } from "../sweep/plan.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
 import {
   type BootstrapInterval,
@@ -60,6 +62,8 @@ export interface MatchedResults {
   configs: ConfigStats[];
   /** Ladder points (clean, robust), seeds pooled, in epoch order. */
   ladder: { epoch: number; clean: number; robust: number }[];
+  /** The ladder's model of each seed (empty without a ladder). */
+  ladderModels: string[];
   /** Per α of the guided ROI models: the hierarchy trend (null with fewer than 3 ROIs). */
   trends: { alpha: string; trend: HierarchyTrend | null; contrast: Contrast | null }[];
   gate: GateVerdict | null;
@@ -139,44 +143,22 @@ export async function matchedResults(
     configs.set(c, [...configs.get(c) ?? [], name]);
   }
   const spec = (name: string) => specs.find((m) => m.name === name);
-  // the ladder: None runs (no augmentation) with per-epoch attacks, every seed the same epochs
-  const noneRuns = configs.get("None") ?? [];
-  const ladder: Outcomes[][] = [];
-  const epochs = plan?.settings?.epochs ?? 0;
-  const rungEpochs: number[] = [];
-  for (const [s, name] of noneRuns.entries()) {
-    const steps: Outcomes[] = [];
-    for (let k = 0; k < epochs; k++) {
-      const o = await readOutcomes(join(dir, "attacks", name, `epoch_${k}`, `${attack}.json`), attack);
-      if (o && o.clean.length === n) {
-        steps.push(o);
-        if (s === 0) rungEpochs.push(k);
-      }
-    }
-    ladder.push([...steps, outcomes.get(name)!]);
-  }
-  rungEpochs.push(epochs);
-  const usable = ladder.length > 0 && ladder.every((l) => l.length === ladder[0].length);
-  if (!usable) {
-    notes.push("no None ladder (a None model with per-epoch attacks): matched gains not available");
-  } else if (ladder[0].length === 1) {
-    notes.push("the None ladder has only its final epoch: gains only at equal clean accuracy");
-  }
-  const ladderPoints = usable
-    ? ladder[0].map((_, k) => ({ epoch: rungEpochs[k], ...pooled(ladder.map((l) => l[k])) }))
+  const ladder = await noneLadder(dir, attack, plan, names, outcomes, notes);
+  const ladderPoints = ladder
+    ? ladder.epochs.map((epoch, k) => ({ epoch, ...pooled(ladder.runs.map((l) => l[k])) }))
     : [];
   const inputs = new Map<string, MatchedInput>();
   const rows: ConfigStats[] = [];
   for (const config of orderModels([...configs.keys()])) {
     const members = configs.get(config)!;
     const runs = members.map((m) => outcomes.get(m)!);
-    const input: MatchedInput = { model: runs, ladder: usable ? ladder : [] };
+    const input: MatchedInput = { model: runs, ladder: ladder?.runs ?? [] };
     inputs.set(config, input);
-    const matched = usable
+    const matched = ladder
       ? matchedGainWithInterval(input, { ...options, seed: `${options.seed ?? 0}/${config}` })
       : null;
     const point = pooled(runs);
-    if (usable && matched?.baseline === null) {
+    if (ladder && matched?.baseline === null) {
       const cleans = ladderPoints.map((p) => p.clean);
       notes.push(
         `${config}: clean accuracy ${point.clean.toFixed(4)} lies outside the None ladder's ` +
@@ -214,7 +196,7 @@ export async function matchedResults(
     const ordered = HIERARCHY.flatMap((roi) => entries.filter((e) => e.roi === roi));
     const withGain = ordered.filter((e) => rows.find((r) => r.config === e.config)?.gain !== null);
     const gains = withGain.map((e) => rows.find((r) => r.config === e.config)!.gain!);
-    const trend = usable
+    const trend = ladder
       ? hierarchyCorrelation(
         withGain.map((e) => e.roi),
         gains,
@@ -227,7 +209,7 @@ export async function matchedResults(
       : null;
     // the latest minus the earliest ROI's gain: the whole hierarchy's effect, readable with 2 ROIs too
     const [first, last] = [withGain[0], withGain.at(-1)];
-    const contrast = usable && withGain.length >= 2
+    const contrast = ladder && withGain.length >= 2
       ? {
         from: first!.roi,
         to: last!.roi,
@@ -247,7 +229,89 @@ export async function matchedResults(
   for (const file of ["gate.json", "gate_failed.json"]) {
     gate ??= await Deno.readTextFile(join(dir, file)).then((t) => JSON.parse(t), () => null);
   }
-  return { attack, configs: rows, ladder: ladderPoints, trends, gate, notes };
+  return {
+    attack,
+    configs: rows,
+    ladder: ladderPoints,
+    ladderModels: ladder?.models ?? [],
+    trends,
+    gate,
+    notes,
+  };
+}
+
+/** The None ladder the models are placed on: one model per seed, every seed with the same rungs. */
+interface NoneLadder {
+  /** The ladder model of each seed, in grid order. */
+  models: string[];
+  /** runs[seed][rung]: outcomes of that model's weights at each rung. */
+  runs: Outcomes[][];
+  /** Each rung's epoch (0: the initial weights; the last: the model itself). */
+  epochs: number[];
+}
+
+/**
+ * Per seed, the ladder candidate that trained the most epochs: a `ladder: true` None model (no augmentation,
+ * no teacher) with a final attack. Its rungs are its per-epoch attacks that exist, then its final weights.
+ * Without such a model in the plan (or without a plan), the `None` models, whose final rung is then usually
+ * all there is. Null, with a note, when there is no candidate or the seeds' rungs differ.
+ */
+async function noneLadder(
+  dir: string,
+  attack: string,
+  plan: { models?: ModelSpec[]; settings?: SweepSettings } | null,
+  names: readonly string[],
+  outcomes: ReadonlyMap<string, Outcomes>,
+  notes: string[],
+): Promise<NoneLadder | null> {
+  const settings = plan?.settings;
+  const ladders = plan?.models?.filter((m) => m.ladder && m.roi === "none" && !m.augment && !m.teacher) ?? [];
+  const candidates: ModelSpec[] = ladders.length
+    ? ladders
+    : names.filter((name) => configOf(name) === "None").map((name) => ({
+      name,
+      roi: "none",
+      shuffle: false,
+      seed: Number(name.match(/_s(\d+)$/)?.[1] ?? 0),
+    }));
+  const trained = (m: ModelSpec) => settings ? modelEpochs(m, settings) : m.epochs ?? 0;
+  const longest = new Map<number, ModelSpec>();
+  for (const m of candidates) {
+    if (!outcomes.has(m.name)) continue;
+    const seed = m.seed ?? settings?.seed ?? 0;
+    const held = longest.get(seed);
+    if (!held || trained(m) > trained(held)) longest.set(seed, m);
+  }
+  if (longest.size === 0) {
+    notes.push("no None ladder (a None model with per-epoch attacks): matched gains not available");
+    return null;
+  }
+  const n = [...outcomes.values()][0].clean.length; // every outcome holds the same images
+  const perSeed = await Promise.all([...longest.values()].map(async (m) => {
+    const rungs: { epoch: number; outcomes: Outcomes }[] = [];
+    for (let epoch = 0; epoch < trained(m); epoch++) {
+      const o = await readOutcomes(ladderAttackPath(dir, m.name, epoch, attack), attack);
+      if (o && o.clean.length === n) rungs.push({ epoch, outcomes: o });
+    }
+    rungs.push({ epoch: trained(m), outcomes: outcomes.get(m.name)! });
+    return { model: m.name, rungs };
+  }));
+  const epochsOf = (l: (typeof perSeed)[number]) => l.rungs.map((r) => r.epoch).join(", ");
+  if (perSeed.some((l) => epochsOf(l) !== epochsOf(perSeed[0]))) {
+    notes.push(
+      "no None ladder: its seeds' rungs differ (" +
+        perSeed.map((l) => `${l.model}: epochs ${epochsOf(l)}`).join("; ") + "): matched gains not available",
+    );
+    return null;
+  }
+  if (perSeed[0].rungs.length === 1) {
+    notes.push("the None ladder has only its final epoch: gains only at equal clean accuracy");
+  }
+  return {
+    models: perSeed.map((l) => l.model),
+    runs: perSeed.map((l) => l.rungs.map((r) => r.outcomes)),
+    epochs: perSeed[0].rungs.map((r) => r.epoch),
+  };
 }
 
 /** Accuracies pooled over runs (seeds) and images. */

@@ -116,9 +116,14 @@ export function hierarchyTrend(gains: Gain[]): { rho: number; n: number } | null
   return { rho: da > 0 && db > 0 ? num / Math.sqrt(da * db) : 0, n: points.length };
 }
 
-/** Clean accuracy, neural-head r and predictor r per model (plus shape bias when measured). */
+/**
+ * Clean accuracy, neural-head r and predictor r per model (plus its epochs when models trained different
+ * numbers of them, and shape bias when measured).
+ */
 export function modelTable(results: Results): Table {
   const withShape = results.shapeBias.size > 0;
+  // epochs matter for clean accuracy only when some model trained its own number of them
+  const withEpochs = new Set(results.models.map((m) => m.epochs).filter((e) => e !== null)).size > 1;
   return {
     header: [
       "model",
@@ -126,6 +131,7 @@ export function modelTable(results: Results): Table {
       "shuffle",
       "alpha",
       "weight_decay",
+      ...(withEpochs ? ["epochs"] : []),
       "clean_accuracy",
       "neural_head_r",
       "predictor_r",
@@ -137,6 +143,7 @@ export function modelTable(results: Results): Table {
       m.shuffle ? "yes" : "no",
       m.alpha,
       m.weightDecay,
+      ...(withEpochs ? [m.epochs] : []),
       m.cleanAccuracy,
       m.neuralR,
       m.predictorR,

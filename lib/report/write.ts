@@ -10,7 +10,7 @@ import { collectResults, orderModels, type Results } from "./collect.ts";
 import { type MatchedResults, matchedResults } from "./matched.ts";
 import { type ControlsVerdict, controlsVerdict } from "./controls.ts";
 import type { ModelSpec } from "../sweep/grid.ts";
-import type { SweepSettings } from "../sweep/plan.ts";
+import { modelEpochs, type SweepSettings } from "../sweep/plan.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
 import { paperDeviations } from "../sweep/presets.ts";
 import {
@@ -179,8 +179,15 @@ function settingsHeader(
   images: number | null,
 ): string[] {
   if (!plan?.settings) return ["Settings: _not available: no plan.json (not a deno task sweep folder)_", ""];
-  const seeds = new Set((plan.models ?? []).map((m) => m.seed ?? plan.settings!.seed)).size;
+  const models = plan.models ?? [];
+  const seeds = new Set(models.map((m) => m.seed ?? plan.settings!.seed)).size;
   const lines = paperDeviations(plan.settings, images, seeds);
+  // a grid model may train its own epochs (a None ladder trained longer than the rest)
+  const byEpochs = Map.groupBy(models, (m) => modelEpochs(m, plan.settings!));
+  byEpochs.delete(plan.settings.epochs);
+  for (const [epochs, group] of byEpochs) {
+    lines.push(`epochs ${epochs} instead for ${group.map((m) => m.name).join(", ")}`);
+  }
   return [
     "Settings that differ from the paper's (scaled down or changed):",
     ...lines.map((l) => `- ${l}`),
@@ -265,7 +272,8 @@ async function statisticsSection(
   if (matched.ladder.length) {
     md.push(
       "None ladder (clean, robust) by epoch: " +
-        matched.ladder.map((p) => `${p.epoch}: (${fmt(p.clean)}, ${fmt(p.robust)})`).join(", ") + ".",
+        matched.ladder.map((p) => `${p.epoch}: (${fmt(p.clean)}, ${fmt(p.robust)})`).join(", ") +
+        `; its models: ${matched.ladderModels.join(", ")}.`,
       "",
     );
   }
@@ -304,12 +312,22 @@ async function controlsSection(
     "### Controls (pre-registered in the README)",
     "",
     await table("controls", {
-      header: ["control", "config", "expected", "matched_gain", "gain_ci_low", "gain_ci_high", "result"],
+      header: [
+        "control",
+        "config",
+        "counted",
+        "expected",
+        "matched_gain",
+        "gain_ci_low",
+        "gain_ci_high",
+        "result",
+      ],
       rows: controls.checks.map((c) => {
         const { gain, ci } = matched.configs.find((r) => r.config === c.config)!;
         return [
           c.role,
           c.config,
+          c.counted ? "yes" : "no",
           c.expected,
           gain,
           ci?.lo ?? null,
@@ -320,12 +338,21 @@ async function controlsSection(
     }),
     "",
   ];
+  const superseded = controls.checks.filter((c) => !c.counted);
+  if (superseded.length) {
+    md.push(
+      `Not counted: ${superseded.map((c) => c.config).join(", ")}, the first design (a random δ), which ` +
+        "the README's amendment replaced by oracle-adversarial (δ against the student's own neural head); " +
+        "shown for the record.",
+      "",
+    );
+  }
   if (controls.missing.length) md.push(`Not in this grid: ${controls.missing.join(", ")}.`, "");
-  const failed = controls.checks.filter((c) => c.outcome !== "holds");
+  const failed = controls.checks.filter((c) => c.counted && c.outcome !== "holds");
   if (controls.readable) {
     md.push(
-      "Every control in the grid holds (and the gate passed): the predictor-guided comparison below can be " +
-        "read.",
+      "Every counted control in the grid holds (and the gate passed): the predictor-guided comparison below " +
+        "can be read.",
     );
   } else {
     const has = (outcome: string, negative: boolean) =>
@@ -343,7 +370,7 @@ async function controlsSection(
     ].filter(Boolean);
     md.push(
       "> **⚠ THE PREDICTOR-GUIDED RESULT IS INCONCLUSIVE.** The pre-registration reads it only when every " +
-        "control holds and the gate passes. " + failed.map((c) =>
+        "counted control holds and the gate passes. " + failed.map((c) =>
           `${c.config} (${c.role}): ${c.why}. `
         ).join("") +
         consequences.join(" "),

@@ -5,20 +5,22 @@
  * User grid schema (JSON):
  * ```json
  * { "models": [
- *     { "name": "None", "roi": "none" },
+ *     { "name": "None", "roi": "none", "ladder": true, "epochs": 6 },
  *     { "name": "TO", "roi": "TO", "alpha": 0.9 },
  *     { "name": "TO_shuffle", "roi": "TO", "shuffle": true },
  *     { "name": "WD_0.003", "roi": "none", "wd": 0.003, "seed": 1 } ] }
  * ```
  * `name` (required, unique; letters, digits, `._-`) names the model's folders; `roi` (required) is
  * `none`, `random` or an nsd-prep ROI name; `shuffle` (default false) is the shuffle control (the model
- * trains against that ROI's predictor, which sees another image); `alpha` (in [0, 1]), `wd`, `seed` (an integer) override the sweep's
- * flags for that model; `augment` (`noise` | `fgsm-rs`, with `aug_eps` in pixel units, default 8/255) trains
- * with that augmentation; `ladder: true` keeps and attacks every epoch's weights (the None ladder the report
- * places models on at matched clean accuracy); `checks: true` runs the attack's gradient-masking probes;
- * `teacher` (`oracle` | `oracle-shuffled` | `oracle-perturbed`, with `teacher_eps` in pixel units for
- * `oracle-perturbed`, default 8/255) makes the simulated brain itself the teacher of that ROI: no predictor,
- * only the ROI's prepared file (`deno task train --teacher`), and no gate.
+ * trains against that ROI's predictor, which sees another image); `alpha` (in [0, 1]), `wd`, `seed` (an
+ * integer) and `epochs` (a positive integer) override the sweep's flags for that model (a None ladder with
+ * more epochs than the others reaches their clean accuracy); `augment` (`noise` | `fgsm-rs`, with `aug_eps`
+ * in pixel units, default 8/255) trains with that augmentation; `ladder: true` keeps and attacks every
+ * epoch's weights (the None ladder the report places models on at matched clean accuracy); `checks: true`
+ * runs the attack's gradient-masking probes; `teacher` (`oracle` | `oracle-shuffled` | `oracle-perturbed` |
+ * `oracle-adversarial`, with `teacher_eps`, the δ radius in pixel units of `oracle-perturbed` and
+ * `oracle-adversarial`, default 8/255) makes the simulated brain itself the teacher of that ROI: no
+ * predictor, only the ROI's prepared file (`deno task train --teacher`), and no gate.
  * @module
  */
 import { UserError } from "../errors.ts";
@@ -30,7 +32,10 @@ import { ORACLE_EPSILON, type OracleMode, TEACHERS } from "../train/oracle_teach
 /** The oracle teachers a grid entry may name (`deno task train --teacher`, all but the predictor). */
 export const ORACLE_TEACHERS = TEACHERS.filter((t): t is OracleMode => t !== "predictor");
 
-/** The simulated brain as a model's teacher; `eps` is oracle-perturbed's δ radius (pixel units). */
+/** The oracle teachers that take a δ radius (`teacher_eps`, `deno task train --teacher-eps`). */
+export const TEACHERS_WITH_EPS: readonly OracleMode[] = ["oracle-perturbed", "oracle-adversarial"];
+
+/** The simulated brain as a model's teacher; `eps`: the δ radius (pixel units) of the kinds that take one. */
 export interface OracleTeacherSpec {
   kind: OracleMode;
   eps?: number;
@@ -45,6 +50,11 @@ export interface ModelSpec {
   alpha?: number;
   wd?: number;
   seed?: number;
+  /**
+   * Training epochs of this model (the sweep's --epochs otherwise); a None ladder trained longer than the
+   * other models reaches their clean accuracy.
+   */
+  epochs?: number;
   /** Robustness augmentation of its training batches (`deno task train --augment`). */
   augment?: Augmentation;
   /** Keep and attack every epoch's weights: a None checkpoint ladder for matched clean accuracy. */
@@ -157,15 +167,16 @@ export function parseGrid(text: string, file: string): ModelSpec[] {
     if (m.teacher !== undefined) spec.teacher = parseTeacher(m, where);
     else if (m.teacher_eps !== undefined) throw new UserError(`${where}: "teacher_eps" needs "teacher"`);
     const ranges = {
-      alpha: { max: 1, integer: false, what: "a number in [0, 1]" },
-      wd: { max: Infinity, integer: false, what: "a non-negative number" },
-      seed: { max: Infinity, integer: true, what: "a non-negative integer" },
+      alpha: { min: 0, max: 1, integer: false, what: "a number in [0, 1]" },
+      wd: { min: 0, max: Infinity, integer: false, what: "a non-negative number" },
+      seed: { min: 0, max: Infinity, integer: true, what: "a non-negative integer" },
+      epochs: { min: 1, max: Infinity, integer: true, what: "a positive integer" },
     };
     for (const [key, range] of Object.entries(ranges) as [keyof typeof ranges, typeof ranges.alpha][]) {
       if (m[key] === undefined) continue;
       const v = m[key];
       if (
-        typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > range.max ||
+        typeof v !== "number" || !Number.isFinite(v) || v < range.min || v > range.max ||
         (range.integer && !Number.isInteger(v))
       ) {
         throw new UserError(`${where}: "${key}" must be ${range.what}, got ${JSON.stringify(v)}`);
@@ -188,9 +199,10 @@ function parseTeacher(m: Record<string, unknown>, where: string): OracleTeacherS
   if (m.shuffle === true) {
     throw new UserError(`${where}: "shuffle" applies to a predictor; use "teacher": "oracle-shuffled"`);
   }
-  if (kind !== "oracle-perturbed") {
+  if (!TEACHERS_WITH_EPS.includes(kind)) {
     if (m.teacher_eps !== undefined) {
-      throw new UserError(`${where}: "teacher_eps" needs "teacher": "oracle-perturbed"`);
+      const kinds = TEACHERS_WITH_EPS.map((t) => `"${t}"`).join(" or ");
+      throw new UserError(`${where}: "teacher_eps" needs "teacher": ${kinds}`);
     }
     return { kind };
   }

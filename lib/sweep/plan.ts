@@ -42,7 +42,7 @@ export interface SweepSettings {
   arch: string;
   size: number;
   batch: number;
-  /** Guided-model epochs. */
+  /** Training epochs of every model whose grid entry sets none ({@link modelEpochs}). */
   epochs: number;
   /** Smallest area fraction of the guided models' RandomResizedCrop (`deno task train --crop-scale`). */
   cropScale: number;
@@ -162,6 +162,11 @@ export function analysisPath(out: string, kind: string, model: string, ext = "js
   return join(out, "analyses", kind.replace(/-/g, "_"), `${model}.${ext}`);
 }
 
+/** The epochs model `m` trains: its grid entry's, else the sweep's. */
+export function modelEpochs(m: ModelSpec, s: SweepSettings): number {
+  return m.epochs ?? s.epochs;
+}
+
 /** The feature steps' and cross-model analyses' need: features are extracted when any of them is asked. */
 function needsFeatures(analyses: readonly Analysis[]): boolean {
   return analyses.some((a) => a === "features" || CROSS_MODEL.includes(a));
@@ -218,10 +223,11 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
   for (const m of models) {
     const run = join(out, "models", m.name);
     const guided = !baselines.includes(m.roi);
+    const epochs = modelEpochs(m, s);
     const train: Step = {
       task: "train",
       args: [
-        ...["--roi", m.roi, "--data", "sim", "--sim", s.sim, "--epochs", `${s.epochs}`, "--lr", `${s.lr}`],
+        ...["--roi", m.roi, "--data", "sim", "--sim", s.sim, "--epochs", `${epochs}`, "--lr", `${s.lr}`],
         ...["--crop-scale", `${s.cropScale}`],
         ...["--alpha", `${m.alpha ?? s.alpha}`, "--wd", `${m.wd ?? s.wd}`, "--seed", `${m.seed ?? s.seed}`],
         ...(guided && !m.teacher ? ["--predictor", join(out, "predictors", m.roi)] : []),
@@ -254,7 +260,7 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     const reference = s.attacks.includes("pgd") ? "pgd" : s.attacks[0];
     const every = s.ladderEvery ?? 1;
     // epoch 0 (the initial weights, at chance) is the floor that keeps a slow-learning control on the ladder
-    const rungs = Array.from({ length: s.epochs }, (_, k) => k).filter((k) => k % every === 0);
+    const rungs = Array.from({ length: epochs }, (_, k) => k).filter((k) => k % every === 0);
     const ladder = m.ladder && reference
       ? rungs.map((k) =>
         attack(
@@ -442,6 +448,8 @@ function effectiveModel(m: ModelSpec, s: SweepSettings): Record<string, unknown>
     alpha: m.alpha ?? s.alpha,
     wd: m.wd ?? s.wd,
     seed: m.seed ?? s.seed,
+    // an older plan.json's models lack `epochs`: they trained the sweep's, so such folders stay usable
+    epochs: modelEpochs(m, s),
     teacher: m.teacher ?? "predictor",
     augment: m.augment ?? null,
   };
@@ -450,10 +458,10 @@ function effectiveModel(m: ModelSpec, s: SweepSettings): Record<string, unknown>
 /**
  * A results folder must not mix settings: `plan` (to be run) is compared with `previous` (the plan.json
  * already there, named `file`), setting by setting and then model by model (the same name with another ROI,
- * α, weight decay, seed, shuffle, teacher or augmentation would keep the finished model's results under the
- * new values). Two exceptions keep finished work usable: `analyses` may change (analysis steps only add
- * outputs; finished ones are skipped), and a setting the earlier plan lacks is one added since, which that
- * sweep never used. Models may be added or left out.
+ * α, weight decay, seed, epochs, shuffle, teacher or augmentation would keep the finished model's results
+ * under the new values). Two exceptions keep finished work usable: `analyses` may change (analysis steps
+ * only add outputs; finished ones are skipped), and a setting the earlier plan lacks is one added since,
+ * which that sweep never used. Models may be added or left out.
  */
 export function checkSamePlan(plan: SweepPlan, previous: SweepPlan, file: string): void {
   const before = previous.settings as unknown as Record<string, unknown>;

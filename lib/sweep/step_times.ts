@@ -7,13 +7,16 @@
  */
 import type { Step } from "./plan.ts";
 
-/** What makes two steps cost alike: the task, and for training its augmentation and teacher. */
+/**
+ * What makes two steps cost alike: the task, and for training its augmentation, teacher and epochs (a grid
+ * entry may train longer than the sweep's --epochs).
+ */
 export function stepKind(step: Step): string {
   const flag = (name: string) => {
     const i = step.args.indexOf(name);
     return i >= 0 ? `${name} ${step.args[i + 1]}` : "";
   };
-  return [step.task, flag("--augment"), flag("--teacher")].filter(Boolean).join(" ");
+  return [step.task, flag("--augment"), flag("--teacher"), flag("--epochs")].filter(Boolean).join(" ");
 }
 
 /** The time left: `seconds` for the `timed` steps of kinds already timed, and how many steps are of kinds not. */

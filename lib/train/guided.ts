@@ -15,6 +15,7 @@ import { type Objective, type OptimizerOptions, TrainStep } from "../nn/train_st
 import { ManifoldLoss, type ManifoldLossWeights, type ManifoldTargets } from "../ops/manifold_loss.ts";
 import { crossEntropy, rowCorrelations, summarize } from "./metrics.ts";
 import type { OracleTeacher } from "./oracle_teacher.ts";
+import { createHeadAttack } from "./head_attack.ts";
 
 /** Names accepted by `--roi`: a baseline or an ROI the predictor was trained on. */
 export const BASELINES = ["none", "random"] as const;
@@ -82,6 +83,11 @@ export interface GuidedTrainer {
   micro: MicroBatching;
   /** Uploads micro-batch `micro` (default 0) of a training batch into the step's buffers. */
   load(batch: LabeledBatch, micro?: number): void;
+  /**
+   * With an oracle teacher, stages a whole training batch instead of {@link load}: what its mode shows the
+   * student (after GPU work, for `oracle-adversarial`) and the CPU-computed targets. Undefined otherwise.
+   */
+  stage?: (batch: LabeledBatch) => Promise<void>;
   /** Validation metrics over `batches`. */
   evaluate(batches: AsyncIterable<LabeledBatch>): Promise<Record<string, number | null>>;
 }
@@ -147,7 +153,10 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
         `only: use a batch of at most ${micro.size}`,
     );
   }
-  const plan = await Plan.create(gpu, config, micro.size, { inputGrad: s.inputGrad ?? false });
+  const adversarial = s.oracle?.mode === "oracle-adversarial";
+  const plan = await Plan.create(gpu, config, micro.size, {
+    inputGrad: (s.inputGrad ?? false) || adversarial,
+  });
   plan.initialize(s.seed);
   let predictor: Plan | null = null;
   if (predictorConfig) {
@@ -179,15 +188,21 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     if (predictor && s.shuffle) predictor.setInput(batch.predictorImages ?? batch.images);
   };
   const oracle = s.oracle;
+  const headAttack = oracle && oracleTarget && adversarial
+    ? await createHeadAttack(gpu, plan, { target: oracleTarget, labels: step.labels }, oracle.epsilon)
+    : null;
   // With the oracle, a training batch becomes what its mode shows the student, plus CPU-computed targets.
-  const load = oracle && oracleTarget
-    ? (batch: LabeledBatch) => {
-      const { images, targets } = oracle.trainBatch(batch.images, batch.count, s.imageSize);
+  const stage = oracle && oracleTarget
+    ? async (batch: LabeledBatch) => {
+      const attack = headAttack
+        ? (start: Float32Array, cleanTargets: Float32Array) => headAttack(batch, start, cleanTargets)
+        : undefined;
+      const { images, targets } = await oracle.trainBatch(batch.images, batch.count, s.imageSize, attack);
       plan.setInput(images);
       gpu.write(step.labels, batch.labels);
       gpu.write(oracleTarget, targets);
     }
-    : loadClean;
+    : undefined;
 
   const probe = s.manifold && await manifoldProbe(gpu, plan, s.manifold);
   const evaluate = async (batches: AsyncIterable<LabeledBatch>) => {
@@ -234,7 +249,7 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     }
   };
   const name = s.manifold ? roi : baseline ?? roi;
-  return { config, plan, predictor, step, roi: name, alpha, micro, load, evaluate };
+  return { config, plan, predictor, step, roi: name, alpha, micro, load: loadClean, stage, evaluate };
 }
 
 /** Micro-batch `index` of `size` rows of a batch (the whole batch when it is that size already). */

@@ -114,6 +114,11 @@ export async function trainGuidedRun(
 ): Promise<{ summary: GuidedSummary; seconds: number }> {
   const predictorPath = o.predictor ? await predictorFile(o.predictor) : undefined;
   const manifold = o.manifold && await manifoldSetup(gpu, data, o, o.manifold, predictorPath);
+  if (o.oracle && o.augment) {
+    // the oracle's targets are computed for the images its mode shows the student; an augmentation after it
+    // would train on other images than the targets describe
+    throw new UsageError(`--augment does not combine with --teacher ${o.oracle.mode}`);
+  }
   const oracle = o.oracle && await loadOracleTeacher({ ...o.oracle, seed: o.seed });
   const trainer = await createGuidedTrainer(gpu, {
     arch: o.arch,
@@ -207,7 +212,11 @@ async function guidedEpochs(
     batches: async function* (epoch) {
       let step = 0;
       for await (const batch of data.train(epoch, o.batch)) {
-        if (augment) {
+        if (trainer.stage) {
+          // an oracle teacher runs unsplit (createGuidedTrainer checks): the batch is staged whole
+          await trainer.stage(batch);
+          yield () => {};
+        } else if (augment) {
           // augmentation runs unsplit (checked above): load, perturb the input in place, then step as is
           trainer.load(batch);
           await augment(batch, epoch, step++);

@@ -6,9 +6,14 @@
  *   student sees, projected exactly like the predictor's targets (the prepared file's z-score and PCA).
  * - `oracle-shuffled` (negative control): each image's target is the oracle response to another image of the
  *   batch (the batch rolled by one), so the target carries no information about the image.
- * - `oracle-perturbed` (guaranteed positive): the student sees x + δ (independent random ±ε signs, clipped to
- *   [0, 1]) and the target is brain(x + δ). For an ROI that barely moves under δ the target is ≈ brain(x), so
- *   the student is taught to ignore δ; for a sensitive ROI (V1) the target follows δ.
+ * - `oracle-perturbed` (the first design of the guaranteed positive): the student sees x + δ (independent
+ *   random ±ε signs, clipped to [0, 1]) and the target is brain(x + δ). For an ROI that barely moves under δ
+ *   the target is ≈ brain(x), so the student is taught to ignore δ; for a sensitive ROI (V1) the target
+ *   follows δ. Random δ turned out to be a constraint the student already nearly meets (README, amendment 2).
+ * - `oracle-adversarial` (guaranteed positive, amendment 2): the same, with δ the student's own worst case:
+ *   one FGSM step from a random start in the ε-ball against its neural head's distance to brain(x)
+ *   (`head_attack.ts`). For an invariant ROI the target brain(x + δ) is still ≈ brain(x), so the head is
+ *   trained to resist the perturbation that moves it most; for V1 the target moves with δ.
  * @module
  */
 import h5wasm from "../deps/h5wasm.ts";
@@ -19,11 +24,17 @@ import { loadSimulatedBrain } from "../data/synth/world.ts";
 import { responder } from "../data/synth/brain.ts";
 
 /** Values of `deno task train --teacher`. */
-export const TEACHERS = ["predictor", "oracle", "oracle-shuffled", "oracle-perturbed"] as const;
+export const TEACHERS = [
+  "predictor",
+  "oracle",
+  "oracle-shuffled",
+  "oracle-perturbed",
+  "oracle-adversarial",
+] as const;
 /** A teacher that is the simulated brain itself. */
 export type OracleMode = Exclude<(typeof TEACHERS)[number], "predictor">;
 
-/** The default δ of `oracle-perturbed` (L∞ radius on [0, 1] pixels). */
+/** The default δ of `oracle-perturbed` and `oracle-adversarial` (L∞ radius on [0, 1] pixels). */
 export const ORACLE_EPSILON = 8 / 255;
 
 /** Turns a batch into what the student sees and the targets it is regressed onto. */
@@ -33,17 +44,20 @@ export interface OracleTeacher {
   roi: string;
   /** Target width (the prepared file's K). */
   k: number;
-  /** δ radius of `oracle-perturbed` (0 otherwise). */
+  /** δ radius of `oracle-perturbed` and `oracle-adversarial` (0 otherwise). */
   epsilon: number;
   /**
    * For a training batch (N×3×size×size, first `count` rows real): the images to train on (perturbed for
-   * `oracle-perturbed`, else the same array) and the N×K targets (zero rows for padding).
+   * `oracle-perturbed` and `oracle-adversarial`, else the same array) and the N×K targets (zero rows for
+   * padding). `attack` (required by `oracle-adversarial`) moves a start in the ε-ball against the student's
+   * head, given the clean images' targets (`head_attack.ts`).
    */
   trainBatch(
     images: Float32Array,
     count: number,
     size: number,
-  ): { images: Float32Array; targets: Float32Array };
+    attack?: (start: Float32Array, cleanTargets: Float32Array) => Promise<Float32Array>,
+  ): Promise<{ images: Float32Array; targets: Float32Array }>;
   /** The oracle's targets for the clean images themselves (validation: how well the head tracks the brain). */
   targets(images: Float32Array, count: number, size: number): Float32Array;
 }
@@ -55,7 +69,7 @@ export interface OracleOptions {
   sim: string;
   /** A prepared ROI file of that world (`deno task nsd-prep`): voxels, z-score and PCA of the targets. */
   prepared: string;
-  /** δ radius for `oracle-perturbed` (default {@link ORACLE_EPSILON}). */
+  /** δ radius for `oracle-perturbed` and `oracle-adversarial` (default {@link ORACLE_EPSILON}). */
   epsilon?: number;
   /** Seed of the δ draws. */
   seed: number;
@@ -73,7 +87,7 @@ export interface OracleOptions {
  * // The targets of a batch of 32-px images, from a world (`deno task synth`) and its prepared TO file.
  * async function oracleTargets(sim: string, prepared: string, batch: LabeledBatch) {
  *   const teacher = await loadOracleTeacher({ mode: "oracle", sim, prepared, seed: 0 });
- *   return teacher.trainBatch(batch.images, batch.count, 32); // { images, targets: N × teacher.k }
+ *   return await teacher.trainBatch(batch.images, batch.count, 32); // { images, targets: N × teacher.k }
  * }
  * ```
  */
@@ -87,7 +101,9 @@ export async function loadOracleTeacher(o: OracleOptions): Promise<OracleTeacher
     throw new UserError(`${o.prepared} does not match the world ${o.sim} (${(e as Error).message})`);
   }
   const V = p.voxelIndex.length, K = p.k;
-  const epsilon = o.mode === "oracle-perturbed" ? o.epsilon ?? ORACLE_EPSILON : 0;
+  const epsilon = o.mode === "oracle-perturbed" || o.mode === "oracle-adversarial"
+    ? o.epsilon ?? ORACLE_EPSILON
+    : 0;
   const rng = new Random(`oracle-teacher/${o.seed}`);
 
   const targets = (images: Float32Array, count: number, size: number, source = (n: number) => n) => {
@@ -110,16 +126,25 @@ export async function loadOracleTeacher(o: OracleOptions): Promise<OracleTeacher
     k: K,
     epsilon,
     targets: (images, count, size) => targets(images, count, size),
-    trainBatch(images, count, size) {
+    async trainBatch(images, count, size, attack) {
       if (o.mode === "oracle") return { images, targets: targets(images, count, size) };
       if (o.mode === "oracle-shuffled") {
         return { images, targets: targets(images, count, size, (n) => (n + 1) % count) };
       }
-      const perturbed = Float32Array.from(
+      if (o.mode === "oracle-perturbed") {
+        const perturbed = Float32Array.from(
+          images,
+          (x) => Math.min(1, Math.max(0, x + (rng.chance(0.5) ? epsilon : -epsilon))),
+        );
+        return { images: perturbed, targets: targets(perturbed, count, size) };
+      }
+      if (!attack) throw new Error("oracle-adversarial: trainBatch needs the student's head attack");
+      const start = Float32Array.from(
         images,
-        (x) => Math.min(1, Math.max(0, x + (rng.chance(0.5) ? epsilon : -epsilon))),
+        (x) => Math.min(1, Math.max(0, x + rng.uniform(-epsilon, epsilon))),
       );
-      return { images: perturbed, targets: targets(perturbed, count, size) };
+      const adversarial = await attack(start, targets(images, count, size));
+      return { images: adversarial, targets: targets(adversarial, count, size) };
     },
   };
 }
