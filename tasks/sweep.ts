@@ -22,12 +22,14 @@ import { PAPER_SETTINGS, PRESETS } from "../lib/sweep/presets.ts";
 import { GATE_FRACTION, runGate } from "../lib/sweep/gate.ts";
 import { getGpu } from "../lib/gpu/device.ts";
 import { runLocal } from "../lib/sweep/local.ts";
+import { folderFingerprint } from "../lib/io/fingerprint.ts";
 import { parseEpsGrid } from "../lib/attacks/eps_grid.ts";
 import {
   ANALYSES,
   type Analysis,
   buildPlan,
   checkSamePlan,
+  checkSameWorld,
   evalDataPath,
   gateFailedPath,
   gatePath,
@@ -141,7 +143,10 @@ Execution:
   -h, --help           this text
 
 Writes OUT/plan.json, OUT/data/eval.safetensors, OUT/logs/<job>.log, the run folders (see lib/sweep/plan.ts),
-OUT/report.md. Exit codes: 0 ok, 1 error (one line), 2 usage error.
+OUT/report.md. plan.json records the simulated world's fingerprint (SHA-256 over its files): a sweep resumed
+with a different world is refused. A folder kept without the models' weights (README, "Continuing a grid
+elsewhere") continues too: a model with an unfinished attack is trained again.
+Exit codes: 0 ok, 1 error (one line), 2 usage error.
 
 Internal (what each Slurm array task runs): deno task sweep job --plan OUT/plan.json --stage S --index I;
 the gate job runs deno task sweep gate --plan OUT/plan.json (writes OUT/gate.json).`;
@@ -288,7 +293,7 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   await checkOutputPath(plan.out, "--out", "folder");
-  await checkPreviousPlan(plan);
+  const previous = await readPreviousPlan(plan);
   // one sweep per results folder at a time (the run folders inside have their own locks)
   const lock = await FolderLock.acquire(plan.out);
   try {
@@ -299,6 +304,7 @@ async function main(args: string[]): Promise<void> {
       quiet: Boolean(v.quiet),
       wait: Boolean(v.wait),
       valPerClass,
+      previous,
     }, say);
   } finally {
     lock.release();
@@ -316,6 +322,8 @@ async function runSweep(
     wait: boolean;
     /** Validation images per class of a preset's world. */
     valPerClass?: number;
+    /** The plan.json already in the folder, if any: its world must be this one. */
+    previous: SweepPlan | null;
   },
   say: (text: string) => void,
 ): Promise<void> {
@@ -341,6 +349,8 @@ async function runSweep(
     if (slow) console.error(`sweep: ${slow}`); // a warning, shown with --quiet too
   }
   await ensureSimWorld(settings.sim, { progress: progressReporter("sweep", o.quiet), ...worldOptions });
+  plan.world = await folderFingerprint(settings.sim);
+  checkSameWorld(o.previous, plan.world, join(plan.out, "plan.json"));
   if (settings.attacks.length || analyses.length || stageJobs(plan, "gate").length) {
     const n = await writeEvalData(settings.sim, settings.size, evalDataPath(plan.out));
     if (n !== null) say(`evaluation set: ${n} validation images at ${settings.size} px`);
@@ -436,11 +446,14 @@ function slurmOptions(
   };
 }
 
-/** A rerun into the same folder must plan what the finished work was done with (see `checkSamePlan`). */
-async function checkPreviousPlan(plan: SweepPlan): Promise<void> {
+/**
+ * The plan.json already in `plan.out` (null: none). A rerun into the same folder must plan what the finished
+ * work was done with (see `checkSamePlan`).
+ */
+async function readPreviousPlan(plan: SweepPlan): Promise<SweepPlan | null> {
   const file = join(plan.out, "plan.json");
   const text = await Deno.readTextFile(file).catch(() => null);
-  if (text === null) return;
+  if (text === null) return null;
   let previous: SweepPlan;
   try {
     previous = JSON.parse(text);
@@ -448,6 +461,7 @@ async function checkPreviousPlan(plan: SweepPlan): Promise<void> {
     throw new UserError(`${file}: not JSON (damaged); delete it to replan this folder, or use another --out`);
   }
   checkSamePlan(plan, previous, file);
+  return previous;
 }
 
 /** Children would outlive a plain exit; stop them so a resumed sweep does not race them. */

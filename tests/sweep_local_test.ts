@@ -2,14 +2,17 @@
  * The local executor end to end on the tiny world (grid: None + TO, so nsd-prep → predictor → two models →
  * PGD → every analysis → transfer, representations → report): killed with SIGTERM after the predictor job,
  * resumed to completion without redoing the predictor, then a third invocation that skips every finished
- * job, and a fourth that redoes only the analysis outputs deleted before it. Also the plan's analysis steps
- * for a subset of --analyses, without running anything.
+ * job, a fourth that redoes only the analysis outputs deleted before it, and a fifth on a folder whose weights
+ * were not kept (only the model with an unfinished attack is trained again, to the same bytes), then a changed
+ * setting and a different world, both refused. Also the plan's analysis steps for a subset of --analyses,
+ * without running anything.
  */
 import { join } from "node:path";
 import { readSafetensors } from "../lib/io/safetensors.ts";
+import { folderFingerprint } from "../lib/io/fingerprint.ts";
 import { interleaveClasses } from "../lib/sweep/eval_data.ts";
 import { ANALYSES, type Analysis, buildPlan, type SweepPlan, type SweepSettings } from "../lib/sweep/plan.ts";
-import { equal, ok } from "../lib/testing/assert.ts";
+import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 import { runSweep, spawnSweep, tinySweepArgs } from "./fixtures/sweep.ts";
 
 /** Files under OUT/analyses/ for the grid None + TO (the layout agreed with the notebooks). */
@@ -144,10 +147,43 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
     equal(await mtime(join(out, "analyses/landscape/TO.json")), landscapeDone);
     equal(await mtime(join(out, "analyses/rsa.json")), rsaDone);
 
+    // 5. a results folder kept without the models' weights (README, "Continuing a grid elsewhere"): a finished
+    // model needs none; one whose attack is unfinished is trained again, to the same bytes
+    const weights = join(out, "models/TO/model.safetensors");
+    const trained = await Deno.readFile(weights);
+    for (const file of ["None/model.safetensors", "TO/model.safetensors", "TO/checkpoint.safetensors"]) {
+      await Deno.remove(join(out, "models", file));
+    }
+    await Deno.remove(join(out, "attacks/TO/pgd.json"));
+    const kept = await runSweep(args);
+    equal(kept.code, 0, kept.stderr);
+    ok(kept.stdout.includes("3 steps run, 7 jobs already finished"), kept.stdout);
+    deepStrictEqual(await Deno.readFile(weights), trained);
+    ok(
+      !(await Deno.stat(join(out, "models/None/model.safetensors")).catch(() => null)),
+      "None not retrained",
+    );
+
     // a different setting in the same folder is refused, not mixed in
     const changed = await runSweep([...args, "--lr", "0.01"]);
     equal(changed.code, 1);
     ok(changed.stderr.includes("other settings (lr)"), changed.stderr);
+
+    // the plan names the world its jobs read; a regenerated world that differs is refused, not mixed in
+    const planFile = join(out, "plan.json");
+    const plan: SweepPlan = JSON.parse(await Deno.readTextFile(planFile));
+    equal(plan.world, await folderFingerprint(plan.settings.sim));
+    await Deno.writeTextFile(planFile, JSON.stringify({ ...plan, world: "sha256:0" }));
+    const retrained = await mtime(join(out, "models/TO/summary.json"));
+    const otherWorld = await runSweep(args);
+    equal(otherWorld.code, 1);
+    const line = otherWorld.stderr.trim().split("\n").at(-1)!;
+    ok(
+      line.includes(`plan.json: the finished jobs here read a simulated world with fingerprint sha256:0`),
+      line,
+    );
+    ok(line.includes(`${plan.settings.sim} now has ${plan.world}; regenerate it`), line);
+    equal(await mtime(join(out, "models/TO/summary.json")), retrained, "nothing reran");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

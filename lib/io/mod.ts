@@ -1,7 +1,7 @@
 /**
  * Files: safetensors reading and writing (f32, f16, bf16, integer dtypes; metadata such as the model config
  * under {@link CONFIG_METADATA_KEY}), and atomic writes (temporary file, then rename), so a killed run never
- * leaves a file that looks complete.
+ * leaves a file that looks complete; a folder's content fingerprint.
  *
  * @example Round-trip a tensor through safetensors bytes
  * ```ts
@@ -28,3 +28,4 @@ export {
   writeSafetensors,
 } from "./safetensors.ts";
 export { withAtomicPath, writeFileAtomic } from "./atomic.ts";
+export { folderFingerprint } from "./fingerprint.ts";

@@ -114,6 +114,12 @@ export interface Step {
   done: string | null;
   /** The step writes a run folder (`--out DIR`) that a killed attempt may leave half-done. */
   runDir?: string;
+  /**
+   * Files of the run folder that later steps of the job read (the trained weights). A results folder kept
+   * without weights (README, "Continuing a grid elsewhere") may lack them while a later step is unfinished:
+   * the step then runs again, from scratch (training is deterministic, so the weights are the same).
+   */
+  weights?: string[];
 }
 
 /** A unit of scheduling: steps run in order; a job starts when its dependencies have finished. */
@@ -132,6 +138,11 @@ export interface SweepPlan {
   /** Stages not run, with why (shown to the user and in the report). */
   skipped: string[];
   jobs: Job[];
+  /**
+   * Content fingerprint (lib/io/fingerprint.ts) of the simulated world (`settings.sim`) the jobs read, set when the sweep runs;
+   * a sweep resumed in this folder must find the same world ({@link checkSameWorld}).
+   */
+  world?: string;
 }
 
 /** The gate's verdict inside a results folder, once it let the guided models through. */
@@ -224,6 +235,15 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     const run = join(out, "models", m.name);
     const guided = !baselines.includes(m.roi);
     const epochs = modelEpochs(m, s);
+    // the ladder: each earlier epoch's weights, from the initial ones (the last epoch is the model itself),
+    // under the attack the report's statistics use: pgd when run, else the first
+    const reference = s.attacks.includes("pgd") ? "pgd" : s.attacks[0];
+    const every = s.ladderEvery ?? 1;
+    // epoch 0 (the initial weights, at chance) is the floor that keeps a slow-learning control on the ladder
+    const rungs = m.ladder && reference
+      ? Array.from({ length: epochs }, (_, k) => k).filter((k) => k % every === 0)
+      : [];
+    const rungWeights = rungs.map((k) => join(run, EPOCHS_DIR, `epoch_${k}.safetensors`));
     const train: Step = {
       task: "train",
       args: [
@@ -240,6 +260,7 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
       ],
       done: join(run, "summary.json"),
       runDir: run,
+      weights: [join(run, "model.safetensors"), ...rungWeights],
     };
     const attack = (name: string, model: string, report: string, checks: boolean): Step => ({
       task: "attack",
@@ -255,22 +276,9 @@ export function buildPlan(outDir: string, settings: SweepSettings, models: Model
     const attacks = s.attacks.map((name) =>
       attack(name, run, join(out, "attacks", m.name, `${name}.json`), m.checks ?? false)
     );
-    // the ladder: each earlier epoch's weights, from the initial ones (the last epoch is the model itself),
-    // under the attack the report's statistics use: pgd when run, else the first
-    const reference = s.attacks.includes("pgd") ? "pgd" : s.attacks[0];
-    const every = s.ladderEvery ?? 1;
-    // epoch 0 (the initial weights, at chance) is the floor that keeps a slow-learning control on the ladder
-    const rungs = Array.from({ length: epochs }, (_, k) => k).filter((k) => k % every === 0);
-    const ladder = m.ladder && reference
-      ? rungs.map((k) =>
-        attack(
-          reference,
-          join(run, EPOCHS_DIR, `epoch_${k}.safetensors`),
-          ladderAttackPath(out, m.name, k, reference),
-          false,
-        )
-      )
-      : [];
+    const ladder = rungs.map((k, i) =>
+      attack(reference, rungWeights[i], ladderAttackPath(out, m.name, k, reference), false)
+    );
     jobs.push({
       id: `model/${m.name}`,
       stage: "model",
@@ -488,4 +496,18 @@ export function checkSamePlan(plan: SweepPlan, previous: SweepPlan, file: string
       );
     }
   }
+}
+
+/**
+ * The finished jobs in a results folder read the world `previous.world` names: a sweep resumed there (on
+ * another machine, with the world regenerated, say) must find the same bytes, `world`. A plan without a
+ * fingerprint predates it and is taken as it is.
+ */
+export function checkSameWorld(previous: SweepPlan | null, world: string, file: string): void {
+  if (!previous?.world || previous.world === world) return;
+  throw new UserError(
+    `${file}: the finished jobs here read a simulated world with fingerprint ${previous.world}, but ` +
+      `${previous.settings.sim} now has ${world}; regenerate it with the options it was made with ` +
+      `(its sim_world.json), or use another --out`,
+  );
 }

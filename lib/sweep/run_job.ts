@@ -38,8 +38,19 @@ export async function exists(path: string): Promise<boolean> {
 
 /** Whether every step of `job` has its output (the report step never counts as finished). */
 export async function jobFinished(job: Job): Promise<boolean> {
-  for (const step of job.steps) if (step.done === null || !(await exists(step.done))) return false;
+  return await stepsFinished(job.steps);
+}
+
+async function stepsFinished(steps: Step[]): Promise<boolean> {
+  for (const step of steps) if (step.done === null || !(await exists(step.done))) return false;
   return true;
+}
+
+/** Whether `step` finished but a weights file that an unfinished step of `later` reads is gone. */
+async function weightsLost(step: Step, later: Step[]): Promise<boolean> {
+  if (!step.weights?.length || await stepsFinished(later)) return false;
+  for (const file of step.weights) if (!(await exists(file))) return true;
+  return false;
 }
 
 /** The command line of `step`: `deno run -A tasks/<task>.ts …`, plus resume flags for a half-done run. */
@@ -64,8 +75,8 @@ export async function runJob(
   const log = logPath(plan, job);
   await Deno.mkdir(dirname(log), { recursive: true });
   let ran = 0;
-  for (const step of job.steps) {
-    if (step.done !== null && await exists(step.done)) {
+  for (const [i, step] of job.steps.entries()) {
+    if (step.done !== null && await exists(step.done) && !(await weightsLost(step, job.steps.slice(i + 1)))) {
       onStep(step, null);
       continue;
     }
