@@ -13,7 +13,7 @@ import { getGpu } from "../lib/gpu/device.ts";
 import { ROI_DEFINITIONS } from "../lib/data/nsd/roi.ts";
 import { openClassificationData } from "../lib/train/classification_data.ts";
 import { BASELINES } from "../lib/train/guided.ts";
-import { type OracleMode, TEACHERS } from "../lib/train/oracle_teacher.ts";
+import { type OracleMode, PERTURBING_MODES, TEACHERS } from "../lib/train/oracle_teacher.ts";
 import { MANIFOLD_DEFAULT_WEIGHTS } from "../lib/ops/manifold_loss.ts";
 import { type GuidedRunOptions, type GuidedSummary, trainGuidedRun } from "../lib/train/guided_run.ts";
 import { type Augmentation, AUGMENTATIONS } from "../lib/train/augment.ts";
@@ -74,18 +74,20 @@ Options:
 
 Controls on the simulated world, with the simulated brain itself as the teacher (no predictor):
   --teacher KIND            predictor (default) | oracle | oracle-shuffled | oracle-perturbed |
-                            oracle-adversarial.
+                            oracle-adversarial | oracle-adversarial-head.
                             oracle: the target is the brain's noise-free --roi response to the same augmented
                             batch, z-scored and PCA-projected like --prepared's targets;
                             oracle-shuffled (negative control): each image gets another batch image's target;
                             oracle-perturbed: the student sees x + δ (random ±ε signs) and the target is
                             brain(x + δ); oracle-adversarial (guaranteed positive): the same with δ one FGSM
                             step (random start, 1.25ε) against the student's own head's distance to
-                            brain(x), on the GPU. Validation r/MSE: head vs brain(clean image).
+                            brain(x), on the GPU; oracle-adversarial-head (guaranteed positive, README
+                            amendment 3): that δ reaches the neural head only, the cross-entropy sees the
+                            clean x (two passes, one update). Validation r/MSE: head vs brain(clean image).
   --prepared FILE           prepared ROI file of the --sim world (deno task nsd-prep) giving the voxels,
                             z-score and PCA of the oracle's targets; required with an oracle teacher
-  --teacher-eps X           δ radius of oracle-perturbed and oracle-adversarial, on [0, 1] pixels (default
-                            8/255 = 0.0314)
+  --teacher-eps X           δ radius of oracle-perturbed, oracle-adversarial and oracle-adversarial-head, on
+                            [0, 1] pixels (default 8/255 = 0.0314)
 
 Manifold guidance (docs/method.md#manifold-guidance), instead of regressing onto the predictor's outputs:
   --guidance KIND           mse | manifold (default mse). manifold: per-class centre, radius and subspace of
@@ -239,8 +241,8 @@ function readTeacherFlags(
       `--teacher ${kind} needs --prepared FILE (deno task nsd-prep --nsd ${sim} --roi ${roi})`,
     );
   }
-  if (values["teacher-eps"] !== undefined && kind !== "oracle-perturbed" && kind !== "oracle-adversarial") {
-    throw new UsageError("--teacher-eps applies to --teacher oracle-perturbed or oracle-adversarial");
+  if (values["teacher-eps"] !== undefined && !PERTURBING_MODES.includes(kind as OracleMode)) {
+    throw new UsageError(`--teacher-eps applies to --teacher ${PERTURBING_MODES.join(", ")}`);
   }
   return {
     mode: kind as OracleMode,

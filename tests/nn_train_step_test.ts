@@ -59,6 +59,65 @@ Deno.test("train step: regression loss is Σ(pred − target)²/batch and SGD mo
   });
 });
 
+Deno.test("train step: two views of a batch, CE on x and MSE on x′, update by (1 − α)·∇CE(x) + α·∇MSE(x′)", async () => {
+  // the reference: the same start trained one pass on each view alone (α 0: CE only; α 1: MSE only)
+  const random = new Random(13);
+  const batch = 4, alpha = 0.3, lr = 0.1;
+  const config = modelConfig("mlp", { classes: 3, imageSize: 2, channels: 1, neuralDim: 2 });
+  const image = () => Float32Array.from({ length: batch * 4 }, () => random.next());
+  const x = image(), perturbed = image();
+  const labels = Uint32Array.from({ length: batch }, () => random.int(3));
+  const target = Float32Array.from({ length: batch * 2 }, () => random.normal());
+  const trained = async (views: number, setup: (step: TrainStep, plan: Plan) => (view: number) => void) => {
+    const plan = await Plan.create(gpu, config, batch);
+    plan.initialize(4);
+    const step = await TrainStep.create(
+      gpu,
+      plan,
+      { kind: "sgd" },
+      { kind: "guide", alpha },
+      undefined,
+      views,
+      views,
+    );
+    gpu.write(step.labels, labels);
+    gpu.write(step.target, target);
+    const before = await plan.stateDict();
+    await step.run(lr, setup(step, plan));
+    const [losses] = await step.flush();
+    const after = await plan.stateDict();
+    return {
+      step,
+      losses,
+      delta: new Map([...after].map(([k, v]) => [k, v.map((a, i) => a - before.get(k)![i])])),
+    };
+  };
+  const single = (a: number, input: Float32Array) =>
+    trained(1, (step, plan) => {
+      step.setAlpha(a);
+      return () => plan.setInput(input);
+    });
+  const ce = await single(0, x), mse = await single(1, perturbed);
+  const both = await trained(2, (step, plan) => (view) => {
+    plan.setInput(view === 0 ? x : perturbed);
+    step.setPassLoss(view === 0 ? 0 : 1, 2 * (view === 0 ? 1 - alpha : alpha));
+  });
+  for (const [name, delta] of both.delta) {
+    const expected = delta.map((_, i) =>
+      (1 - alpha) * ce.delta.get(name)![i] + alpha * mse.delta.get(name)![i]
+    );
+    assertClose(delta, expected, { rtol: 1e-4, atol: 1e-7, label: name });
+  }
+  ok([...ce.delta.values()].some((d) => d.some((v) => v !== 0)), "the reference steps move the weights");
+  // the logged step: the views' mean loss and accuracy, over the batch's images (not twice as many)
+  assertClose([both.losses.total], [(ce.losses.total + mse.losses.total) / 2], {
+    rtol: 1e-5,
+    label: "total",
+  });
+  assertClose([both.losses.correct], [(ce.losses.correct + mse.losses.correct) / 2], { label: "correct" });
+  ok(both.step.batch === batch, `batch ${both.step.batch}`);
+});
+
 Deno.test("train step: a non-finite loss stops training and names the step", async () => {
   const batch = 2;
   const config = modelConfig("mlp", { classes: 3, imageSize: 4, channels: 1, neuralDim: 2 });

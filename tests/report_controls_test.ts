@@ -182,7 +182,7 @@ Deno.test("controls: oracle-adversarial takes oracle-perturbed's roles, which is
   equal(verdict.readable, true, "superseded checks do not count");
   deepStrictEqual(verdict.missing, []);
   const perturbed = verdict.checks.find((c) => c.config === "TO_oracle-perturbed")!;
-  equal(perturbed.expected, "CI above 0 (first design, superseded by the amendment: not counted)");
+  equal(perturbed.expected, "CI above 0 (earlier design, superseded by an amendment: not counted)");
   equal(perturbed.why, "CI [-0.020, 0.019] does not lie above 0");
 
   // the adversarial controls decide: a failing guaranteed positive or negative blocks the reading
@@ -197,6 +197,42 @@ Deno.test("controls: oracle-adversarial takes oracle-perturbed's roles, which is
     GATE_PASSED,
   )!;
   deepStrictEqual(unattacked.missing, ["guaranteed positive"]);
+});
+
+/** Amendment 3's grid: the head-only δ (oracle-adversarial-head) next to both earlier designs. */
+const AMENDED_3: ModelSpec[] = [
+  ...AMENDED,
+  ...["", "_s1"].flatMap((s) => [
+    spec(`TO_oracle-adversarial-head${s}`, "TO", {
+      teacher: { kind: "oracle-adversarial-head", eps: 8 / 255 },
+    }),
+    spec(`V1_oracle-adversarial-head${s}`, "V1", {
+      teacher: { kind: "oracle-adversarial-head", eps: 8 / 255 },
+    }),
+  ]),
+];
+
+Deno.test("controls: oracle-adversarial-head takes the roles; both earlier designs are not counted", () => {
+  // amendment 2's pair as it came out on 2026-12-06 (both fail), the head-only pair holding
+  const rows = [
+    ...holding().filter((r) => !r.config.includes("perturbed")),
+    row("TO_oracle-adversarial", -0.002, 0.048),
+    row("V1_oracle-adversarial", 0.010, 0.044),
+    row("TO_oracle-adversarial-head", 0.01, 0.04),
+    row("V1_oracle-adversarial-head", -0.02, 0.03),
+  ];
+  const verdict = controlsVerdict(rows, AMENDED_3, GATE_PASSED)!;
+  deepStrictEqual(verdict.checks.map((c) => [c.role, c.config, c.counted, c.outcome]), [
+    ["positive control", "None_fgsm-rs", true, "holds"],
+    ["guaranteed positive", "TO_oracle-adversarial-head", true, "holds"],
+    ["negative", "TO_oracle-shuffled", true, "holds"],
+    ["negative", "V1_oracle-adversarial-head", true, "holds"],
+    ["guaranteed positive", "TO_oracle-adversarial", false, "fails"],
+    ["negative", "V1_oracle-adversarial", false, "fails"],
+  ]);
+  equal(verdict.readable, true);
+  const failing = rows.map((r) => r.config === "V1_oracle-adversarial-head" ? row(r.config, 0.001, 0.03) : r);
+  equal(controlsVerdict(failing, AMENDED_3, GATE_PASSED)!.readable, false, "the head-only negative counts");
 });
 
 Deno.test("controls: without oracle-adversarial in the grid, oracle-perturbed keeps its roles", () => {

@@ -203,6 +203,19 @@ Deno.test("orderModels: the paper's hierarchy, then WD controls by value, then o
     orderModels(["TO_a0.9_s1", "V1_a0.9", "TO_a0.5", "None", "TO_a0.9", "V1_a0.5"]).join(" "),
     "None V1_a0.5 V1_a0.9 TO_a0.5 TO_a0.9 TO_a0.9_s1",
   );
+  // the oracle-taught controls by teacher (the order of TEACHERS), then ROI
+  equal(
+    orderModels([
+      "TO_oracle-adversarial-head",
+      "TO_oracle-adversarial",
+      "V1_oracle-adversarial-head_s1",
+      "V1_oracle",
+      "TO",
+      "V1_oracle-adversarial-head",
+    ]).join(" "),
+    "TO V1_oracle TO_oracle-adversarial V1_oracle-adversarial-head V1_oracle-adversarial-head_s1 " +
+      "TO_oracle-adversarial-head",
+  );
 });
 
 Deno.test("report: tables hold the fabricated values; gains over None as computed by hand; not-available parts", async () => {
@@ -474,12 +487,12 @@ Deno.test("report: the None ladder is each seed's longest-trained ladder model, 
     ok(controls[1].startsWith("guaranteed positive,TO_oracle-adversarial,yes,CI above 0,"), controls[1]);
     ok(
       controls[2].startsWith(
-        'guaranteed positive,TO_oracle-perturbed,no,"CI above 0 (first design, superseded by the amendment: ' +
+        'guaranteed positive,TO_oracle-perturbed,no,"CI above 0 (earlier design, superseded by an amendment: ' +
           'not counted)",',
       ),
       controls[2],
     );
-    ok(md.includes("Not counted: TO_oracle-perturbed, the first design"), md);
+    ok(md.includes("Not counted: TO_oracle-perturbed, earlier designs that the README's amendments"), md);
 
     // a seed whose longest ladder has other rungs (seed 1: only a 3-epoch None) leaves no common ladder
     for (const k of [0, 1, 2]) {

@@ -8,7 +8,8 @@ import { getGpu } from "../lib/gpu/device.ts";
 import { nsdPaths, readPreparedTargets, readStimuli } from "../lib/data/nsd/mod.ts";
 import { trainGuidedRun } from "../lib/train/guided_run.ts";
 import { loadOracleTeacher, ORACLE_EPSILON, type OracleMode } from "../lib/train/oracle_teacher.ts";
-import { equal, ok } from "../lib/testing/assert.ts";
+import { assertClose, equal, ok } from "../lib/testing/assert.ts";
+import { readSafetensors } from "../lib/io/safetensors.ts";
 import {
   TINY_GUIDED,
   TINY_WORLD,
@@ -99,7 +100,14 @@ Deno.test("oracle targets track the world's measured targets; shuffled and pertu
 Deno.test("guided training with each oracle teacher runs and records it", async () => {
   const gpu = await getGpu();
   const world = await tinyWorld(), prepared = await tinyPrepared("TO", 6);
-  for (const mode of ["oracle", "oracle-shuffled", "oracle-perturbed", "oracle-adversarial"] as const) {
+  const modes = [
+    "oracle",
+    "oracle-shuffled",
+    "oracle-perturbed",
+    "oracle-adversarial",
+    "oracle-adversarial-head",
+  ];
+  for (const mode of modes as OracleMode[]) {
     const data = await tinyClassificationData();
     try {
       const { summary } = await trainGuidedRun(gpu, data, {
@@ -116,6 +124,44 @@ Deno.test("guided training with each oracle teacher runs and records it", async 
       data.close();
     }
   }
+});
+
+Deno.test("oracle-adversarial-head: at α 1 (the head's MSE alone) it trains the weights oracle-adversarial does", async () => {
+  // the head-only view differs only in what the cross-entropy sees, which α 1 weighs by 0; BatchNorm's running
+  // statistics differ (the clean view's forward updates them too), so they are left out
+  const gpu = await getGpu();
+  const world = await tinyWorld(), prepared = await tinyPrepared("TO", 6);
+  const weights = async (mode: OracleMode, alpha: number) => {
+    const data = await tinyClassificationData();
+    const out = join(await Deno.makeTempDir(), "g");
+    try {
+      const run = { ...TINY_GUIDED, out, roi: "TO", alpha, oracle: { mode, sim: world, prepared } };
+      const { summary } = await trainGuidedRun(gpu, data, run);
+      equal(summary.teacher?.kind, mode);
+      const { tensors } = await readSafetensors(join(out, "model.safetensors"));
+      return new Map([...tensors].filter(([name]) => !/running_|num_batches/.test(name)));
+    } finally {
+      data.close();
+      await Deno.remove(join(out, ".."), { recursive: true });
+    }
+  };
+  const head = await weights("oracle-adversarial-head", 1);
+  const whole = await weights("oracle-adversarial", 1);
+  for (const [name, t] of head) {
+    assertClose(t.data as Float32Array, whole.get(name)!.data as Float32Array, {
+      rtol: 1e-5,
+      atol: 1e-6,
+      label: name,
+    });
+  }
+  // at α 0.5 the clean view's cross-entropy moves the weights elsewhere
+  const mixed = await weights("oracle-adversarial-head", 0.5),
+    wholeMixed = await weights("oracle-adversarial", 0.5);
+  const conv = "conv1.weight";
+  ok(
+    mixed.get(conv)!.data.some((v, i) => Math.abs(Number(v) - Number(wholeMixed.get(conv)!.data[i])) > 1e-4),
+    conv,
+  );
 });
 
 Deno.test("an oracle teacher does not combine with a training augmentation", async () => {

@@ -86,6 +86,8 @@ export class TrainStep {
     private readonly accumulation: Accumulation | null,
     /** Micro-batches of `plan.batch` images per step (see `lib/nn/micro_batch.ts`). */
     readonly microBatches: number,
+    /** Passes over different views of the same images among those micro-batches ({@link create}). */
+    readonly views: number,
   ) {
     this.labels = labels;
     this.target = target;
@@ -96,6 +98,9 @@ export class TrainStep {
    * write `teacherOutput` (e.g. a frozen predictor's output on the same batch), which becomes the target.
    * With `microBatches` k > 1 a step is k forward/backward passes of `plan.batch` images whose gradients are
    * averaged before one optimizer update (the batch is `k · plan.batch`; see `lib/nn/micro_batch.ts`).
+   * With `views` v > 1 those k passes are v views of the same k / v micro-batches (e.g. an image and its
+   * perturbation, each with its own loss weights, {@link setPassLoss}): the batch is `k / v · plan.batch`
+   * images, and the logged losses and accuracy are the views' means.
    *
    * @example
    * ```ts
@@ -125,9 +130,13 @@ export class TrainStep {
     objective: Objective,
     teacher?: { dispatches: readonly Dispatch[]; output: GPUBuffer },
     microBatches = 1,
+    views = 1,
   ): Promise<TrainStep> {
     if (!Number.isInteger(microBatches) || microBatches < 1) {
       throw new Error(`TrainStep: microBatches must be a positive integer, got ${microBatches}`);
+    }
+    if (!Number.isInteger(views) || views < 1 || microBatches % views !== 0) {
+      throw new Error(`TrainStep: views must divide microBatches (${microBatches}), got ${views}`);
     }
     const model = plan.model;
     const batch = plan.batch;
@@ -203,12 +212,13 @@ export class TrainStep {
       guidance,
       accumulation,
       microBatches,
+      views,
     );
   }
 
   /** Images per step: the micro-batch times the number of micro-batches. */
   get batch(): number {
-    return this.plan.batch * this.microBatches;
+    return this.plan.batch * this.microBatches / this.views;
   }
 
   /** Steps run so far (including restored ones, see {@link restoreStepCount}). */
@@ -219,6 +229,17 @@ export class TrainStep {
   /** Changes α for the following steps (guided objective only). */
   setAlpha(alpha: number): void {
     this.guidance?.setAlpha(this.plan.model.neural ? alpha : 0);
+  }
+
+  /**
+   * Sets α and the gradient scale of the passes submitted from now on (guided objective only): called from
+   * {@link run}'s `load`, it weighs each view of a step differently. Gradients are averaged over the k passes,
+   * so pass weights w_p need scale k·w_p; e.g. CE on x and MSE on x + δ at α: (0, 2(1 − α)) then (1, 2α).
+   */
+  setPassLoss(alpha: number, scale: number): void {
+    if (!this.guidance) throw new Error("TrainStep.setPassLoss: only the guided objective has pass weights");
+    this.guidance.setAlpha(alpha);
+    this.guidance.setScale(scale);
   }
 
   /**
@@ -269,7 +290,7 @@ export class TrainStep {
       const v = new Float64Array(WIDTH);
       for (let m = 0; m < micro; m++) {
         const slot = values.subarray((i * micro + m) * WIDTH, (i * micro + m + 1) * WIDTH);
-        for (let f = 0; f < WIDTH; f++) v[f] += f === correctField ? slot[f] : slot[f] / micro;
+        for (let f = 0; f < WIDTH; f++) v[f] += f === correctField ? slot[f] / this.views : slot[f] / micro;
       }
       return manifold
         ? { step, total: v[0], ce: v[1], mse: 0, correct: v[4], rad: v[2], dim: v[3] }

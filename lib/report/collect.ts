@@ -112,7 +112,8 @@ export interface TransferResult {
 /**
  * Orders model names as the paper's figures: None, random, V1_shuffle, TO_shuffle, V1 … TO, then the
  * weight-decay controls by value, then the oracle-taught controls (`<ROI>_<teacher>`) by teacher (oracle,
- * oracle-shuffled, oracle-perturbed, oracle-adversarial: the order of `TEACHERS`) and then ROI in hierarchy
+ * oracle-shuffled, oracle-perturbed, oracle-adversarial, oracle-adversarial-head: the order of `TEACHERS`) and
+ * then ROI in hierarchy
  * order, then anything else by name; α variants (`_a<α>`) and seeds (`_s<k>`) follow their base model.
  */
 export function orderModels(names: readonly string[]): string[] {
@@ -121,7 +122,7 @@ export function orderModels(names: readonly string[]): string[] {
     const [, base, seed] = name.match(/^(.*?)(?:_a[\d.]+)?(?:_s(\d+))?$/)!;
     const paper = (PAPER_ORDER as readonly string[]).indexOf(base);
     const wd = base.match(/^WD_([\d.]+)$/);
-    const [, roi, teacher] = base.match(/^(.+)_(oracle(?:-[a-z]+)?)$/) ?? [];
+    const [, roi, teacher] = base.match(/^(.+?)_(oracle(?:-[a-z]+)*)$/) ?? [];
     const oracle = (ORACLE_TEACHERS as readonly string[]).indexOf(teacher);
     const roiRank = (PAPER_ORDER as readonly string[]).indexOf(roi);
     const rank = paper >= 0

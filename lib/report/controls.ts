@@ -2,21 +2,22 @@
  * The controls grid read the way the README's pre-registration says, so that the report states the verdict
  * instead of leaving it to whoever reads the table: (1) the positive control, None trained with FGSM-RS,
  * needs a matched gain whose CI lies above 0 and every gradient-masking probe passed; (2) the guaranteed
- * positive, the `oracle-adversarial` teacher (δ chosen against the student's own neural head) on the
- * invariant TO, needs a CI above 0; (3) the negatives, `oracle-adversarial` on the sensitive V1 and every
- * `oracle-shuffled` teacher, need CIs that cover 0. (4) The predictor-guided comparison is read only when
- * every counted control in the grid holds and the gate passed; otherwise it is inconclusive (the grid cannot
- * detect a gain of that size), which is not "no effect".
+ * positive, the student trained on x + δ towards brain(x + δ) on the invariant TO, needs a CI above 0; (3)
+ * the negatives, the same construction on the sensitive V1 and every `oracle-shuffled` teacher, need CIs
+ * that cover 0. (4) The predictor-guided comparison is read only when every counted control in the grid holds
+ * and the gate passed; otherwise it is inconclusive (the grid cannot detect a gain of that size), which is not
+ * "no effect".
  *
- * `oracle-perturbed` (a random δ) was the first design of (2) and of V1's negative. A grid without
- * `oracle-adversarial` models (run before the amendment that replaced it) is read with it in those roles; in
- * a grid with them, its checks are still judged against the same expectation but shown as superseded and
- * not counted.
+ * The construction of (2) and V1's negative has three designs, one per amendment ({@link DESIGNS}): random δ
+ * (`oracle-perturbed`), δ against the student's head seen by the whole student (`oracle-adversarial`), and
+ * that δ seen by the neural head only (`oracle-adversarial-head`). The latest design in the grid is counted;
+ * the earlier ones are still judged against the same expectation but shown as superseded and not counted.
  * @module
  */
 import { type ModelSpec, predictorRois } from "../sweep/grid.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
 import { configOf, type ConfigStats } from "./matched.ts";
+import type { OracleMode } from "../train/oracle_teacher.ts";
 
 /** What a control is in the pre-registration. */
 export type ControlRole = "positive control" | "guaranteed positive" | "negative";
@@ -47,12 +48,19 @@ export interface ControlsVerdict {
 /** The ROIs the pre-registration names: the invariant one (guaranteed positive) and the sensitive one. */
 const INVARIANT_ROI = "TO", SENSITIVE_ROI = "V1";
 
+/** The designs of the guaranteed positive and V1's negative, first to latest (README, amendments 2 and 3). */
+export const DESIGNS: readonly OracleMode[] = [
+  "oracle-perturbed",
+  "oracle-adversarial",
+  "oracle-adversarial-head",
+];
+
 /** The role of a configuration's first model, or null when it is not a pre-registered control. */
 function roleOf(spec: ModelSpec): ControlRole | null {
   if (spec.roi === "none" && spec.augment?.kind === "fgsm-rs") return "positive control";
   const teacher = spec.teacher?.kind;
   if (teacher === "oracle-shuffled") return "negative";
-  if (teacher === "oracle-adversarial" || teacher === "oracle-perturbed") {
+  if (teacher && DESIGNS.includes(teacher)) {
     if (spec.roi === INVARIANT_ROI) return "guaranteed positive";
     if (spec.roi === SENSITIVE_ROI) return "negative";
   }
@@ -89,17 +97,18 @@ export function controlsVerdict(
   specs: ModelSpec[],
   gate: GateVerdict | null,
 ): ControlsVerdict | null {
-  // the amendment's adversarial δ replaces the random one in the roles, when the grid has it
-  const amended = specs.some((m) => m.teacher?.kind === "oracle-adversarial");
+  // the latest design in the grid takes the roles; the earlier ones are shown, not counted
+  const latest = Math.max(...specs.map((m) => DESIGNS.indexOf(m.teacher?.kind as OracleMode)));
   const checks: ControlCheck[] = [];
   for (const row of configs) {
     const spec = specs.find((m) => configOf(m.name) === row.config);
     const role = spec && roleOf(spec);
     if (!role) continue;
-    const counted = !(amended && spec.teacher?.kind === "oracle-perturbed");
+    const design = DESIGNS.indexOf(spec.teacher?.kind as OracleMode);
+    const counted = design < 0 || design === latest;
     const expected = counted
       ? EXPECTED[role]
-      : `${EXPECTED[role]} (first design, superseded by the amendment: not counted)`;
+      : `${EXPECTED[role]} (earlier design, superseded by an amendment: not counted)`;
     checks.push({ role, config: row.config, expected, counted, ...judge(role, row) });
   }
   if (checks.length === 0) return null;

@@ -341,9 +341,10 @@ async function controlsSection(
   const superseded = controls.checks.filter((c) => !c.counted);
   if (superseded.length) {
     md.push(
-      `Not counted: ${superseded.map((c) => c.config).join(", ")}, the first design (a random δ), which ` +
-        "the README's amendment replaced by oracle-adversarial (δ against the student's own neural head); " +
-        "shown for the record.",
+      `Not counted: ${superseded.map((c) => c.config).join(", ")}, earlier designs that the README's ` +
+        "amendments replaced (oracle-perturbed: a random δ; oracle-adversarial: δ against the student's own " +
+        "head, seen by the whole student; oracle-adversarial-head: that δ seen by the head only); shown for " +
+        "the record.",
       "",
     );
   }

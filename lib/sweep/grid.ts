@@ -27,13 +27,13 @@ import { UserError } from "../errors.ts";
 import { ROI_DEFINITIONS } from "../data/nsd/roi.ts";
 import { BASELINES } from "../train/guided.ts";
 import { type Augmentation, AUGMENTATIONS } from "../train/augment.ts";
-import { ORACLE_EPSILON, type OracleMode, TEACHERS } from "../train/oracle_teacher.ts";
+import { ORACLE_EPSILON, type OracleMode, PERTURBING_MODES, TEACHERS } from "../train/oracle_teacher.ts";
 
 /** The oracle teachers a grid entry may name (`deno task train --teacher`, all but the predictor). */
 export const ORACLE_TEACHERS = TEACHERS.filter((t): t is OracleMode => t !== "predictor");
 
 /** The oracle teachers that take a δ radius (`teacher_eps`, `deno task train --teacher-eps`). */
-export const TEACHERS_WITH_EPS: readonly OracleMode[] = ["oracle-perturbed", "oracle-adversarial"];
+export const TEACHERS_WITH_EPS: readonly OracleMode[] = PERTURBING_MODES;
 
 /** The simulated brain as a model's teacher; `eps`: the δ radius (pixel units) of the kinds that take one. */
 export interface OracleTeacherSpec {
@@ -201,8 +201,8 @@ function parseTeacher(m: Record<string, unknown>, where: string): OracleTeacherS
   }
   if (!TEACHERS_WITH_EPS.includes(kind)) {
     if (m.teacher_eps !== undefined) {
-      const kinds = TEACHERS_WITH_EPS.map((t) => `"${t}"`).join(" or ");
-      throw new UserError(`${where}: "teacher_eps" needs "teacher": ${kinds}`);
+      const kinds = TEACHERS_WITH_EPS.map((t) => `"${t}"`).join(", ");
+      throw new UserError(`${where}: "teacher_eps" needs "teacher" to be one of ${kinds}`);
     }
     return { kind };
   }

@@ -87,8 +87,9 @@ export function measurementControls(): ModelSpec[] {
 /**
  * The oracle-taught controls (the simulated brain as the teacher, no predictor, no gate): plain oracle for
  * TO and V1; the guaranteed positive (student sees x + δ, target brain(x + δ); a gain expected for the
- * invariant TO, not for the sensitive V1) with δ adversarial to the student's head (README, amendment 2)
- * and, as the first design, random; the shuffled-image oracle for TO (negative).
+ * invariant TO, not for the sensitive V1) with δ adversarial to the student's head and seen by the neural
+ * head only (README, amendment 3), and its earlier designs, δ seen by the whole student (amendment 2) and
+ * random δ (the first); the shuffled-image oracle for TO (negative).
  */
 export function oracleControls(): ModelSpec[] {
   const entry = (roi: string, kind: OracleMode): ModelSpec => ({
@@ -105,6 +106,8 @@ export function oracleControls(): ModelSpec[] {
     entry("TO", "oracle-shuffled"),
     entry("TO", "oracle-adversarial"),
     entry("V1", "oracle-adversarial"),
+    entry("TO", "oracle-adversarial-head"),
+    entry("V1", "oracle-adversarial-head"),
   ];
 }
 

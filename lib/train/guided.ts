@@ -14,7 +14,7 @@ import { type MicroBatching, microBatching } from "../nn/micro_batch.ts";
 import { type Objective, type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
 import { ManifoldLoss, type ManifoldLossWeights, type ManifoldTargets } from "../ops/manifold_loss.ts";
 import { crossEntropy, rowCorrelations, summarize } from "./metrics.ts";
-import type { OracleTeacher } from "./oracle_teacher.ts";
+import { ADVERSARIAL_MODES, type OracleTeacher } from "./oracle_teacher.ts";
 import { createHeadAttack } from "./head_attack.ts";
 
 /** Names accepted by `--roi`: a baseline or an ROI the predictor was trained on. */
@@ -85,9 +85,10 @@ export interface GuidedTrainer {
   load(batch: LabeledBatch, micro?: number): void;
   /**
    * With an oracle teacher, stages a whole training batch instead of {@link load}: what its mode shows the
-   * student (after GPU work, for `oracle-adversarial`) and the CPU-computed targets. Undefined otherwise.
+   * student (after GPU work, for the adversarial modes) and the CPU-computed targets. Resolves to the step's
+   * per-pass load (`oracle-adversarial-head`: view 0 the clean images, view 1 x + δ). Undefined otherwise.
    */
-  stage?: (batch: LabeledBatch) => Promise<void>;
+  stage?: (batch: LabeledBatch) => Promise<(view: number) => void>;
   /** Validation metrics over `batches`. */
   evaluate(batches: AsyncIterable<LabeledBatch>): Promise<Record<string, number | null>>;
 }
@@ -153,7 +154,9 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
         `only: use a batch of at most ${micro.size}`,
     );
   }
-  const adversarial = s.oracle?.mode === "oracle-adversarial";
+  const adversarial = s.oracle !== undefined && ADVERSARIAL_MODES.includes(s.oracle.mode);
+  // CE on x and the head's MSE on x + δ: two views of each batch, one update (TrainStep views)
+  const views = s.oracle?.mode === "oracle-adversarial-head" ? 2 : 1;
   const plan = await Plan.create(gpu, config, micro.size, {
     inputGrad: (s.inputGrad ?? false) || adversarial,
   });
@@ -179,7 +182,7 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
     ? { dispatches: predictor.forward(s.predictorBatchNorm), output: predictor.value(predictor.model.logits) }
     : undefined;
   const objective: Objective = s.manifold ? { kind: "manifold", ...s.manifold } : { kind: "guide", alpha };
-  const step = await TrainStep.create(gpu, plan, s.optimizer, objective, teacher, micro.count);
+  const step = await TrainStep.create(gpu, plan, s.optimizer, objective, teacher, micro.count * views, views);
 
   const loadClean = (full: LabeledBatch, index = 0) => {
     const batch = microBatchOf(full, index, micro.size);
@@ -197,10 +200,23 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
       const attack = headAttack
         ? (start: Float32Array, cleanTargets: Float32Array) => headAttack(batch, start, cleanTargets)
         : undefined;
-      const { images, targets } = await oracle.trainBatch(batch.images, batch.count, s.imageSize, attack);
-      plan.setInput(images);
+      const { images, targets, headImages } = await oracle.trainBatch(
+        batch.images,
+        batch.count,
+        s.imageSize,
+        attack,
+      );
       gpu.write(step.labels, batch.labels);
       gpu.write(oracleTarget, targets);
+      if (!headImages) {
+        plan.setInput(images);
+        return () => {};
+      }
+      // view 0: (1 − α)·CE on x; view 1: α·MSE on x + δ (scales 2(1 − α) and 2α: the views are averaged)
+      return (view: number) => {
+        plan.setInput(view === 0 ? images : headImages);
+        step.setPassLoss(view === 0 ? 0 : 1, 2 * (view === 0 ? 1 - alpha : alpha));
+      };
     }
     : undefined;
 

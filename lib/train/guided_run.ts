@@ -214,8 +214,7 @@ async function guidedEpochs(
       for await (const batch of data.train(epoch, o.batch)) {
         if (trainer.stage) {
           // an oracle teacher runs unsplit (createGuidedTrainer checks): the batch is staged whole
-          await trainer.stage(batch);
-          yield () => {};
+          yield await trainer.stage(batch);
         } else if (augment) {
           // augmentation runs unsplit (checked above): load, perturb the input in place, then step as is
           trainer.load(batch);

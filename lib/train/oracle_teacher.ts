@@ -13,7 +13,12 @@
  * - `oracle-adversarial` (guaranteed positive, amendment 2): the same, with δ the student's own worst case:
  *   one FGSM step from a random start in the ε-ball against its neural head's distance to brain(x)
  *   (`head_attack.ts`). For an invariant ROI the target brain(x + δ) is still ≈ brain(x), so the head is
- *   trained to resist the perturbation that moves it most; for V1 the target moves with δ.
+ *   trained to resist the perturbation that moves it most; for V1 the target moves with δ. The cross-entropy
+ *   sees x + δ too, which makes it adversarial augmentation whatever the target: V1 gained as well (README,
+ *   amendment 3).
+ * - `oracle-adversarial-head` (guaranteed positive, amendment 3): δ as in `oracle-adversarial`, but only the
+ *   neural head sees x + δ (target brain(x + δ)); the cross-entropy sees the clean x. A step is two passes,
+ *   `(1 − α)·CE(f(x))` then `α·MSE(head(x + δ), brain(x + δ))`, with one optimizer update.
  * @module
  */
 import h5wasm from "../deps/h5wasm.ts";
@@ -30,12 +35,23 @@ export const TEACHERS = [
   "oracle-shuffled",
   "oracle-perturbed",
   "oracle-adversarial",
+  "oracle-adversarial-head",
 ] as const;
 /** A teacher that is the simulated brain itself. */
 export type OracleMode = Exclude<(typeof TEACHERS)[number], "predictor">;
 
-/** The default δ of `oracle-perturbed` and `oracle-adversarial` (L∞ radius on [0, 1] pixels). */
+/** The default δ of the modes that perturb (L∞ radius on [0, 1] pixels). */
 export const ORACLE_EPSILON = 8 / 255;
+
+/** The modes with a δ (`--teacher-eps`). */
+export const PERTURBING_MODES: readonly OracleMode[] = [
+  "oracle-perturbed",
+  "oracle-adversarial",
+  "oracle-adversarial-head",
+];
+
+/** The modes whose δ is the student's head attack (`head_attack.ts`). */
+export const ADVERSARIAL_MODES: readonly OracleMode[] = ["oracle-adversarial", "oracle-adversarial-head"];
 
 /** Turns a batch into what the student sees and the targets it is regressed onto. */
 export interface OracleTeacher {
@@ -44,20 +60,21 @@ export interface OracleTeacher {
   roi: string;
   /** Target width (the prepared file's K). */
   k: number;
-  /** δ radius of `oracle-perturbed` and `oracle-adversarial` (0 otherwise). */
+  /** δ radius of the {@link PERTURBING_MODES} (0 otherwise). */
   epsilon: number;
   /**
    * For a training batch (N×3×size×size, first `count` rows real): the images to train on (perturbed for
-   * `oracle-perturbed` and `oracle-adversarial`, else the same array) and the N×K targets (zero rows for
-   * padding). `attack` (required by `oracle-adversarial`) moves a start in the ε-ball against the student's
-   * head, given the clean images' targets (`head_attack.ts`).
+   * `oracle-perturbed` and `oracle-adversarial`, else the same array), the N×K targets (zero rows for
+   * padding) and, for `oracle-adversarial-head`, the perturbed images only the neural head sees. `attack`
+   * (required by the {@link ADVERSARIAL_MODES}) moves a start in the ε-ball against the student's head, given
+   * the clean images' targets (`head_attack.ts`).
    */
   trainBatch(
     images: Float32Array,
     count: number,
     size: number,
     attack?: (start: Float32Array, cleanTargets: Float32Array) => Promise<Float32Array>,
-  ): Promise<{ images: Float32Array; targets: Float32Array }>;
+  ): Promise<{ images: Float32Array; targets: Float32Array; headImages?: Float32Array }>;
   /** The oracle's targets for the clean images themselves (validation: how well the head tracks the brain). */
   targets(images: Float32Array, count: number, size: number): Float32Array;
 }
@@ -69,7 +86,7 @@ export interface OracleOptions {
   sim: string;
   /** A prepared ROI file of that world (`deno task nsd-prep`): voxels, z-score and PCA of the targets. */
   prepared: string;
-  /** δ radius for `oracle-perturbed` and `oracle-adversarial` (default {@link ORACLE_EPSILON}). */
+  /** δ radius of the {@link PERTURBING_MODES} (default {@link ORACLE_EPSILON}). */
   epsilon?: number;
   /** Seed of the δ draws. */
   seed: number;
@@ -101,9 +118,7 @@ export async function loadOracleTeacher(o: OracleOptions): Promise<OracleTeacher
     throw new UserError(`${o.prepared} does not match the world ${o.sim} (${(e as Error).message})`);
   }
   const V = p.voxelIndex.length, K = p.k;
-  const epsilon = o.mode === "oracle-perturbed" || o.mode === "oracle-adversarial"
-    ? o.epsilon ?? ORACLE_EPSILON
-    : 0;
+  const epsilon = PERTURBING_MODES.includes(o.mode) ? o.epsilon ?? ORACLE_EPSILON : 0;
   const rng = new Random(`oracle-teacher/${o.seed}`);
 
   const targets = (images: Float32Array, count: number, size: number, source = (n: number) => n) => {
@@ -138,13 +153,16 @@ export async function loadOracleTeacher(o: OracleOptions): Promise<OracleTeacher
         );
         return { images: perturbed, targets: targets(perturbed, count, size) };
       }
-      if (!attack) throw new Error("oracle-adversarial: trainBatch needs the student's head attack");
+      if (!attack) throw new Error(`${o.mode}: trainBatch needs the student's head attack`);
       const start = Float32Array.from(
         images,
         (x) => Math.min(1, Math.max(0, x + rng.uniform(-epsilon, epsilon))),
       );
       const adversarial = await attack(start, targets(images, count, size));
-      return { images: adversarial, targets: targets(adversarial, count, size) };
+      const onAdversarial = targets(adversarial, count, size);
+      return o.mode === "oracle-adversarial"
+        ? { images: adversarial, targets: onAdversarial }
+        : { images, targets: onAdversarial, headImages: adversarial };
     },
   };
 }
