@@ -18,8 +18,8 @@ import { loadCheckpoint, saveCheckpoint } from "../lib/nn/checkpoint.ts";
 import { buildModel, modelConfig } from "../lib/nn/models.ts";
 import { parseNiftiHeader } from "../lib/data/nsd/nifti.ts";
 import { readPreparedTargets } from "../lib/data/nsd/prepared.ts";
-import { parseGrid } from "../lib/sweep/grid.ts";
-import { buildPlan, checkSamePlan, type SweepSettings } from "../lib/sweep/plan.ts";
+import { paperGrid, parseGrid } from "../lib/sweep/grid.ts";
+import { buildPlan, checkSamePlan, checkSameWorld, type SweepSettings } from "../lib/sweep/plan.ts";
 import { sbatchQuote } from "../lib/sweep/slurm.ts";
 import { RunDir } from "../lib/train/run_dir.ts";
 import { loadDataset } from "../lib/attacks/dataset.ts";
@@ -369,6 +369,28 @@ const SETTINGS: SweepSettings = {
   analysisN: 8,
   transferEps: "0.01",
 };
+
+Deno.test("checkSamePlan: another world path is refused, unless the earlier plan has the world's fingerprint", () => {
+  const before = buildPlan("/out", SETTINGS, paperGrid());
+  const moved = buildPlan("/out", { ...SETTINGS, sim: "/elsewhere/sim" }, paperGrid());
+  throws(() => checkSamePlan(moved, before, "plan.json"), /other settings \(sim\)/);
+  // with a fingerprint the world is compared by its bytes after it is generated (checkSameWorld)
+  checkSamePlan(moved, { ...before, world: "sha256:1" }, "plan.json");
+  throws(
+    () =>
+      checkSamePlan(buildPlan("/out", { ...moved.settings, lr: 1 }, paperGrid()), {
+        ...before,
+        world: "sha256:1",
+      }, "p"),
+    /other settings \(lr\)/,
+  );
+  checkSameWorld({ ...before, world: "sha256:1" }, "sha256:1", "plan.json");
+  checkSameWorld(before, "sha256:2", "plan.json"); // a plan from before fingerprints: taken as it is
+  throws(
+    () => checkSameWorld({ ...before, world: "sha256:1" }, "sha256:2", "plan.json"),
+    /fingerprint sha256:1/,
+  );
+});
 
 Deno.test("checkSamePlan: a model whose α, wd or roi changed is refused by name; new models are fine", () => {
   const grid = (alpha?: number, extra: object[] = []) =>

@@ -182,7 +182,7 @@ Deno.test("sweep --executor local: kill after the predictor, resume, then skip e
       line.includes(`plan.json: the finished jobs here read a simulated world with fingerprint sha256:0`),
       line,
     );
-    ok(line.includes(`${plan.settings.sim} now has ${plan.world}; regenerate it`), line);
+    ok(line.includes(`the world now has ${plan.world}; regenerate it`), line);
     equal(await mtime(join(out, "models/TO/summary.json")), retrained, "nothing reran");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -467,15 +467,18 @@ function effectiveModel(m: ModelSpec, s: SweepSettings): Record<string, unknown>
  * A results folder must not mix settings: `plan` (to be run) is compared with `previous` (the plan.json
  * already there, named `file`), setting by setting and then model by model (the same name with another ROI,
  * α, weight decay, seed, epochs, shuffle, teacher or augmentation would keep the finished model's results
- * under the new values). Two exceptions keep finished work usable: `analyses` may change (analysis steps
- * only add outputs; finished ones are skipped), and a setting the earlier plan lacks is one added since,
- * which that sweep never used. Models may be added or left out.
+ * under the new values). Three exceptions keep finished work usable: `analyses` may change (analysis steps
+ * only add outputs; finished ones are skipped), a setting the earlier plan lacks is one added since, which
+ * that sweep never used, and the world's path `sim` may change when the earlier plan has the world's
+ * fingerprint (a folder continued on another machine): the world itself is then compared by its bytes
+ * ({@link checkSameWorld}). Models may be added or left out.
  */
 export function checkSamePlan(plan: SweepPlan, previous: SweepPlan, file: string): void {
   const before = previous.settings as unknown as Record<string, unknown>;
   const now = plan.settings as unknown as Record<string, unknown>;
   const changed = Object.keys(now).filter((k) =>
-    k !== "analyses" && k in before && JSON.stringify(before[k]) !== JSON.stringify(now[k])
+    k !== "analyses" && !(k === "sim" && previous.world) && k in before &&
+    JSON.stringify(before[k]) !== JSON.stringify(now[k])
   );
   if (changed.length) {
     throw new UserError(
@@ -507,7 +510,7 @@ export function checkSameWorld(previous: SweepPlan | null, world: string, file: 
   if (!previous?.world || previous.world === world) return;
   throw new UserError(
     `${file}: the finished jobs here read a simulated world with fingerprint ${previous.world}, but ` +
-      `${previous.settings.sim} now has ${world}; regenerate it with the options it was made with ` +
+      `the world now has ${world}; regenerate it with the options it was made with ` +
       `(its sim_world.json), or use another --out`,
   );
 }
