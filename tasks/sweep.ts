@@ -65,7 +65,7 @@ Grid:
                                     ±8/255), TO_oracle-shuffled, and the predictor-guided V1 and TO at
                                     α 0.5, each with 3 seeds (42 models); PGD at ε 0.019 on 500 images, 3
                                     epochs, no analyses; world data/sim-controls (50 validation images
-                                    per class), predictors 6 epochs. About TIME on 2 CPU cores with the
+                                    per class), predictors 6 epochs. About 2 h on 2 CPU cores with the
                                     software adapter (see the README); resumable
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's

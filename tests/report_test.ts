@@ -493,6 +493,7 @@ Deno.test("report: the None ladder is each seed's longest-trained ladder model, 
       controls[2],
     );
     ok(md.includes("Not counted: TO_oracle-perturbed, earlier designs that the README's amendments"), md);
+    ok(md.includes("amendments replaced (oracle-perturbed: a random δ); shown for the record."), md);
 
     // a seed whose longest ladder has other rungs (seed 1: only a 3-epoch None) leaves no common ladder
     for (const k of [0, 1, 2]) {

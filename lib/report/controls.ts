@@ -28,8 +28,10 @@ export interface ControlCheck {
   config: string;
   /** The pre-registered outcome, in words (saying so when the check is not counted). */
   expected: string;
-  /** Whether it counts towards the verdict (false: a first design that the amendment superseded). */
+  /** Whether it counts towards the verdict (false: an earlier design that an amendment superseded). */
   counted: boolean;
+  /** The guaranteed positive's construction ({@link DESIGNS}), or null for the other controls. */
+  design: OracleMode | null;
   /** `untestable`: no matched gain (the model's clean accuracy lies outside the None ladder). */
   outcome: "holds" | "fails" | "untestable";
   /** Why it did not hold (empty when it did). */
@@ -54,6 +56,13 @@ export const DESIGNS: readonly OracleMode[] = [
   "oracle-adversarial",
   "oracle-adversarial-head",
 ];
+
+/** Each design's δ, in words. */
+export const DESIGN_TEXT: Partial<Record<OracleMode, string>> = {
+  "oracle-perturbed": "a random δ",
+  "oracle-adversarial": "δ against the student's own head, seen by the whole student",
+  "oracle-adversarial-head": "that δ seen by the head only",
+};
 
 /** The role of a configuration's first model, or null when it is not a pre-registered control. */
 function roleOf(spec: ModelSpec): ControlRole | null {
@@ -109,7 +118,14 @@ export function controlsVerdict(
     const expected = counted
       ? EXPECTED[role]
       : `${EXPECTED[role]} (earlier design, superseded by an amendment: not counted)`;
-    checks.push({ role, config: row.config, expected, counted, ...judge(role, row) });
+    checks.push({
+      role,
+      config: row.config,
+      expected,
+      counted,
+      design: design < 0 ? null : DESIGNS[design],
+      ...judge(role, row),
+    });
   }
   if (checks.length === 0) return null;
   // the counted checks first, each group in the pre-registration's order

@@ -8,7 +8,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { type ChartOptions, renderSvg, svgToPng } from "../plot/mod.ts";
 import { collectResults, orderModels, type Results } from "./collect.ts";
 import { type MatchedResults, matchedResults } from "./matched.ts";
-import { type ControlsVerdict, controlsVerdict } from "./controls.ts";
+import { type ControlsVerdict, controlsVerdict, DESIGN_TEXT } from "./controls.ts";
 import type { ModelSpec } from "../sweep/grid.ts";
 import { modelEpochs, type SweepSettings } from "../sweep/plan.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
@@ -340,11 +340,10 @@ async function controlsSection(
   ];
   const superseded = controls.checks.filter((c) => !c.counted);
   if (superseded.length) {
+    const designs = [...new Set(superseded.map((c) => c.design!))].map((d) => `${d}: ${DESIGN_TEXT[d]}`);
     md.push(
       `Not counted: ${superseded.map((c) => c.config).join(", ")}, earlier designs that the README's ` +
-        "amendments replaced (oracle-perturbed: a random δ; oracle-adversarial: δ against the student's own " +
-        "head, seen by the whole student; oracle-adversarial-head: that δ seen by the head only); shown for " +
-        "the record.",
+        `amendments replaced (${designs.join("; ")}); shown for the record.`,
       "",
     );
   }

@@ -150,7 +150,7 @@ export function paperGpuGrid(seeds: number): ModelSpec[] {
 export const PRESETS: Record<string, Preset> = {
   controls: {
     describe:
-      "None + 5-epoch ladder, FGSM-RS, oracle teachers, V1/TO pipeline, 3 seeds, 500 images, PGD at 1 ε (2 CPU cores, about 7 h)",
+      "None + 5-epoch ladder, FGSM-RS, oracle teachers, V1/TO pipeline, 3 seeds, 500 images, PGD at 1 ε (2 CPU cores, about 2 h)",
     models: controlsGrid,
     seeds: 3,
     settings: {
