@@ -8,16 +8,17 @@
  * and the gate passed; otherwise it is inconclusive (the grid cannot detect a gain of that size), which is not
  * "no effect".
  *
- * The construction of (2) and V1's negative has three designs, one per amendment ({@link DESIGNS}): random δ
- * (`oracle-perturbed`), δ against the student's head seen by the whole student (`oracle-adversarial`), and
- * that δ seen by the neural head only (`oracle-adversarial-head`). The latest design in the grid is counted;
- * the earlier ones are still judged against the same expectation but shown as superseded and not counted.
+ * The construction of (2) and V1's negative has three designs, one per amendment (`PERTURBING_MODES`, in
+ * that order): random δ (`oracle-perturbed`), δ against the student's head seen by the whole student
+ * (`oracle-adversarial`), and that δ seen by the neural head only (`oracle-adversarial-head`). The latest
+ * design in the grid is counted; the earlier ones are still judged against the same expectation but shown as
+ * superseded and not counted.
  * @module
  */
 import { type ModelSpec, predictorRois } from "../sweep/grid.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
 import { configOf, type ConfigStats } from "./matched.ts";
-import type { OracleMode } from "../train/oracle_teacher.ts";
+import { type OracleMode, PERTURBING_MODES } from "../train/oracle_teacher.ts";
 
 /** What a control is in the pre-registration. */
 export type ControlRole = "positive control" | "guaranteed positive" | "negative";
@@ -30,7 +31,7 @@ export interface ControlCheck {
   expected: string;
   /** Whether it counts towards the verdict (false: an earlier design that an amendment superseded). */
   counted: boolean;
-  /** The guaranteed positive's construction ({@link DESIGNS}), or null for the other controls. */
+  /** The guaranteed positive's construction (`PERTURBING_MODES`), or null for the other controls. */
   design: OracleMode | null;
   /** `untestable`: no matched gain (the model's clean accuracy lies outside the None ladder). */
   outcome: "holds" | "fails" | "untestable";
@@ -50,13 +51,6 @@ export interface ControlsVerdict {
 /** The ROIs the pre-registration names: the invariant one (guaranteed positive) and the sensitive one. */
 const INVARIANT_ROI = "TO", SENSITIVE_ROI = "V1";
 
-/** The designs of the guaranteed positive and V1's negative, first to latest (README, amendments 2 and 3). */
-export const DESIGNS: readonly OracleMode[] = [
-  "oracle-perturbed",
-  "oracle-adversarial",
-  "oracle-adversarial-head",
-];
-
 /** Each design's δ, in words. */
 export const DESIGN_TEXT: Partial<Record<OracleMode, string>> = {
   "oracle-perturbed": "a random δ",
@@ -69,7 +63,7 @@ function roleOf(spec: ModelSpec): ControlRole | null {
   if (spec.roi === "none" && spec.augment?.kind === "fgsm-rs") return "positive control";
   const teacher = spec.teacher?.kind;
   if (teacher === "oracle-shuffled") return "negative";
-  if (teacher && DESIGNS.includes(teacher)) {
+  if (teacher && PERTURBING_MODES.includes(teacher)) {
     if (spec.roi === INVARIANT_ROI) return "guaranteed positive";
     if (spec.roi === SENSITIVE_ROI) return "negative";
   }
@@ -107,13 +101,13 @@ export function controlsVerdict(
   gate: GateVerdict | null,
 ): ControlsVerdict | null {
   // the latest design in the grid takes the roles; the earlier ones are shown, not counted
-  const latest = Math.max(...specs.map((m) => DESIGNS.indexOf(m.teacher?.kind as OracleMode)));
+  const latest = Math.max(...specs.map((m) => PERTURBING_MODES.indexOf(m.teacher?.kind as OracleMode)));
   const checks: ControlCheck[] = [];
   for (const row of configs) {
     const spec = specs.find((m) => configOf(m.name) === row.config);
     const role = spec && roleOf(spec);
     if (!role) continue;
-    const design = DESIGNS.indexOf(spec.teacher?.kind as OracleMode);
+    const design = PERTURBING_MODES.indexOf(spec.teacher?.kind as OracleMode);
     const counted = design < 0 || design === latest;
     const expected = counted
       ? EXPECTED[role]
@@ -123,7 +117,7 @@ export function controlsVerdict(
       config: row.config,
       expected,
       counted,
-      design: design < 0 ? null : DESIGNS[design],
+      design: design < 0 ? null : PERTURBING_MODES[design],
       ...judge(role, row),
     });
   }

@@ -32,9 +32,6 @@ import { ORACLE_EPSILON, type OracleMode, PERTURBING_MODES, TEACHERS } from "../
 /** The oracle teachers a grid entry may name (`deno task train --teacher`, all but the predictor). */
 export const ORACLE_TEACHERS = TEACHERS.filter((t): t is OracleMode => t !== "predictor");
 
-/** The oracle teachers that take a δ radius (`teacher_eps`, `deno task train --teacher-eps`). */
-export const TEACHERS_WITH_EPS: readonly OracleMode[] = PERTURBING_MODES;
-
 /** The simulated brain as a model's teacher; `eps`: the δ radius (pixel units) of the kinds that take one. */
 export interface OracleTeacherSpec {
   kind: OracleMode;
@@ -199,9 +196,9 @@ function parseTeacher(m: Record<string, unknown>, where: string): OracleTeacherS
   if (m.shuffle === true) {
     throw new UserError(`${where}: "shuffle" applies to a predictor; use "teacher": "oracle-shuffled"`);
   }
-  if (!TEACHERS_WITH_EPS.includes(kind)) {
+  if (!PERTURBING_MODES.includes(kind)) {
     if (m.teacher_eps !== undefined) {
-      const kinds = TEACHERS_WITH_EPS.map((t) => `"${t}"`).join(", ");
+      const kinds = PERTURBING_MODES.map((t) => `"${t}"`).join(", ");
       throw new UserError(`${where}: "teacher_eps" needs "teacher" to be one of ${kinds}`);
     }
     return { kind };

@@ -139,8 +139,8 @@ export interface SweepPlan {
   skipped: string[];
   jobs: Job[];
   /**
-   * Content fingerprint (lib/io/fingerprint.ts) of the simulated world (`settings.sim`) the jobs read, set when the sweep runs;
-   * a sweep resumed in this folder must find the same world ({@link checkSameWorld}).
+   * Content fingerprint (lib/io/fingerprint.ts) of the simulated world (`settings.sim`) the jobs read, set
+   * when the sweep runs; a sweep resumed in this folder must find the same world ({@link checkSameWorld}).
    */
   world?: string;
 }

@@ -10,9 +10,9 @@
  *   weight-decay controls, the None ladder and the augmentation controls.
  * @module
  */
-import { type ModelSpec, paperGrid, TEACHERS_WITH_EPS, withAlphas, withSeeds } from "./grid.ts";
+import { type ModelSpec, paperGrid, withAlphas, withSeeds } from "./grid.ts";
 import type { SweepSettings } from "./plan.ts";
-import { ORACLE_EPSILON, type OracleMode } from "../train/oracle_teacher.ts";
+import { ORACLE_EPSILON, type OracleMode, PERTURBING_MODES } from "../train/oracle_teacher.ts";
 import { IMAGENET_STD } from "../nn/models.ts";
 
 /** The paper's settings, where the paper fixes them (its code's defaults otherwise). */
@@ -96,7 +96,7 @@ export function oracleControls(): ModelSpec[] {
     name: `${roi}_${kind}`,
     roi,
     shuffle: false,
-    teacher: TEACHERS_WITH_EPS.includes(kind) ? { kind, eps: ORACLE_EPSILON } : { kind },
+    teacher: PERTURBING_MODES.includes(kind) ? { kind, eps: ORACLE_EPSILON } : { kind },
   });
   return [
     entry("TO", "oracle"),

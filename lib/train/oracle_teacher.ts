@@ -43,7 +43,10 @@ export type OracleMode = Exclude<(typeof TEACHERS)[number], "predictor">;
 /** The default δ of the modes that perturb (L∞ radius on [0, 1] pixels). */
 export const ORACLE_EPSILON = 8 / 255;
 
-/** The modes with a δ (`--teacher-eps`). */
+/**
+ * The modes with a δ (`--teacher-eps`), in the order the README's amendments introduced them as the
+ * guaranteed positive's construction (the report counts the latest in a grid).
+ */
 export const PERTURBING_MODES: readonly OracleMode[] = [
   "oracle-perturbed",
   "oracle-adversarial",
