@@ -60,13 +60,15 @@ Grid:
                                     0.0043 in pixels, with the gradient-masking probes), the oracle
                                     teachers (no predictor, no gate): TO_oracle, V1_oracle,
                                     TO_/V1_oracle-adversarial-head (δ one FGSM step of 8/255 against the
-                                    student's head, seen by the head only), TO_/V1_oracle-adversarial
-                                    (that δ seen by the whole student), TO_/V1_oracle-perturbed (δ random
-                                    ±8/255), TO_oracle-shuffled, and the predictor-guided V1 and TO at
-                                    α 0.5, each with 3 seeds (42 models); PGD at ε 0.019 on 500 images, 3
-                                    epochs, no analyses; world data/sim-controls (50 validation images
-                                    per class), predictors 6 epochs. About 2 h on 2 CPU cores with the
-                                    software adapter (see the README); resumable
+                                    student's head, seen by the head only), their shams
+                                    TO_/V1_oracle-adversarial-sham (the target moves with the head),
+                                    TO_/V1_oracle-adversarial (that δ seen by the whole student),
+                                    TO_/V1_oracle-perturbed (δ random ±8/255), TO_oracle-shuffled, and
+                                    the predictor-guided V1 and TO at α 0.5, each with 3 seeds (48
+                                    models); PGD at ε 0.019 on 500 images, 3 epochs, no analyses; world
+                                    data/sim-controls (50 validation images per class), predictors 6
+                                    epochs. About 2 h 30 min on 2 CPU cores with the software adapter
+                                    (see the README); resumable
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's
                                     scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,
@@ -80,9 +82,9 @@ Grid:
                        reaches the others' clean accuracy); optional "augment": "noise"|"fgsm-rs" with
                        "aug_eps" (pixel units), "ladder": true (keep and attack every epoch: the None
                        ladder), "checks": true (masking probes), "teacher": "oracle"|"oracle-shuffled"|
-                       "oracle-perturbed"|"oracle-adversarial"|"oracle-adversarial-head" (the simulated
-                       brain teaches the ROI: no predictor, no gate), with "teacher_eps" (pixel units) for
-                       the last three
+                       "oracle-perturbed"|"oracle-adversarial"|"oracle-adversarial-head"|
+                       "oracle-adversarial-sham" (the simulated brain teaches the ROI: no predictor, no
+                       gate), with "teacher_eps" (pixel units) for the last four
   --wd                 paper grid: add the weight-decay controls WD_0.003 … WD_0.01 (roi none)
   --seeds N            paper grid or preset: every model with seeds 0…N−1 (default 1; presets 3)
   --alphas LIST        paper grid: every guided model once per α (comma list, e.g. 0.5,0.9; names get

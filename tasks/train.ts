@@ -74,7 +74,7 @@ Options:
 
 Controls on the simulated world, with the simulated brain itself as the teacher (no predictor):
   --teacher KIND            predictor (default) | oracle | oracle-shuffled | oracle-perturbed |
-                            oracle-adversarial | oracle-adversarial-head.
+                            oracle-adversarial | oracle-adversarial-head | oracle-adversarial-sham.
                             oracle: the target is the brain's noise-free --roi response to the same augmented
                             batch, z-scored and PCA-projected like --prepared's targets;
                             oracle-shuffled (negative control): each image gets another batch image's target;
@@ -83,11 +83,14 @@ Controls on the simulated world, with the simulated brain itself as the teacher 
                             step (random start, 1.25ε) against the student's own head's distance to
                             brain(x), on the GPU; oracle-adversarial-head (guaranteed positive, README
                             amendment 3): that δ reaches the neural head only, the cross-entropy sees the
-                            clean x (two passes, one update). Validation r/MSE: head vs brain(clean image).
+                            clean x (two passes, one update); oracle-adversarial-sham (its negative,
+                            amendment 4): the same with target brain(x) + head(x + δ) − head(x), so the
+                            target moves with the head, logging both movements (train_head_move,
+                            train_target_move). Validation r/MSE: head vs brain(clean image).
   --prepared FILE           prepared ROI file of the --sim world (deno task nsd-prep) giving the voxels,
                             z-score and PCA of the oracle's targets; required with an oracle teacher
-  --teacher-eps X           δ radius of oracle-perturbed, oracle-adversarial and oracle-adversarial-head, on
-                            [0, 1] pixels (default 8/255 = 0.0314)
+  --teacher-eps X           δ radius of oracle-perturbed and the oracle-adversarial modes, on [0, 1] pixels
+                            (default 8/255 = 0.0314)
 
 Manifold guidance (docs/method.md#manifold-guidance), instead of regressing onto the predictor's outputs:
   --guidance KIND           mse | manifold (default mse). manifold: per-class centre, radius and subspace of

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { getGpu } from "../lib/gpu/device.ts";
 import { nsdPaths, readPreparedTargets, readStimuli } from "../lib/data/nsd/mod.ts";
 import { trainGuidedRun } from "../lib/train/guided_run.ts";
+import { createGuidedTrainer, type LabeledBatch } from "../lib/train/guided.ts";
 import { loadOracleTeacher, ORACLE_EPSILON, type OracleMode } from "../lib/train/oracle_teacher.ts";
 import { assertClose, equal, ok } from "../lib/testing/assert.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
@@ -80,10 +81,22 @@ Deno.test("oracle targets track the world's measured targets; shuffled and pertu
   equal(adversarial.epsilon, ORACLE_EPSILON);
   const moved = Float32Array.from(images, (v) => Math.min(1, v + ORACLE_EPSILON));
   let seen: { start: Float32Array; cleanTargets: Float32Array } | null = null;
-  const attacked = await adversarial.trainBatch(images, n, size, (start, cleanTargets) => {
-    seen = { start, cleanTargets };
-    return Promise.resolve(moved);
-  });
+  // a stand-in student whose head is a fixed linear map of the pixels (row n, unit j: Σ pixels·(j + 1)/100)
+  const plane = images.length / n;
+  const student = {
+    attack(start: Float32Array, cleanTargets: Float32Array) {
+      seen = { start, cleanTargets };
+      return Promise.resolve(moved);
+    },
+    head: (x: Float32Array) =>
+      Promise.resolve(Float32Array.from({ length: n * k }, (_, i) => {
+        const row = Math.floor(i / k), unit = i % k;
+        let sum = 0;
+        for (let p = row * plane; p < (row + 1) * plane; p++) sum += x[p];
+        return (sum * (unit + 1)) / 100;
+      })),
+  };
+  const attacked = await adversarial.trainBatch(images, n, size, student);
   const { start, cleanTargets } = seen!;
   ok(start.every((v, i) => Math.abs(v - images[i]) <= ORACLE_EPSILON + 1e-6 && v >= 0 && v <= 1));
   ok(start.some((v, i) => v !== images[i]), "a random start");
@@ -95,6 +108,35 @@ Deno.test("oracle targets track the world's measured targets; shuffled and pertu
     () => ok(false, "oracle-adversarial without an attack must throw"),
     (e) => ok(String(e).includes("head attack"), String(e)),
   );
+  equal(adversarial.movement, undefined, "only the sham measures movement");
+
+  // oracle-adversarial-head: the head alone sees x + δ, towards brain(x + δ)
+  const headOnly = await (await teacher("oracle-adversarial-head")).trainBatch(images, n, size, student);
+  equal(headOnly.images, images);
+  equal(headOnly.headImages, moved);
+  ok(headOnly.targets.every((v, i) => v === onMoved[i]), "head mode: target = brain(x + δ)");
+
+  // oracle-adversarial-sham: target brain(x) + head(x + δ) − head(x), and the movements' mean norms
+  const shamTeacher = await teacher("oracle-adversarial-sham");
+  equal(shamTeacher.movement!(), null, "no batch yet");
+  const sham = await shamTeacher.trainBatch(images, n, size, student);
+  equal(sham.images, images);
+  equal(sham.headImages, moved);
+  const [headClean, headMoved] = [await student.head(images), await student.head(moved)];
+  const expected = clean.map((t, j) => t + headMoved[j] - headClean[j]);
+  assertClose(sham.targets, expected, { atol: 1e-5, label: "sham targets" });
+  const rowNorm = (a: Float32Array, b: Float32Array, row: number) =>
+    Math.hypot(...Array.from({ length: k }, (_, j) => a[row * k + j] - b[row * k + j]));
+  const meanNorm = (a: Float32Array, b: Float32Array) =>
+    Array.from({ length: n }, (_, row) => rowNorm(a, b, row)).reduce((x, y) => x + y) / n;
+  const movement = shamTeacher.movement!()!;
+  assertClose(
+    [movement.head, movement.target],
+    [meanNorm(headMoved, headClean), meanNorm(onMoved, clean)],
+    { rtol: 1e-6, label: "mean movements" },
+  );
+  ok(movement.head > 0 && movement.target > 0, JSON.stringify(movement));
+  equal(shamTeacher.movement!(), null, "read once, then reset");
 });
 
 Deno.test("guided training with each oracle teacher runs and records it", async () => {
@@ -106,6 +148,7 @@ Deno.test("guided training with each oracle teacher runs and records it", async 
     "oracle-perturbed",
     "oracle-adversarial",
     "oracle-adversarial-head",
+    "oracle-adversarial-sham",
   ];
   for (const mode of modes as OracleMode[]) {
     const data = await tinyClassificationData();
@@ -120,6 +163,9 @@ Deno.test("guided training with each oracle teacher runs and records it", async 
       equal(summary.roi, "TO");
       ok(Number.isFinite(summary.final.val_neural_r as number), `${mode}: val_neural_r`);
       ok(Number.isFinite(summary.final.val_neural_mse as number), `${mode}: val_neural_mse`);
+      const moves = [summary.final.train_head_move, summary.final.train_target_move];
+      if (mode === "oracle-adversarial-sham") ok(moves.every((v) => (v as number) > 0), `${mode}: ${moves}`);
+      else ok(moves.every((v) => v === undefined), `${mode}: no movement logged`);
     } finally {
       data.close();
     }
@@ -162,6 +208,61 @@ Deno.test("oracle-adversarial-head: at α 1 (the head's MSE alone) it trains the
     mixed.get(conv)!.data.some((v, i) => Math.abs(Number(v) - Number(wholeMixed.get(conv)!.data[i])) > 1e-4),
     conv,
   );
+});
+
+Deno.test("oracle-adversarial-sham: on x + δ the head's distance to the target is its distance to brain(x) on x", async () => {
+  // the invariant that makes it a sham: the target moves with the head, so no invariance is asked for. The
+  // head is read back from the student's own train-mode forward pass, the one the step's head pass runs.
+  const gpu = await getGpu();
+  const world = await tinyWorld(), prepared = await tinyPrepared("TO", 6);
+  const oracle = await loadOracleTeacher({ mode: "oracle-adversarial-sham", sim: world, prepared, seed: 2 });
+  let staged: { targets: Float32Array; headImages?: Float32Array } | null = null;
+  const spy = {
+    ...oracle,
+    trainBatch: async (
+      ...args: Parameters<typeof oracle.trainBatch>
+    ) => (staged = await oracle.trainBatch(...args)),
+  };
+  const data = await tinyClassificationData();
+  try {
+    const trainer = await createGuidedTrainer(gpu, {
+      arch: "resnet-tiny",
+      classes: data.classes.length,
+      imageSize: size,
+      batch: 8,
+      roi: "TO",
+      alpha: 0.5,
+      shuffle: false,
+      predictorBatchNorm: "train",
+      optimizer: { kind: "sgd", momentum: 0.9 },
+      seed: 4,
+      oracle: spy,
+    });
+    let batch: LabeledBatch | null = null;
+    for await (const b of data.train(0, 8)) if (!batch) batch = b;
+    const load = await trainer.stage!(batch!);
+    const { targets, headImages } = staged!;
+    const plan = trainer.plan, k = oracle.k, count = batch!.count;
+    const headOn = async (view: number) => {
+      load(view);
+      gpu.submit(plan.forward("train"));
+      return await plan.read(plan.model.neural!);
+    };
+    equal(await headOn(1).then((h) => h.length), 8 * k);
+    ok(headImages!.some((v, i) => v !== batch!.images[i]), "the head pass sees x + δ");
+    const [onClean, onMoved] = [await headOn(0), await headOn(1)];
+    const brain = oracle.targets(batch!.images, count, size);
+    const rows = count * k;
+    assertClose(
+      onMoved.subarray(0, rows).map((h, i) => h - targets[i]),
+      onClean.subarray(0, rows).map((h, i) => h - brain[i]),
+      { atol: 1e-4, label: "head − target on x + δ vs head − brain(x) on x" },
+    );
+    const moved = onMoved.subarray(0, rows).reduce((m, h, i) => Math.max(m, Math.abs(h - onClean[i])), 0);
+    ok(moved > 1e-3, `δ must move the head (max ${moved})`);
+  } finally {
+    data.close();
+  }
 });
 
 Deno.test("an oracle teacher does not combine with a training augmentation", async () => {

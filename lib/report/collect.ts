@@ -21,6 +21,11 @@ export interface ModelResult {
   neuralR: number | null;
   /** The ROI predictor's mean per-image r on the shared images. */
   predictorR: number | null;
+  /**
+   * How far the neural head and the ROI's target moved under δ (mean L2 per image, averaged over epochs):
+   * logged by the `oracle-adversarial-sham` teacher only, else null.
+   */
+  movement: { head: number; target: number } | null;
 }
 
 /** One row of an attack report (fields of `deno task attack`'s JSON rows that the report uses). */
@@ -186,6 +191,7 @@ export async function collectResults(dir: string): Promise<Results> {
       cleanAccuracy: num(final.val_acc),
       neuralR: num(final.val_neural_r),
       predictorR: roi && predictorTaught ? predictorR.get(roi) ?? null : null,
+      movement: await movementOf(join(dir, "models", name, "metrics.jsonl")),
     });
     const rows: AttackRow[] = [];
     for (const file of (await listFiles(join(dir, "attacks", name))).filter((f) => f.endsWith(".json"))) {
@@ -287,6 +293,15 @@ function transferResult(raw: {
       targets: Object.fromEntries(t.targets!.map((path) => [modelName(path), num(row[path])])),
     })),
   };
+}
+
+/** The epochs' mean `train_head_move` and `train_target_move` in a `metrics.jsonl`; null without them. */
+async function movementOf(file: string): Promise<ModelResult["movement"]> {
+  const text = await Deno.readTextFile(file).catch(() => "");
+  const epochs = text.split("\n").filter((line) => line.includes('"train_head_move"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const mean = (key: string) => epochs.reduce((a, e) => a + (num(e[key]) ?? NaN), 0) / epochs.length;
+  return epochs.length ? { head: mean("train_head_move"), target: mean("train_target_move") } : null;
 }
 
 function num(v: unknown): number | null {

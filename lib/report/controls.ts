@@ -8,17 +8,19 @@
  * and the gate passed; otherwise it is inconclusive (the grid cannot detect a gain of that size), which is not
  * "no effect".
  *
- * The construction of (2) and V1's negative has three designs, one per amendment (`PERTURBING_MODES`, in
- * that order): random δ (`oracle-perturbed`), δ against the student's head seen by the whole student
+ * The construction of (2) and V1's negative has three designs, one per amendment (`DESIGN_TEXT`, in that
+ * order): random δ (`oracle-perturbed`), δ against the student's head seen by the whole student
  * (`oracle-adversarial`), and that δ seen by the neural head only (`oracle-adversarial-head`). The latest
  * design in the grid is counted; the earlier ones are still judged against the same expectation but shown as
- * superseded and not counted.
+ * superseded and not counted. Amendment 4 makes the construction's negative a sham (`oracle-adversarial-sham`,
+ * any ROI: the target moves with the student's head): in a grid with a sham, V1's construction is judged and
+ * shown but not counted.
  * @module
  */
 import { type ModelSpec, predictorRois } from "../sweep/grid.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
 import { configOf, type ConfigStats } from "./matched.ts";
-import { type OracleMode, PERTURBING_MODES } from "../train/oracle_teacher.ts";
+import type { OracleMode } from "../train/oracle_teacher.ts";
 
 /** What a control is in the pre-registration. */
 export type ControlRole = "positive control" | "guaranteed positive" | "negative";
@@ -29,9 +31,14 @@ export interface ControlCheck {
   config: string;
   /** The pre-registered outcome, in words (saying so when the check is not counted). */
   expected: string;
-  /** Whether it counts towards the verdict (false: an earlier design that an amendment superseded). */
+  /** Whether it counts towards the verdict (false when {@link excluded} says why not). */
   counted: boolean;
-  /** The guaranteed positive's construction (`PERTURBING_MODES`), or null for the other controls. */
+  /**
+   * Why an amendment took it out of the verdict: an earlier design of the construction (`superseded`), or
+   * V1's construction where the sham is the negative (`replaced`); null when counted.
+   */
+  excluded: "superseded" | "replaced" | null;
+  /** The guaranteed positive's construction (a key of `DESIGN_TEXT`), or null for the other controls. */
   design: OracleMode | null;
   /** `untestable`: no matched gain (the model's clean accuracy lies outside the None ladder). */
   outcome: "holds" | "fails" | "untestable";
@@ -51,19 +58,23 @@ export interface ControlsVerdict {
 /** The ROIs the pre-registration names: the invariant one (guaranteed positive) and the sensitive one. */
 const INVARIANT_ROI = "TO", SENSITIVE_ROI = "V1";
 
-/** Each design's δ, in words. */
+/** Each design of the guaranteed positive's construction, in the amendments' order, and its δ in words. */
 export const DESIGN_TEXT: Partial<Record<OracleMode, string>> = {
   "oracle-perturbed": "a random δ",
   "oracle-adversarial": "δ against the student's own head, seen by the whole student",
   "oracle-adversarial-head": "that δ seen by the head only",
 };
+const DESIGNS = Object.keys(DESIGN_TEXT) as OracleMode[];
+
+/** The construction's negative since amendment 4: its target moves under δ as the student's head does. */
+const SHAM: OracleMode = "oracle-adversarial-sham";
 
 /** The role of a configuration's first model, or null when it is not a pre-registered control. */
 function roleOf(spec: ModelSpec): ControlRole | null {
   if (spec.roi === "none" && spec.augment?.kind === "fgsm-rs") return "positive control";
   const teacher = spec.teacher?.kind;
-  if (teacher === "oracle-shuffled") return "negative";
-  if (teacher && PERTURBING_MODES.includes(teacher)) {
+  if (teacher === "oracle-shuffled" || teacher === SHAM) return "negative";
+  if (teacher && DESIGNS.includes(teacher)) {
     if (spec.roi === INVARIANT_ROI) return "guaranteed positive";
     if (spec.roi === SENSITIVE_ROI) return "negative";
   }
@@ -101,23 +112,28 @@ export function controlsVerdict(
   gate: GateVerdict | null,
 ): ControlsVerdict | null {
   // the latest design in the grid takes the roles; the earlier ones are shown, not counted
-  const latest = Math.max(...specs.map((m) => PERTURBING_MODES.indexOf(m.teacher?.kind as OracleMode)));
+  const latest = Math.max(...specs.map((m) => DESIGNS.indexOf(m.teacher?.kind as OracleMode)));
+  const shamNegative = specs.some((m) => m.teacher?.kind === SHAM);
   const checks: ControlCheck[] = [];
   for (const row of configs) {
     const spec = specs.find((m) => configOf(m.name) === row.config);
     const role = spec && roleOf(spec);
     if (!role) continue;
-    const design = PERTURBING_MODES.indexOf(spec.teacher?.kind as OracleMode);
-    const counted = design < 0 || design === latest;
-    const expected = counted
-      ? EXPECTED[role]
-      : `${EXPECTED[role]} (earlier design, superseded by an amendment: not counted)`;
+    const design = DESIGNS.indexOf(spec.teacher?.kind as OracleMode);
+    const superseded = design >= 0 && design !== latest;
+    const replaced = shamNegative && design >= 0 && spec.roi === SENSITIVE_ROI;
+    const expected = superseded
+      ? `${EXPECTED[role]} (earlier design, superseded by an amendment: not counted)`
+      : replaced
+      ? `${EXPECTED[role]} (${SENSITIVE_ROI} is smoother than the student; the sham replaced it: not counted)`
+      : EXPECTED[role];
     checks.push({
       role,
       config: row.config,
       expected,
-      counted,
-      design: design < 0 ? null : PERTURBING_MODES[design],
+      counted: !superseded && !replaced,
+      excluded: superseded ? "superseded" : replaced ? "replaced" : null,
+      design: design < 0 ? null : DESIGNS[design],
       ...judge(role, row),
     });
   }

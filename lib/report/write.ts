@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { type ChartOptions, renderSvg, svgToPng } from "../plot/mod.ts";
 import { collectResults, orderModels, type Results } from "./collect.ts";
-import { type MatchedResults, matchedResults } from "./matched.ts";
+import { configOf, type MatchedResults, matchedResults } from "./matched.ts";
+import { mean } from "./stats.ts";
 import { type ControlsVerdict, controlsVerdict, DESIGN_TEXT } from "./controls.ts";
 import type { ModelSpec } from "../sweep/grid.ts";
 import { modelEpochs, type SweepSettings } from "../sweep/plan.ts";
@@ -108,7 +109,7 @@ export async function writeReport(
   md.push(...settingsHeader(plan, matched?.configs[0]?.images ?? plan?.settings?.attackN ?? null));
   md.push(...gateBanner(matched?.gate ?? null, results));
   const controls = matched && controlsVerdict(matched.configs, plan?.models ?? [], matched.gate);
-  md.push(...await statisticsSection(matched, controls, { table, na }));
+  md.push(...await statisticsSection(matched, controls, results, { table, na }));
 
   md.push("## Models: clean accuracy and neural fit", "");
   md.push(results.models.length ? await table("models", modelTable(results)) : na("no model summaries"), "");
@@ -224,6 +225,7 @@ function gateBanner(gate: GateVerdict | null, results: Results): string[] {
 async function statisticsSection(
   matched: MatchedResults | null,
   controls: ControlsVerdict | null,
+  results: Results,
   { table, na }: Pick<Writers, "table" | "na">,
 ): Promise<string[]> {
   const md = ["## Robustness at matched clean accuracy", ""];
@@ -278,6 +280,7 @@ async function statisticsSection(
     );
   }
   if (controls) md.push(...await controlsSection(matched, controls, table));
+  md.push(...await movementSection(results, table));
   for (const { alpha, contrast } of matched.trends) {
     if (!contrast) continue;
     md.push(
@@ -300,6 +303,35 @@ async function statisticsSection(
   }
   if (matched.notes.length) md.push(...matched.notes.map((n) => `- ${n}`), "");
   return md;
+}
+
+/**
+ * The sham models' movement under δ (README, amendment 4), seeds pooled: does the ROI's response move less
+ * than the student's head? Empty when no model logged it.
+ */
+async function movementSection(results: Results, table: Writers["table"]): Promise<string[]> {
+  const byConfig = new Map<string, { head: number; target: number }[]>();
+  for (const m of results.models) {
+    if (m.movement) byConfig.set(configOf(m.name), [...byConfig.get(configOf(m.name)) ?? [], m.movement]);
+  }
+  if (byConfig.size === 0) return [];
+  const rows = [...byConfig].map(([config, moves]) => {
+    const head = mean(moves.map((m) => m.head)), target = mean(moves.map((m) => m.target));
+    return [config, moves.length, head, target, target / head];
+  });
+  return [
+    "### Movement under δ",
+    "",
+    "Per image, the L2 distance the student's neural head moved under its δ, ‖head(x + δ) − head(x)‖, and " +
+    "the ROI's target, ‖brain(x + δ) − brain(x)‖, in the prepared PCA's units; mean over training batches, " +
+    "epochs and seeds (`train_head_move`, `train_target_move`).",
+    "",
+    await table("movement", {
+      header: ["config", "seeds", "head_move", "target_move", "target_over_head"],
+      rows,
+    }),
+    "",
+  ];
 }
 
 /** The pre-registered controls against their expected outcomes, and whether the guided comparison is read. */
@@ -338,12 +370,24 @@ async function controlsSection(
     }),
     "",
   ];
-  const superseded = controls.checks.filter((c) => !c.counted);
+  const superseded = controls.checks.filter((c) => c.excluded === "superseded");
   if (superseded.length) {
     const designs = [...new Set(superseded.map((c) => c.design!))].map((d) => `${d}: ${DESIGN_TEXT[d]}`);
     md.push(
       `Not counted: ${superseded.map((c) => c.config).join(", ")}, earlier designs that the README's ` +
         `amendments replaced (${designs.join("; ")}); shown for the record.`,
+      "",
+    );
+  }
+  const replaced = controls.checks.filter((c) => c.excluded === "replaced");
+  if (replaced.length) {
+    md.push(
+      `Not counted: ${
+        replaced.map((c) => c.config).join(", ")
+      }, the sensitive ROI's construction. Amendment 4 ` +
+        "made the sham (the target moves under δ as the student's head does) the construction's negative, " +
+        "because V1's response moves less than the student's head under its δ (measured below); shown for " +
+        "the record.",
       "",
     );
   }

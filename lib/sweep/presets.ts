@@ -89,7 +89,8 @@ export function measurementControls(): ModelSpec[] {
  * TO and V1; the guaranteed positive (student sees x + δ, target brain(x + δ); a gain expected for the
  * invariant TO, not for the sensitive V1) with δ adversarial to the student's head and seen by the neural
  * head only (README, amendment 3), and its earlier designs, δ seen by the whole student (amendment 2) and
- * random δ (the first); the shuffled-image oracle for TO (negative).
+ * random δ (the first); the negatives: the shuffled-image oracle for TO and the construction's sham for TO
+ * and V1 (the target moves under δ with the student's head, amendment 4).
  */
 export function oracleControls(): ModelSpec[] {
   const entry = (roi: string, kind: OracleMode): ModelSpec => ({
@@ -108,6 +109,8 @@ export function oracleControls(): ModelSpec[] {
     entry("V1", "oracle-adversarial"),
     entry("TO", "oracle-adversarial-head"),
     entry("V1", "oracle-adversarial-head"),
+    entry("TO", "oracle-adversarial-sham"),
+    entry("V1", "oracle-adversarial-sham"),
   ];
 }
 
@@ -150,7 +153,7 @@ export function paperGpuGrid(seeds: number): ModelSpec[] {
 export const PRESETS: Record<string, Preset> = {
   controls: {
     describe:
-      "None + 5-epoch ladder, FGSM-RS, oracle teachers, V1/TO pipeline, 3 seeds, 500 images, PGD at 1 ε (2 CPU cores, about 2 h)",
+      "None + 5-epoch ladder, FGSM-RS, oracle teachers, V1/TO pipeline, 3 seeds, 500 images, PGD at 1 ε (2 CPU cores, about 2 h 30 min)",
     models: controlsGrid,
     seeds: 3,
     settings: {

@@ -14,7 +14,7 @@ import { type MicroBatching, microBatching } from "../nn/micro_batch.ts";
 import { type Objective, type OptimizerOptions, TrainStep } from "../nn/train_step.ts";
 import { ManifoldLoss, type ManifoldLossWeights, type ManifoldTargets } from "../ops/manifold_loss.ts";
 import { crossEntropy, rowCorrelations, summarize } from "./metrics.ts";
-import { ADVERSARIAL_MODES, type OracleTeacher } from "./oracle_teacher.ts";
+import { ADVERSARIAL_MODES, HEAD_ONLY_MODES, type OracleTeacher } from "./oracle_teacher.ts";
 import { createHeadAttack } from "./head_attack.ts";
 
 /** Names accepted by `--roi`: a baseline or an ROI the predictor was trained on. */
@@ -86,7 +86,7 @@ export interface GuidedTrainer {
   /**
    * With an oracle teacher, stages a whole training batch instead of {@link load}: what its mode shows the
    * student (after GPU work, for the adversarial modes) and the CPU-computed targets. Resolves to the step's
-   * per-pass load (`oracle-adversarial-head`: view 0 the clean images, view 1 x + δ). Undefined otherwise.
+   * per-pass load (the head-only modes: view 0 the clean images, view 1 x + δ). Undefined otherwise.
    */
   stage?: (batch: LabeledBatch) => Promise<(view: number) => void>;
   /** Validation metrics over `batches`. */
@@ -156,7 +156,7 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
   }
   const adversarial = s.oracle !== undefined && ADVERSARIAL_MODES.includes(s.oracle.mode);
   // CE on x and the head's MSE on x + δ: two views of each batch, one update (TrainStep views)
-  const views = s.oracle?.mode === "oracle-adversarial-head" ? 2 : 1;
+  const views = s.oracle && HEAD_ONLY_MODES.includes(s.oracle.mode) ? 2 : 1;
   const plan = await Plan.create(gpu, config, micro.size, {
     inputGrad: (s.inputGrad ?? false) || adversarial,
   });
@@ -197,14 +197,21 @@ export async function createGuidedTrainer(gpu: Gpu, s: GuidedSetup): Promise<Gui
   // With the oracle, a training batch becomes what its mode shows the student, plus CPU-computed targets.
   const stage = oracle && oracleTarget
     ? async (batch: LabeledBatch) => {
-      const attack = headAttack
-        ? (start: Float32Array, cleanTargets: Float32Array) => headAttack(batch, start, cleanTargets)
+      const student = headAttack
+        ? {
+          attack: (start: Float32Array, cleanTargets: Float32Array) => headAttack(batch, start, cleanTargets),
+          head: async (images: Float32Array) => {
+            plan.setInput(images);
+            gpu.submit(plan.forward("train"));
+            return await plan.read(plan.model.neural!);
+          },
+        }
         : undefined;
       const { images, targets, headImages } = await oracle.trainBatch(
         batch.images,
         batch.count,
         s.imageSize,
-        attack,
+        student,
       );
       gpu.write(step.labels, batch.labels);
       gpu.write(oracleTarget, targets);

@@ -224,7 +224,14 @@ async function guidedEpochs(
       }
     },
     keepEpochs: o.keepEpochs ? EPOCHS_DIR : undefined,
-    evaluate: () => trainer.evaluate(data.val(o.batch)),
+    evaluate: async () => {
+      // the sham teacher's movement under δ over this epoch's training batches (README, amendment 4)
+      const moved = oracle?.movement?.();
+      return {
+        ...await trainer.evaluate(data.val(o.batch)),
+        ...(moved ? { train_head_move: moved.head, train_target_move: moved.target } : {}),
+      };
+    },
   });
   const summary: GuidedSummary = {
     kind: "guided",

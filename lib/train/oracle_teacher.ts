@@ -19,6 +19,11 @@
  * - `oracle-adversarial-head` (guaranteed positive, amendment 3): δ as in `oracle-adversarial`, but only the
  *   neural head sees x + δ (target brain(x + δ)); the cross-entropy sees the clean x. A step is two passes,
  *   `(1 − α)·CE(f(x))` then `α·MSE(head(x + δ), brain(x + δ))`, with one optimizer update.
+ * - `oracle-adversarial-sham` (the construction's negative, amendment 4): `oracle-adversarial-head` with the
+ *   target brain(x) + (head(x + δ) − head(x)), the student's own head read just before the step. The target
+ *   moves under δ exactly as the head does, so nothing asks the head to be invariant; everything else of the
+ *   construction stays. It records how far the head and the ROI's response move under δ ({@link
+ *   OracleTeacher.movement}).
  * @module
  */
 import h5wasm from "../deps/h5wasm.ts";
@@ -36,6 +41,7 @@ export const TEACHERS = [
   "oracle-perturbed",
   "oracle-adversarial",
   "oracle-adversarial-head",
+  "oracle-adversarial-sham",
 ] as const;
 /** A teacher that is the simulated brain itself. */
 export type OracleMode = Exclude<(typeof TEACHERS)[number], "predictor">;
@@ -43,18 +49,37 @@ export type OracleMode = Exclude<(typeof TEACHERS)[number], "predictor">;
 /** The default δ of the modes that perturb (L∞ radius on [0, 1] pixels). */
 export const ORACLE_EPSILON = 8 / 255;
 
-/**
- * The modes with a δ (`--teacher-eps`), in the order the README's amendments introduced them as the
- * guaranteed positive's construction (the report counts the latest in a grid).
- */
+/** The modes with a δ (`--teacher-eps`), in the order the README's amendments introduced them. */
 export const PERTURBING_MODES: readonly OracleMode[] = [
   "oracle-perturbed",
   "oracle-adversarial",
   "oracle-adversarial-head",
+  "oracle-adversarial-sham",
 ];
 
 /** The modes whose δ is the student's head attack (`head_attack.ts`). */
-export const ADVERSARIAL_MODES: readonly OracleMode[] = ["oracle-adversarial", "oracle-adversarial-head"];
+export const ADVERSARIAL_MODES: readonly OracleMode[] = [
+  "oracle-adversarial",
+  "oracle-adversarial-head",
+  "oracle-adversarial-sham",
+];
+
+/** The modes where only the neural head sees x + δ: a step is two passes (CE on x, MSE on x + δ). */
+export const HEAD_ONLY_MODES: readonly OracleMode[] = ["oracle-adversarial-head", "oracle-adversarial-sham"];
+
+/** What the {@link ADVERSARIAL_MODES} ask of the student (BatchNorm in train mode, as in its step). */
+export interface StudentProbe {
+  /** Moves a start in the ε-ball against the student's head, given the clean images' targets. */
+  attack(start: Float32Array, cleanTargets: Float32Array): Promise<Float32Array>;
+  /** The student's neural head on a batch of images (N×K). */
+  head(images: Float32Array): Promise<Float32Array>;
+}
+
+/** Mean L2 distances, per image, that the head and the ROI's target moved under δ since the last read. */
+export interface Movement {
+  head: number;
+  target: number;
+}
 
 /** Turns a batch into what the student sees and the targets it is regressed onto. */
 export interface OracleTeacher {
@@ -68,18 +93,22 @@ export interface OracleTeacher {
   /**
    * For a training batch (N×3×size×size, first `count` rows real): the images to train on (perturbed for
    * `oracle-perturbed` and `oracle-adversarial`, else the same array), the N×K targets (zero rows for
-   * padding) and, for `oracle-adversarial-head`, the perturbed images only the neural head sees. `attack`
-   * (required by the {@link ADVERSARIAL_MODES}) moves a start in the ε-ball against the student's head, given
-   * the clean images' targets (`head_attack.ts`).
+   * padding) and, for the {@link HEAD_ONLY_MODES}, the perturbed images only the neural head sees. `student`
+   * is required by the {@link ADVERSARIAL_MODES} (`head_attack.ts`).
    */
   trainBatch(
     images: Float32Array,
     count: number,
     size: number,
-    attack?: (start: Float32Array, cleanTargets: Float32Array) => Promise<Float32Array>,
+    student?: StudentProbe,
   ): Promise<{ images: Float32Array; targets: Float32Array; headImages?: Float32Array }>;
   /** The oracle's targets for the clean images themselves (validation: how well the head tracks the brain). */
   targets(images: Float32Array, count: number, size: number): Float32Array;
+  /**
+   * `oracle-adversarial-sham` only: the movement under δ averaged over the batches since the last call (then
+   * reset), or null when none ran; undefined for the other modes.
+   */
+  movement?(): Movement | null;
 }
 
 /** Where an oracle teacher comes from. */
@@ -123,6 +152,7 @@ export async function loadOracleTeacher(o: OracleOptions): Promise<OracleTeacher
   const V = p.voxelIndex.length, K = p.k;
   const epsilon = PERTURBING_MODES.includes(o.mode) ? o.epsilon ?? ORACLE_EPSILON : 0;
   const rng = new Random(`oracle-teacher/${o.seed}`);
+  const moved = { head: 0, target: 0, images: 0 };
 
   const targets = (images: Float32Array, count: number, size: number, source = (n: number) => n) => {
     const plane = 3 * size * size, N = images.length / plane;
@@ -144,7 +174,17 @@ export async function loadOracleTeacher(o: OracleOptions): Promise<OracleTeacher
     k: K,
     epsilon,
     targets: (images, count, size) => targets(images, count, size),
-    async trainBatch(images, count, size, attack) {
+    ...(o.mode === "oracle-adversarial-sham"
+      ? {
+        movement() {
+          if (moved.images === 0) return null;
+          const mean = { head: moved.head / moved.images, target: moved.target / moved.images };
+          Object.assign(moved, { head: 0, target: 0, images: 0 });
+          return mean;
+        },
+      }
+      : {}),
+    async trainBatch(images, count, size, student) {
       if (o.mode === "oracle") return { images, targets: targets(images, count, size) };
       if (o.mode === "oracle-shuffled") {
         return { images, targets: targets(images, count, size, (n) => (n + 1) % count) };
@@ -156,16 +196,33 @@ export async function loadOracleTeacher(o: OracleOptions): Promise<OracleTeacher
         );
         return { images: perturbed, targets: targets(perturbed, count, size) };
       }
-      if (!attack) throw new Error(`${o.mode}: trainBatch needs the student's head attack`);
+      if (!student) throw new Error(`${o.mode}: trainBatch needs the student's head attack`);
       const start = Float32Array.from(
         images,
         (x) => Math.min(1, Math.max(0, x + rng.uniform(-epsilon, epsilon))),
       );
-      const adversarial = await attack(start, targets(images, count, size));
+      const clean = targets(images, count, size);
+      const adversarial = await student.attack(start, clean);
       const onAdversarial = targets(adversarial, count, size);
-      return o.mode === "oracle-adversarial"
-        ? { images: adversarial, targets: onAdversarial }
-        : { images, targets: onAdversarial, headImages: adversarial };
+      if (o.mode === "oracle-adversarial") return { images: adversarial, targets: onAdversarial };
+      if (o.mode === "oracle-adversarial-head") {
+        return { images, targets: onAdversarial, headImages: adversarial };
+      }
+      const headClean = await student.head(images), headMoved = await student.head(adversarial);
+      const sham = new Float32Array(clean.length);
+      for (let n = 0; n < count; n++) {
+        let head = 0, target = 0;
+        for (let j = n * K; j < (n + 1) * K; j++) {
+          const dHead = headMoved[j] - headClean[j];
+          sham[j] = clean[j] + dHead;
+          head += dHead ** 2;
+          target += (onAdversarial[j] - clean[j]) ** 2;
+        }
+        moved.head += Math.sqrt(head);
+        moved.target += Math.sqrt(target);
+      }
+      moved.images += count;
+      return { images, targets: sham, headImages: adversarial };
     },
   };
 }
