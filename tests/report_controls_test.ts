@@ -235,6 +235,49 @@ Deno.test("controls: oracle-adversarial-head takes the roles; both earlier desig
   equal(controlsVerdict(failing, AMENDED_3, GATE_PASSED)!.readable, false, "the head-only negative counts");
 });
 
+/** Amendment 4's grid: the head-only pair's shams are the construction's negatives. */
+const AMENDED_4: ModelSpec[] = [
+  ...AMENDED_3,
+  ...["", "_s1"].flatMap((s) =>
+    ["TO", "V1"].map((roi) =>
+      spec(`${roi}_oracle-adversarial-sham${s}`, roi, {
+        teacher: { kind: "oracle-adversarial-sham", eps: 8 / 255 },
+      })
+    )
+  ),
+];
+
+Deno.test("controls: the shams are negatives; V1's construction is shown but not counted", () => {
+  // the head-only pair as it came out on 2026-12-06 (V1 gains too), the shams covering 0
+  const rows = [
+    ...holding().filter((r) => !r.config.includes("perturbed")),
+    row("TO_oracle-adversarial", -0.002, 0.048),
+    row("V1_oracle-adversarial", 0.010, 0.044),
+    row("TO_oracle-adversarial-head", 0.005, 0.040),
+    row("V1_oracle-adversarial-head", 0.003, 0.039),
+    row("TO_oracle-adversarial-sham", -0.02, 0.02),
+    row("V1_oracle-adversarial-sham", -0.01, 0.03),
+  ];
+  const verdict = controlsVerdict(rows, AMENDED_4, GATE_PASSED)!;
+  deepStrictEqual(verdict.checks.map((c) => [c.role, c.config, c.excluded, c.outcome]), [
+    ["positive control", "None_fgsm-rs", null, "holds"],
+    ["guaranteed positive", "TO_oracle-adversarial-head", null, "holds"],
+    ["negative", "TO_oracle-shuffled", null, "holds"],
+    ["negative", "TO_oracle-adversarial-sham", null, "holds"],
+    ["negative", "V1_oracle-adversarial-sham", null, "holds"],
+    ["guaranteed positive", "TO_oracle-adversarial", "superseded", "fails"],
+    ["negative", "V1_oracle-adversarial", "superseded", "fails"],
+    ["negative", "V1_oracle-adversarial-head", "replaced", "fails"],
+  ]);
+  ok(verdict.checks.every((c) => c.counted === (c.excluded === null)));
+  equal(verdict.readable, true, "V1's gain under the construction does not block the reading");
+  ok(verdict.checks.find((c) => c.excluded === "replaced")!.expected.includes("the sham replaced it"));
+  for (const sham of ["TO_oracle-adversarial-sham", "V1_oracle-adversarial-sham"]) {
+    const failing = rows.map((r) => r.config === sham ? row(r.config, 0.001, 0.03) : r);
+    equal(controlsVerdict(failing, AMENDED_4, GATE_PASSED)!.readable, false, `${sham} counts`);
+  }
+});
+
 Deno.test("controls: without oracle-adversarial in the grid, oracle-perturbed keeps its roles", () => {
   const verdict = controlsVerdict(holding(), SPECS, GATE_PASSED)!;
   ok(verdict.checks.every((c) => c.counted && !c.expected.includes("not counted")));

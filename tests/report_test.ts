@@ -212,10 +212,35 @@ Deno.test("orderModels: the paper's hierarchy, then WD controls by value, then o
       "V1_oracle",
       "TO",
       "V1_oracle-adversarial-head",
+      "TO_oracle-adversarial-sham",
     ]).join(" "),
     "TO V1_oracle TO_oracle-adversarial V1_oracle-adversarial-head V1_oracle-adversarial-head_s1 " +
-      "TO_oracle-adversarial-head",
+      "TO_oracle-adversarial-head TO_oracle-adversarial-sham",
   );
+});
+
+Deno.test("report: the sham teacher's movement under δ, averaged over epochs, then seeds", async () => {
+  await withDir(async (dir) => {
+    await fabricate(dir, { analyses: false });
+    const epochs = { "": [[2, 1], [4, 1]], _s1: [[1, 1]] }; // (head, target) per epoch
+    for (const [seed, moves] of Object.entries(epochs)) {
+      const model = `models/TO_oracle-adversarial-sham${seed}`;
+      await writeJson(dir, `${model}/summary.json`, { kind: "guided", roi: "TO", final: { val_acc: 0.5 } });
+      const lines = moves.map(([head, target], i) =>
+        JSON.stringify({ epoch: i + 1, val_acc: 0.5, train_head_move: head, train_target_move: target })
+      );
+      await Deno.writeTextFile(join(dir, model, "metrics.jsonl"), lines.join("\n") + "\n");
+    }
+    // a model without the fields (every other teacher) has no row
+    await Deno.writeTextFile(join(dir, "models/TO/metrics.jsonl"), '{"epoch":1,"val_acc":0.8}\n');
+    await writeReport(dir);
+    // seed 0: head (2 + 4)/2 = 3, target 1; seed 1: 1 and 1 → head 2, target 1, target/head 0.5
+    equal(
+      await Deno.readTextFile(join(dir, "tables/movement.csv")),
+      "config,seeds,head_move,target_move,target_over_head\nTO_oracle-adversarial-sham,2,2,1,0.5\n",
+    );
+    ok((await Deno.readTextFile(join(dir, "report.md"))).includes("### Movement under δ"));
+  });
 });
 
 Deno.test("report: tables hold the fabricated values; gains over None as computed by hand; not-available parts", async () => {

@@ -113,10 +113,11 @@ Deno.test("presets: controls and paper-gpu grids, and what a run scales down", (
     [
       ...["None", "None_fgsm-rs", "None_ladder", "TO_oracle", "V1_oracle", "TO_oracle-perturbed"],
       ...["V1_oracle-perturbed", "TO_oracle-shuffled", "TO_oracle-adversarial", "V1_oracle-adversarial"],
-      ...["TO_oracle-adversarial-head", "V1_oracle-adversarial-head", "V1", "TO"],
+      ...["TO_oracle-adversarial-head", "V1_oracle-adversarial-head", "TO_oracle-adversarial-sham"],
+      ...["V1_oracle-adversarial-sham", "V1", "TO"],
     ],
   );
-  equal(controls.length, 42);
+  equal(controls.length, 48);
   equal(new Set(controls.map((m) => m.seed ?? 0)).size, 3);
   ok(controls.some((m) => m.name === "None_fgsm-rs_s2" && m.augment?.kind === "fgsm-rs" && m.checks));
   // amendment 2: a 5-epoch ladder beside the 3-epoch None in every seed, and the adversarial oracle pair
@@ -133,9 +134,13 @@ Deno.test("presets: controls and paper-gpu grids, and what a run scales down", (
     kind: "oracle-adversarial",
     eps: 8 / 255,
   });
-  // amendment 3: the head-only pair
+  // amendment 3: the head-only pair; amendment 4: its shams
   deepStrictEqual(controls.find((m) => m.name === "TO_oracle-adversarial-head_s1")?.teacher, {
     kind: "oracle-adversarial-head",
+    eps: 8 / 255,
+  });
+  deepStrictEqual(controls.find((m) => m.name === "V1_oracle-adversarial-sham_s2")?.teacher, {
+    kind: "oracle-adversarial-sham",
     eps: 8 / 255,
   });
   deepStrictEqual(
@@ -198,7 +203,8 @@ Deno.test("buildPlan: the gate before guided models, augmentation and ladder ste
       "prep/TO,prep/V1,predictor/V1,predictor/TO,gate,model/None,model/None_fgsm-rs,model/None_ladder,",
       "model/TO_oracle,model/V1_oracle,model/TO_oracle-perturbed,model/V1_oracle-perturbed,",
       "model/TO_oracle-shuffled,model/TO_oracle-adversarial,model/V1_oracle-adversarial,",
-      "model/TO_oracle-adversarial-head,model/V1_oracle-adversarial-head,model/V1,model/TO,",
+      "model/TO_oracle-adversarial-head,model/V1_oracle-adversarial-head,",
+      "model/TO_oracle-adversarial-sham,model/V1_oracle-adversarial-sham,model/V1,model/TO,",
       "report",
     ].join(""),
   );
@@ -273,12 +279,12 @@ Deno.test("grid: teacher entries are validated with one line naming the entry", 
     [
       { teacher: "predictor" },
       'g.json: models[0]: "teacher" must be one of oracle, oracle-shuffled, oracle-perturbed, oracle-adversarial, ' +
-      "oracle-adversarial-head",
+      "oracle-adversarial-head, oracle-adversarial-sham",
     ],
     [
       { teacher: "brain" },
       'g.json: models[0]: "teacher" must be one of oracle, oracle-shuffled, oracle-perturbed, oracle-adversarial, ' +
-      "oracle-adversarial-head",
+      "oracle-adversarial-head, oracle-adversarial-sham",
     ],
     [
       { roi: "none", teacher: "oracle" },
@@ -292,12 +298,12 @@ Deno.test("grid: teacher entries are validated with one line naming the entry", 
     [
       { teacher: "oracle", teacher_eps: 0.01 },
       'g.json: models[0]: "teacher_eps" needs "teacher" to be one of "oracle-perturbed", "oracle-adversarial", ' +
-      '"oracle-adversarial-head"',
+      '"oracle-adversarial-head", "oracle-adversarial-sham"',
     ],
     [
       { teacher: "oracle-shuffled", teacher_eps: 0.01 },
       'g.json: models[0]: "teacher_eps" needs "teacher" to be one of "oracle-perturbed", "oracle-adversarial", ' +
-      '"oracle-adversarial-head"',
+      '"oracle-adversarial-head", "oracle-adversarial-sham"',
     ],
     [
       { teacher: "oracle-adversarial", teacher_eps: 2 },

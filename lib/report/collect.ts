@@ -117,8 +117,9 @@ export interface TransferResult {
 /**
  * Orders model names as the paper's figures: None, random, V1_shuffle, TO_shuffle, V1 … TO, then the
  * weight-decay controls by value, then the oracle-taught controls (`<ROI>_<teacher>`) by teacher (oracle,
- * oracle-shuffled, oracle-perturbed, oracle-adversarial, oracle-adversarial-head: the order of `TEACHERS`) and
- * then ROI in hierarchy order, then anything else by name; α variants (`_a<α>`) and seeds (`_s<k>`) follow their base model.
+ * oracle-shuffled, oracle-perturbed, oracle-adversarial, oracle-adversarial-head, oracle-adversarial-sham: the
+ * order of `TEACHERS`) and then ROI in hierarchy order, then anything else by name; α variants (`_a<α>`) and
+ * seeds (`_s<k>`) follow their base model.
  */
 export function orderModels(names: readonly string[]): string[] {
   const key = (name: string): [number, number, string] => {
