@@ -219,9 +219,30 @@ Deno.test("orderModels: the paper's hierarchy, then WD controls by value, then o
   );
 });
 
-Deno.test("report: the sham teacher's movement under δ, averaged over epochs, then seeds", async () => {
+Deno.test("report: the sham teacher's movement under δ, averaged over epochs, then seeds; head − sham", async () => {
   await withDir(async (dir) => {
     await fabricate(dir, { analyses: false });
+    // the head-only model attacked like TO, its sham like V1 (one seed each): matched gains 13/36 and 1/9
+    // (worked by hand in the next test), so head − sham = 1/4
+    const plan = JSON.parse(await Deno.readTextFile(join(dir, "plan.json")));
+    const teacher = (kind: string) => ({ kind, eps: 8 / 255 });
+    plan.models.push(
+      {
+        name: "TO_oracle-adversarial-head",
+        roi: "TO",
+        shuffle: false,
+        teacher: teacher("oracle-adversarial-head"),
+      },
+      {
+        name: "TO_oracle-adversarial-sham",
+        roi: "TO",
+        shuffle: false,
+        teacher: teacher("oracle-adversarial-sham"),
+      },
+    );
+    await writeJson(dir, "plan.json", plan);
+    await writeJson(dir, "attacks/TO_oracle-adversarial-head/pgd.json", attackReport(CLEAN.TO, ROBUST.TO));
+    await writeJson(dir, "attacks/TO_oracle-adversarial-sham/pgd.json", attackReport(CLEAN.V1, ROBUST.V1));
     const epochs = { "": [[2, 1], [4, 1]], _s1: [[1, 1]] }; // (head, target) per epoch
     for (const [seed, moves] of Object.entries(epochs)) {
       const model = `models/TO_oracle-adversarial-sham${seed}`;
@@ -239,7 +260,12 @@ Deno.test("report: the sham teacher's movement under δ, averaged over epochs, t
       await Deno.readTextFile(join(dir, "tables/movement.csv")),
       "config,seeds,head_move,target_move,target_over_head\nTO_oracle-adversarial-sham,2,2,1,0.5\n",
     );
-    ok((await Deno.readTextFile(join(dir, "report.md"))).includes("### Movement under δ"));
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    ok(md.includes("### Movement under δ"), "movement section");
+    const line = md.split("\n").find((l) => l.startsWith("Exploratory (README, amendment 4)"));
+    ok(line?.includes("gain TO_oracle-adversarial-head − gain TO_oracle-adversarial-sham = 0.2500"), line);
+    const [lo, hi] = line!.match(/CI \[(-?[\d.]+), (-?[\d.]+)\]/)!.slice(1).map(Number);
+    ok(lo <= 0.25 && 0.25 <= hi && lo < hi, line);
   });
 });
 

@@ -48,7 +48,7 @@ export interface ConfigStats {
   failedChecks: string[] | null;
 }
 
-/** The latest ROI's matched gain minus the earliest's, with its bootstrap CI. */
+/** One matched gain minus another (`to` − `from`: ROIs, or configurations), with its paired bootstrap CI. */
 export interface Contrast {
   from: string;
   to: string;
@@ -66,6 +66,11 @@ export interface MatchedResults {
   ladderModels: string[];
   /** Per α of the guided ROI models: the hierarchy trend (null with fewer than 3 ROIs). */
   trends: { alpha: string; trend: HierarchyTrend | null; contrast: Contrast | null }[];
+  /**
+   * Per ROI with both: `<ROI>_oracle-adversarial-head` − `<ROI>_oracle-adversarial-sham`, the gain the
+   * invariance demand adds to the construction (exploratory, README amendment 4).
+   */
+  shamContrasts: Contrast[];
   gate: GateVerdict | null;
   /** Why parts are missing. */
   notes: string[];
@@ -182,6 +187,14 @@ export async function matchedResults(
       failedChecks: checks.every((c) => c === null) ? null : checks.flatMap((c) => c ?? []),
     });
   }
+  // gain(to) − gain(from) on the same resampled images and ladder, per bootstrap replicate
+  const difference = (from: string, to: string, seed: string): BootstrapInterval =>
+    bootstrapInterval((random) => {
+      const resampled = resampleIndices(n, random);
+      const [a, b] = [from, to].map((config) => matchedReplicate(inputs.get(config)!, resampled, random));
+      return a === null || b === null ? NaN : b - a;
+    }, { ...options, seed: `${options.seed ?? 0}/${seed}` });
+  const gainOf = (config: string) => rows.find((r) => r.config === config)?.gain ?? null;
   // the hierarchy, per α: plain predictor-guided configurations (no shuffle, augmentation or oracle teacher)
   const trends: MatchedResults["trends"] = [];
   const byAlpha = new Map<string, { roi: string; config: string }[]>();
@@ -214,16 +227,22 @@ export async function matchedResults(
         from: first!.roi,
         to: last!.roi,
         difference: gains.at(-1)! - gains[0],
-        ci: bootstrapInterval((random) => {
-          const resampled = resampleIndices(n, random);
-          const [a, b] = [first!, last!].map((e) =>
-            matchedReplicate(inputs.get(e.config)!, resampled, random)
-          );
-          return a === null || b === null ? NaN : b - a;
-        }, { ...options, seed: `${options.seed ?? 0}/contrast/${alpha}` }),
+        ci: difference(first!.config, last!.config, `contrast/${alpha}`),
       }
       : null;
     trends.push({ alpha, trend, contrast });
+  }
+  const shamContrasts: Contrast[] = [];
+  for (const roi of HIERARCHY) {
+    const [sham, head] = [`${roi}_oracle-adversarial-sham`, `${roi}_oracle-adversarial-head`];
+    const [shamGain, headGain] = [gainOf(sham), gainOf(head)];
+    if (shamGain === null || headGain === null) continue;
+    shamContrasts.push({
+      from: sham,
+      to: head,
+      difference: headGain - shamGain,
+      ci: difference(sham, head, sham),
+    });
   }
   let gate: GateVerdict | null = null;
   for (const file of ["gate.json", "gate_failed.json"]) {
@@ -235,6 +254,7 @@ export async function matchedResults(
     ladder: ladderPoints,
     ladderModels: ladder?.models ?? [],
     trends,
+    shamContrasts,
     gate,
     notes,
   };

@@ -280,6 +280,13 @@ async function statisticsSection(
     );
   }
   if (controls) md.push(...await controlsSection(matched, controls, table));
+  for (const c of matched.shamContrasts) {
+    md.push(
+      `Exploratory (README, amendment 4), what the invariance demand adds: gain ${c.to} − gain ${c.from} = ` +
+        `${fmt(c.difference)}, 95% bootstrap CI [${fmt(c.ci.lo)}, ${fmt(c.ci.hi)}].`,
+      "",
+    );
+  }
   md.push(...await movementSection(results, table));
   for (const { alpha, contrast } of matched.trends) {
     if (!contrast) continue;
