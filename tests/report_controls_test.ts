@@ -271,7 +271,7 @@ Deno.test("controls: the shams are negatives; V1's construction is shown but not
   ]);
   ok(verdict.checks.every((c) => c.counted === (c.excluded === null)));
   equal(verdict.readable, true, "V1's gain under the construction does not block the reading");
-  ok(verdict.checks.find((c) => c.excluded === "replaced")!.expected.includes("the sham replaced it"));
+  ok(verdict.checks.find((c) => c.excluded === "replaced")!.expected.includes("replaced by the sham"));
   for (const sham of ["TO_oracle-adversarial-sham", "V1_oracle-adversarial-sham"]) {
     const failing = rows.map((r) => r.config === sham ? row(r.config, 0.001, 0.03) : r);
     equal(controlsVerdict(failing, AMENDED_4, GATE_PASSED)!.readable, false, `${sham} counts`);

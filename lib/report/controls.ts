@@ -125,7 +125,7 @@ export function controlsVerdict(
     const expected = superseded
       ? `${EXPECTED[role]} (earlier design, superseded by an amendment: not counted)`
       : replaced
-      ? `${EXPECTED[role]} (${SENSITIVE_ROI} is smoother than the student; the sham replaced it: not counted)`
+      ? `${EXPECTED[role]} (replaced by the sham as the construction's negative: not counted)`
       : EXPECTED[role];
     checks.push({
       role,

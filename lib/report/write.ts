@@ -324,7 +324,7 @@ async function movementSection(results: Results, table: Writers["table"]): Promi
   if (byConfig.size === 0) return [];
   const rows = [...byConfig].map(([config, moves]) => {
     const head = mean(moves.map((m) => m.head)), target = mean(moves.map((m) => m.target));
-    return [config, moves.length, head, target, target / head];
+    return [config, `${moves.length}`, head, target, target / head];
   });
   return [
     "### Movement under δ",
@@ -389,12 +389,9 @@ async function controlsSection(
   const replaced = controls.checks.filter((c) => c.excluded === "replaced");
   if (replaced.length) {
     md.push(
-      `Not counted: ${
-        replaced.map((c) => c.config).join(", ")
-      }, the sensitive ROI's construction. Amendment 4 ` +
-        "made the sham (the target moves under δ as the student's head does) the construction's negative, " +
-        "because V1's response moves less than the student's head under its δ (measured below); shown for " +
-        "the record.",
+      `Not counted: ${replaced.map((c) => c.config).join(", ")}, the sensitive ROI's construction: the ` +
+        "README's amendment 4 made the sham (the target moves under δ as the student's head does) the " +
+        "construction's negative instead; shown for the record.",
       "",
     );
   }
