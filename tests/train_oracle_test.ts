@@ -11,6 +11,7 @@ import { createGuidedTrainer, type LabeledBatch } from "../lib/train/guided.ts";
 import { loadOracleTeacher, ORACLE_EPSILON, type OracleMode } from "../lib/train/oracle_teacher.ts";
 import { assertClose, equal, ok } from "../lib/testing/assert.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
+import { ORACLE_TEACHERS } from "../lib/sweep/grid.ts";
 import {
   TINY_GUIDED,
   TINY_WORLD,
@@ -142,15 +143,7 @@ Deno.test("oracle targets track the world's measured targets; shuffled and pertu
 Deno.test("guided training with each oracle teacher runs and records it", async () => {
   const gpu = await getGpu();
   const world = await tinyWorld(), prepared = await tinyPrepared("TO", 6);
-  const modes = [
-    "oracle",
-    "oracle-shuffled",
-    "oracle-perturbed",
-    "oracle-adversarial",
-    "oracle-adversarial-head",
-    "oracle-adversarial-sham",
-  ];
-  for (const mode of modes as OracleMode[]) {
+  for (const mode of ORACLE_TEACHERS) {
     const data = await tinyClassificationData();
     try {
       const { summary } = await trainGuidedRun(gpu, data, {
