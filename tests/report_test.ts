@@ -252,8 +252,9 @@ Deno.test("report: the sham teacher's movement under δ, averaged over epochs, t
       );
       await Deno.writeTextFile(join(dir, model, "metrics.jsonl"), lines.join("\n") + "\n");
     }
-    // a model without the fields (every other teacher) has no row
+    // a model without the fields (every other teacher) has no row; a damaged file is listed, not fatal
     await Deno.writeTextFile(join(dir, "models/TO/metrics.jsonl"), '{"epoch":1,"val_acc":0.8}\n');
+    await Deno.writeTextFile(join(dir, "models/V4/metrics.jsonl"), '{"epoch":1}\n{"epo\n');
     await writeReport(dir);
     // seed 0: head (2 + 4)/2 = 3, target 1; seed 1: 1 and 1 → head 2, target 1, target/head 0.5
     equal(
@@ -262,6 +263,7 @@ Deno.test("report: the sham teacher's movement under δ, averaged over epochs, t
     );
     const md = await Deno.readTextFile(join(dir, "report.md"));
     ok(md.includes("### Movement under δ"), "movement section");
+    ok(md.includes(`- ${join(dir, "models/V4/metrics.jsonl")}: line 2 is not an epoch's metrics`), "damaged");
     const line = md.split("\n").find((l) => l.startsWith("Exploratory (README, amendment 4)"));
     ok(line?.includes("gain TO_oracle-adversarial-head − gain TO_oracle-adversarial-sham = 0.2500"), line);
     const [lo, hi] = line!.match(/CI \[(-?[\d.]+), (-?[\d.]+)\]/)!.slice(1).map(Number);

@@ -6,6 +6,7 @@
  */
 import { basename, join } from "node:path";
 import { ORACLE_TEACHERS, PAPER_ORDER } from "../sweep/grid.ts";
+import { type EpochMetrics, RunDir } from "../train/run_dir.ts";
 
 /** One model's training outcome. */
 export interface ModelResult {
@@ -192,7 +193,7 @@ export async function collectResults(dir: string): Promise<Results> {
       cleanAccuracy: num(final.val_acc),
       neuralR: num(final.val_neural_r),
       predictorR: roi && predictorTaught ? predictorR.get(roi) ?? null : null,
-      movement: await movementOf(join(dir, "models", name, "metrics.jsonl")),
+      movement: await movementOf(join(dir, "models", name), missing),
     });
     const rows: AttackRow[] = [];
     for (const file of (await listFiles(join(dir, "attacks", name))).filter((f) => f.endsWith(".json"))) {
@@ -296,11 +297,19 @@ function transferResult(raw: {
   };
 }
 
-/** The epochs' mean `train_head_move` and `train_target_move` in a `metrics.jsonl`; null without them. */
-async function movementOf(file: string): Promise<ModelResult["movement"]> {
-  const text = await Deno.readTextFile(file).catch(() => "");
-  const epochs = text.split("\n").filter((line) => line.includes('"train_head_move"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+/**
+ * The epochs' mean `train_head_move` and `train_target_move` in a run folder's `metrics.jsonl`; null without
+ * them. A damaged file is recorded in `missing`, like a corrupt JSON file.
+ */
+async function movementOf(run: string, missing: string[]): Promise<ModelResult["movement"]> {
+  let epochs: EpochMetrics[];
+  try {
+    epochs = await new RunDir(run).readMetrics();
+  } catch (e) {
+    missing.push((e as Error).message);
+    return null;
+  }
+  epochs = epochs.filter((e) => "train_head_move" in e);
   const mean = (key: string) => epochs.reduce((a, e) => a + (num(e[key]) ?? NaN), 0) / epochs.length;
   return epochs.length ? { head: mean("train_head_move"), target: mean("train_target_move") } : null;
 }
