@@ -69,6 +69,12 @@ Grid:
                                     data/sim-controls (50 validation images per class), predictors 6
                                     epochs. About 2 h 30 min on 2 CPU cores with the software adapter
                                     (see the README); resumable
+                         controls-long  amendment 5 of the README: None_ladder (10 epochs, every 2nd
+                                    attacked), TO_oracle-adversarial-head and its sham (their paired
+                                    contrast is the guaranteed positive), TO_oracle-shuffled, then the
+                                    predictor-guided V1 and TO, trained 8 epochs, 3 seeds (18 models);
+                                    the controls' world, attack and predictors. About 1 h 55 min on 2
+                                    CPU cores
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's
                                     scale: resnet18, 224 px, batch 256, 60 epochs, predictor 40 epochs,

@@ -156,6 +156,24 @@ Deno.test("presets: controls and paper-gpu grids, and what a run scales down", (
   deepStrictEqual(controls.find((m) => m.name === "TO_oracle-shuffled_s1")?.teacher, {
     kind: "oracle-shuffled",
   });
+  // amendment 5: the head/sham pair and the shuffled negative trained longer, on a longer ladder, every seed
+  // of the controls before the predictor-guided models
+  const long = PRESETS["controls-long"];
+  const longGrid = long.models(3);
+  deepStrictEqual(longGrid.map((m) => m.name).slice(0, 4), [
+    ...["None_ladder", "TO_oracle-shuffled", "TO_oracle-adversarial-head", "TO_oracle-adversarial-sham"],
+  ]);
+  deepStrictEqual(longGrid.slice(-6).map((m) => m.name), ["V1", "TO", "V1_s1", "TO_s1", "V1_s2", "TO_s2"]);
+  equal(longGrid.length, 18);
+  equal(longGrid.find((m) => m.name === "None_ladder_s2")?.epochs, 10);
+  deepStrictEqual(longGrid.find((m) => m.name === "TO_oracle-adversarial-sham_s1")?.teacher, {
+    kind: "oracle-adversarial-sham",
+    eps: 8 / 255,
+  });
+  equal(long.settings.epochs, 8);
+  equal(long.settings.ladderEvery, 2);
+  equal(long.settings.attackN, PRESETS.controls.settings.attackN);
+  equal(long.sim, PRESETS.controls.sim, "the controls' world, so its predictors serve both");
   const gpu = paperGpuGrid(3);
   // (10 guided × 2 α + None + 5 WD + 2 augmentation controls) × 3 seeds
   equal(gpu.length, 28 * 3);

@@ -6,6 +6,9 @@
  *   teacher: plain, the guaranteed positive and the negatives) and a small predictor-guided pipeline, for 2
  *   CPU cores with the software adapter (4 h 42 min there on 2026-12-03 before the README's amendment 2 added
  *   a longer None ladder and the adversarial oracle pair; resumable), ≥ 500 attacked images, 3 seeds.
+ * - `controls-long`: the README's amendment 5: the construction's paired contrast (head − sham on TO), the
+ *   shuffled-oracle negative and the predictor-guided V1 and TO trained 8 epochs instead of 3, on a 10-epoch
+ *   None ladder, same world, attack and seeds (about 1 h 55 min on 2 CPU cores).
  * - `paper-gpu`: the paper's grid at the paper's model scale for one GPU, with seeds, α ∈ {0.5, 0.9}, the
  *   weight-decay controls, the None ladder and the augmentation controls.
  * @module
@@ -142,12 +145,48 @@ export function controlsGrid(seeds: number): ModelSpec[] {
   return withSeeds([...measurement, ladder, ...oracleControls(), ...pipeline], seeds);
 }
 
+/** Epochs of the controls-long grid's models and of its None ladder (README, amendment 5). */
+export const LONG_EPOCHS = 8, LONG_LADDER_EPOCHS = 10;
+
+/**
+ * The controls-long grid (README, amendment 5): the None ladder (10 epochs), the head-only construction on TO
+ * with its sham (their paired contrast is the guaranteed positive) and the shuffled-oracle negative, every
+ * seed of those first, then the predictor-guided V1 and TO, which are read only if the controls hold.
+ */
+export function controlsLongGrid(seeds: number): ModelSpec[] {
+  const wanted = ["TO_oracle-adversarial-head", "TO_oracle-adversarial-sham", "TO_oracle-shuffled"];
+  const ladder: ModelSpec = {
+    name: "None_ladder",
+    roi: "none",
+    shuffle: false,
+    ladder: true,
+    epochs: LONG_LADDER_EPOCHS,
+  };
+  const controls = [ladder, ...oracleControls().filter((m) => wanted.includes(m.name))];
+  const pipeline: ModelSpec[] = [
+    { name: "V1", roi: "V1", shuffle: false },
+    { name: "TO", roi: "TO", shuffle: false },
+  ];
+  return [...withSeeds(controls, seeds), ...withSeeds(pipeline, seeds)];
+}
+
 /** The paper's grid (with weight-decay controls) at α ∈ {0.5, 0.9}, plus the measurement controls. */
 export function paperGpuGrid(seeds: number): ModelSpec[] {
   const paper = paperGrid({ wd: true }).map((m) => m.name === "None" ? { ...m, ladder: true } : m);
   const controls = measurementControls().filter((m) => m.name !== "None");
   return withSeeds([...withAlphas(paper, [0.5, 0.9]), ...controls], seeds);
 }
+
+/** The controls grid's settings: 3 epochs, predictors 6, α 0.5, PGD at ε 0.019 on 500 images, no analyses. */
+const CONTROLS_SETTINGS: Partial<SweepSettings> = {
+  epochs: 3,
+  predictorEpochs: 6,
+  alpha: 0.5,
+  attacks: ["pgd"],
+  eps: "0.019",
+  attackN: 500,
+  analyses: [],
+};
 
 /** Every preset by name. */
 export const PRESETS: Record<string, Preset> = {
@@ -156,15 +195,17 @@ export const PRESETS: Record<string, Preset> = {
       "None + 5-epoch ladder, FGSM-RS, oracle teachers, V1/TO pipeline, 3 seeds, 500 images, PGD at 1 ε (2 CPU cores, about 2 h 30 min)",
     models: controlsGrid,
     seeds: 3,
-    settings: {
-      epochs: 3,
-      predictorEpochs: 6,
-      alpha: 0.5,
-      attacks: ["pgd"],
-      eps: "0.019",
-      attackN: 500,
-      analyses: [],
-    },
+    settings: CONTROLS_SETTINGS,
+    valPerClass: 50,
+    sim: "data/sim-controls",
+  },
+  "controls-long": {
+    describe:
+      "amendment 5: None_ladder (10 epochs), TO head/sham pair, TO shuffled oracle, V1/TO pipeline, 8 epochs, 3 seeds (2 CPU cores, about 1 h 55 min)",
+    models: controlsLongGrid,
+    seeds: 3,
+    // the same predictors, attack and images as controls; every 2nd epoch of the longer ladder attacked
+    settings: { ...CONTROLS_SETTINGS, epochs: LONG_EPOCHS, ladderEvery: 2 },
     valPerClass: 50,
     sim: "data/sim-controls",
   },
