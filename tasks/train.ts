@@ -83,7 +83,7 @@ Controls on the simulated world, with the simulated brain itself as the teacher 
                             step (random start, 1.25ε) against the student's own head's distance to
                             brain(x), on the GPU; oracle-adversarial-head (guaranteed positive, README
                             amendment 3): that δ reaches the neural head only, the cross-entropy sees the
-                            clean x (two passes, one update); oracle-adversarial-sham (its negative,
+                            clean x (two passes, one update); oracle-adversarial-sham (its baseline,
                             amendment 4): the same with target brain(x) + head(x + δ) − head(x), so the
                             target moves with the head, logging both movements (train_head_move,
                             train_target_move). Validation r/MSE: head vs brain(clean image).

@@ -1,11 +1,12 @@
 /**
  * The report's reading of the pre-registered controls on hand-made statistics rows: which configuration plays
  * which role, each pass/fail rule at its boundary (a CI touching 0), the masking probes, a model outside the
- * ladder, the gate, grids without controls, and the amendment's oracle-adversarial superseding
- * oracle-perturbed (shown, not counted) only in grids that have it.
+ * ladder, the gate, grids without controls, the amendments' later designs superseding the earlier ones (shown,
+ * not counted) only in grids that have them, and amendment 5's head − sham pairs.
  */
 import { controlsVerdict } from "../lib/report/controls.ts";
-import type { ConfigStats } from "../lib/report/matched.ts";
+import { type ConfigStats, headShamPairs, type ShamContrast } from "../lib/report/matched.ts";
+import { PRESETS } from "../lib/sweep/presets.ts";
 import type { ModelSpec } from "../lib/sweep/grid.ts";
 import type { GateVerdict } from "../lib/sweep/gate.ts";
 import { deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
@@ -235,7 +236,7 @@ Deno.test("controls: oracle-adversarial-head takes the roles; both earlier desig
   equal(controlsVerdict(failing, AMENDED_3, GATE_PASSED)!.readable, false, "the head-only negative counts");
 });
 
-/** Amendment 4's grid: the head-only pair's shams are the construction's negatives. */
+/** Amendment 4's grid: the head-only pair and its shams (amendment 5 judges the pair by its contrast). */
 const AMENDED_4: ModelSpec[] = [
   ...AMENDED_3,
   ...["", "_s1"].flatMap((s) =>
@@ -247,35 +248,120 @@ const AMENDED_4: ModelSpec[] = [
   ),
 ];
 
-Deno.test("controls: the shams are negatives; V1's construction is shown but not counted", () => {
-  // the head-only pair as it came out on 2026-12-06 (V1 gains too), the shams covering 0
+const TO_PAIR = "TO_oracle-adversarial-head − TO_oracle-adversarial-sham";
+const V1_PAIR = "V1_oracle-adversarial-head − V1_oracle-adversarial-sham";
+
+/** A head − sham contrast as `matchedResults` gives it. */
+function contrast(roi: string, lo: number, hi: number): ShamContrast {
+  return {
+    roi,
+    from: `${roi}_oracle-adversarial-sham`,
+    to: `${roi}_oracle-adversarial-head`,
+    difference: (lo + hi) / 2,
+    ci: { lo, hi, reps: 2000, dropped: 0 },
+  };
+}
+
+Deno.test("controls: with the sham in the grid, the construction counts through head − sham only", () => {
+  // amendment 4's outcome on 2026-12-06: every head and sham model gains; here the pairs' contrasts hold
   const rows = [
     ...holding().filter((r) => !r.config.includes("perturbed")),
     row("TO_oracle-adversarial", -0.002, 0.048),
     row("V1_oracle-adversarial", 0.010, 0.044),
     row("TO_oracle-adversarial-head", 0.005, 0.040),
     row("V1_oracle-adversarial-head", 0.003, 0.039),
-    row("TO_oracle-adversarial-sham", -0.02, 0.02),
-    row("V1_oracle-adversarial-sham", -0.01, 0.03),
+    row("TO_oracle-adversarial-sham", 0.000, 0.041),
+    row("V1_oracle-adversarial-sham", 0.007, 0.041),
   ];
-  const verdict = controlsVerdict(rows, AMENDED_4, GATE_PASSED)!;
-  deepStrictEqual(verdict.checks.map((c) => [c.role, c.config, c.excluded, c.outcome]), [
-    ["positive control", "None_fgsm-rs", null, "holds"],
-    ["guaranteed positive", "TO_oracle-adversarial-head", null, "holds"],
-    ["negative", "TO_oracle-shuffled", null, "holds"],
-    ["negative", "TO_oracle-adversarial-sham", null, "holds"],
-    ["negative", "V1_oracle-adversarial-sham", null, "holds"],
-    ["guaranteed positive", "TO_oracle-adversarial", "superseded", "fails"],
-    ["negative", "V1_oracle-adversarial", "superseded", "fails"],
-    ["negative", "V1_oracle-adversarial-head", "replaced", "fails"],
+  const contrasts = [contrast("V1", -0.02, 0.02), contrast("TO", 0.004, 0.05)];
+  const verdict = controlsVerdict(rows, AMENDED_4, GATE_PASSED, contrasts)!;
+  deepStrictEqual(verdict.checks.map((c) => [c.role, c.config, c.counted, c.outcome]), [
+    ["positive control", "None_fgsm-rs", true, "holds"],
+    ["guaranteed positive", TO_PAIR, true, "holds"],
+    ["negative", "TO_oracle-shuffled", true, "holds"],
+    ["negative", V1_PAIR, true, "holds"],
+    ["guaranteed positive", "TO_oracle-adversarial", false, "fails"],
+    ["negative", "V1_oracle-adversarial", false, "fails"],
   ]);
-  ok(verdict.checks.every((c) => c.counted === (c.excluded === null)));
-  equal(verdict.readable, true, "V1's gain under the construction does not block the reading");
-  ok(verdict.checks.find((c) => c.excluded === "replaced")!.expected.includes("replaced by the sham"));
-  for (const sham of ["TO_oracle-adversarial-sham", "V1_oracle-adversarial-sham"]) {
-    const failing = rows.map((r) => r.config === sham ? row(r.config, 0.001, 0.03) : r);
-    equal(controlsVerdict(failing, AMENDED_4, GATE_PASSED)!.readable, false, `${sham} counts`);
-  }
+  equal(verdict.readable, true, "the head and sham models' own gains do not count");
+  const pair = verdict.checks.find((c) => c.config === TO_PAIR)!;
+  deepStrictEqual([pair.gain, pair.ci, pair.expected], [
+    contrasts[1].difference,
+    contrasts[1].ci,
+    "head − sham: CI above 0",
+  ]);
+  deepStrictEqual(pair.pair, {
+    roi: "TO",
+    head: "TO_oracle-adversarial-head",
+    sham: "TO_oracle-adversarial-sham",
+  });
+
+  const judged = (replaced: ShamContrast[]) => {
+    const v = controlsVerdict(rows, AMENDED_4, GATE_PASSED, replaced)!;
+    return [v.readable, v.checks.filter((c) => c.outcome !== "holds").map((c) => `${c.config}: ${c.why}`)];
+  };
+  // the 3-epoch grid's contrasts: TO +0.004 [−0.023, +0.028] does not lie above 0
+  deepStrictEqual(judged([contrast("V1", -0.025, 0.021), contrast("TO", -0.023, 0.028)]), [false, [
+    `${TO_PAIR}: CI [-0.023, 0.028] does not lie above 0`,
+    "TO_oracle-adversarial: CI [-0.002, 0.048] does not lie above 0",
+    "V1_oracle-adversarial: CI [0.010, 0.044] excludes 0",
+  ]]);
+  equal(judged([contrast("V1", 0.001, 0.03), contrast("TO", 0.004, 0.05)])[0], false, "V1's pair counts");
+  // a head or sham outside the ladder leaves its pair without a contrast: untestable, not passed
+  deepStrictEqual(judged([contrast("V1", -0.02, 0.02)]), [false, [
+    `${TO_PAIR}: no matched gain for the head or its sham (clean accuracy outside the None ladder)`,
+    "TO_oracle-adversarial: CI [-0.002, 0.048] does not lie above 0",
+    "V1_oracle-adversarial: CI [0.010, 0.044] excludes 0",
+  ]]);
+  // not attacked yet: no pair, so the guaranteed positive is missing
+  const unattacked = controlsVerdict(
+    rows.filter((r) => r.config !== "TO_oracle-adversarial-sham"),
+    AMENDED_4,
+    GATE_PASSED,
+    contrasts,
+  )!;
+  deepStrictEqual(unattacked.missing, ["guaranteed positive"]);
+});
+
+Deno.test("controls: the controls-long grid, TO's pair and the shuffled oracle without FGSM-RS", () => {
+  const specs = PRESETS["controls-long"].models(2);
+  const rows = [
+    row("None_ladder", -0.02, 0.02),
+    row("TO_oracle-shuffled", -0.02, 0.03),
+    row("TO_oracle-adversarial-head", 0.01, 0.05),
+    row("TO_oracle-adversarial-sham", 0.01, 0.05),
+    row("V1", -0.02, 0.03),
+    row("TO", -0.03, 0.01),
+  ];
+  const verdict = controlsVerdict(rows, specs, GATE_PASSED, [contrast("TO", 0.001, 0.03)])!;
+  deepStrictEqual(verdict.checks.map((c) => [c.role, c.config, c.outcome]), [
+    ["guaranteed positive", TO_PAIR, "holds"],
+    ["negative", "TO_oracle-shuffled", "holds"],
+  ]);
+  deepStrictEqual(verdict.missing, ["positive control"], "FGSM-RS is carried over, and the report says so");
+  equal(verdict.readable, true);
+  equal(controlsVerdict(rows, specs, GATE_FAILED, [contrast("TO", 0.001, 0.03)])!.readable, false);
+});
+
+Deno.test("controls: head/sham pairs are found by their settings, not their names", () => {
+  const teacher = (kind: "oracle-adversarial-head" | "oracle-adversarial-sham", eps = 8 / 255) => ({
+    teacher: { kind, eps },
+  });
+  const specs = [
+    spec("b", "TO", teacher("oracle-adversarial-head")),
+    spec("b_s1", "TO", { ...teacher("oracle-adversarial-head"), seed: 1 }),
+    spec("a", "TO", teacher("oracle-adversarial-sham")),
+    spec("a_s1", "TO", { ...teacher("oracle-adversarial-sham"), seed: 1 }),
+    // V1 at α 0.9 has a sham only at α 0.5, and a sham at another δ: neither pairs
+    spec("v_head", "V1", { ...teacher("oracle-adversarial-head"), alpha: 0.9 }),
+    spec("v_sham", "V1", { ...teacher("oracle-adversarial-sham"), alpha: 0.5 }),
+    spec("v_sham_eps", "V1", { ...teacher("oracle-adversarial-sham", 4 / 255), alpha: 0.9 }),
+    spec("w_head", "V1", { ...teacher("oracle-adversarial-head"), alpha: 0.5 }),
+  ];
+  deepStrictEqual(headShamPairs(specs), [
+    { roi: "V1", head: "w_head", sham: "v_sham" },
+    { roi: "TO", head: "b", sham: "a" },
+  ]);
 });
 
 Deno.test("controls: without oracle-adversarial in the grid, oracle-perturbed keeps its roles", () => {

@@ -13,7 +13,7 @@ import { gainsOverNone, landscapeSlice } from "../lib/report/tables.ts";
 import { matchedResults } from "../lib/report/matched.ts";
 import type { ModelSpec } from "../lib/sweep/grid.ts";
 import type { SweepSettings } from "../lib/sweep/plan.ts";
-import { assertClose, equal, ok } from "../lib/testing/assert.ts";
+import { assertClose, deepStrictEqual, equal, ok } from "../lib/testing/assert.ts";
 import { checkWellFormed } from "./fixtures/xml.ts";
 
 const EPS = [0.001, 0.003, 0.005];
@@ -264,10 +264,24 @@ Deno.test("report: the sham teacher's movement under δ, averaged over epochs, t
     const md = await Deno.readTextFile(join(dir, "report.md"));
     ok(md.includes("### Movement under δ"), "movement section");
     ok(md.includes(`- ${join(dir, "models/V4/metrics.jsonl")}: line 2 is not an epoch's metrics`), "damaged");
-    const line = md.split("\n").find((l) => l.startsWith("Exploratory (README, amendment 4)"));
+    const line = md.split("\n").find((l) => l.startsWith("What the invariance demand adds on TO"));
     ok(line?.includes("gain TO_oracle-adversarial-head − gain TO_oracle-adversarial-sham = 0.2500"), line);
     const [lo, hi] = line!.match(/CI \[(-?[\d.]+), (-?[\d.]+)\]/)!.slice(1).map(Number);
     ok(lo <= 0.25 && 0.25 <= hi && lo < hi, line);
+    // amendment 5: the pair is the guaranteed positive, judged on that contrast and its CI
+    const controls = (await Deno.readTextFile(join(dir, "tables/controls.csv"))).trim().split("\n");
+    equal(controls.length, 2, "one control: the pair");
+    const [role, config, counted, expected, gain, ciLo, ciHi, result] = controls[1].split(",");
+    deepStrictEqual([role, config, counted, expected], [
+      "guaranteed positive",
+      "TO_oracle-adversarial-head − TO_oracle-adversarial-sham",
+      "yes",
+      "head − sham: CI above 0",
+    ]);
+    // the markdown line rounds to 4 decimals, the CSV keeps full precision
+    assertClose([gain, ciLo, ciHi].map(Number), [0.25, lo, hi], { rtol: 0, atol: 5e-5, label: "pair" });
+    const range = `CI [${Number(ciLo).toFixed(3)}, ${Number(ciHi).toFixed(3)}]`;
+    equal(result, Number(ciLo) > 0 ? "holds" : `FAILS: ${range} does not lie above 0`);
   });
 });
 

@@ -12,14 +12,21 @@
  * order): random δ (`oracle-perturbed`), δ against the student's head seen by the whole student
  * (`oracle-adversarial`), and that δ seen by the neural head only (`oracle-adversarial-head`). The latest
  * design in the grid is counted; the earlier ones are still judged against the same expectation but shown as
- * superseded and not counted. Amendment 4 makes the construction's negative a sham (`oracle-adversarial-sham`,
- * any ROI: the target moves with the student's head): in a grid with a sham, V1's construction is judged and
- * shown but not counted.
+ * superseded and not counted. Amendment 5: where the grid has the head-only construction's sham
+ * (`oracle-adversarial-sham`: the target moves with the student's head), the construction is judged by the
+ * paired contrast head − sham, which shares everything but the target: on TO it is the guaranteed positive,
+ * on V1 a negative, and the head and sham models themselves count for nothing.
  * @module
  */
 import { type ModelSpec, predictorRois } from "../sweep/grid.ts";
 import type { GateVerdict } from "../sweep/gate.ts";
-import { configOf, type ConfigStats } from "./matched.ts";
+import {
+  configOf,
+  type ConfigStats,
+  type HeadShamPair,
+  headShamPairs,
+  type ShamContrast,
+} from "./matched.ts";
 import type { OracleMode } from "../train/oracle_teacher.ts";
 
 /** What a control is in the pre-registration. */
@@ -28,18 +35,19 @@ export type ControlRole = "positive control" | "guaranteed positive" | "negative
 /** One pre-registered control and how it came out. */
 export interface ControlCheck {
   role: ControlRole;
+  /** A configuration, or a head/sham pair as `head − sham`. */
   config: string;
+  /** The head/sham pair judged by its contrast (amendment 5); null for a single configuration. */
+  pair: HeadShamPair | null;
   /** The pre-registered outcome, in words (saying so when the check is not counted). */
   expected: string;
-  /** Whether it counts towards the verdict (false when {@link excluded} says why not). */
+  /** Whether it counts towards the verdict (false: an earlier design, superseded by an amendment). */
   counted: boolean;
-  /**
-   * Why an amendment took it out of the verdict: an earlier design of the construction (`superseded`), or
-   * V1's construction where the sham is the negative (`replaced`); null when counted.
-   */
-  excluded: "superseded" | "replaced" | null;
   /** The guaranteed positive's construction (a key of `DESIGN_TEXT`), or null for the other controls. */
   design: OracleMode | null;
+  /** What is judged: the matched gain, or for a pair the difference of the two (null: not available). */
+  gain: number | null;
+  ci: { lo: number; hi: number } | null;
   /** `untestable`: no matched gain (the model's clean accuracy lies outside the None ladder). */
   outcome: "holds" | "fails" | "untestable";
   /** Why it did not hold (empty when it did). */
@@ -66,19 +74,21 @@ export const DESIGN_TEXT: Partial<Record<OracleMode, string>> = {
 };
 const DESIGNS = Object.keys(DESIGN_TEXT) as OracleMode[];
 
-/** The construction's negative since amendment 4: its target moves under δ as the student's head does. */
+/** The head-only construction's sham (amendment 4); since amendment 5 its pair's baseline. */
 const SHAM: OracleMode = "oracle-adversarial-sham";
+const HEAD: OracleMode = "oracle-adversarial-head";
 
 /** The role of a configuration's first model, or null when it is not a pre-registered control. */
 function roleOf(spec: ModelSpec): ControlRole | null {
   if (spec.roi === "none" && spec.augment?.kind === "fgsm-rs") return "positive control";
   const teacher = spec.teacher?.kind;
-  if (teacher === "oracle-shuffled" || teacher === SHAM) return "negative";
-  if (teacher && DESIGNS.includes(teacher)) {
-    if (spec.roi === INVARIANT_ROI) return "guaranteed positive";
-    if (spec.roi === SENSITIVE_ROI) return "negative";
-  }
-  return null;
+  if (teacher === "oracle-shuffled") return "negative";
+  return teacher && DESIGNS.includes(teacher) ? roiRole(spec.roi) : null;
+}
+
+/** The construction's role on an ROI: a guaranteed positive on the invariant one, a negative on V1. */
+function roiRole(roi: string): ControlRole | null {
+  return roi === INVARIANT_ROI ? "guaranteed positive" : roi === SENSITIVE_ROI ? "negative" : null;
 }
 
 /** Roles in the pre-registration's order. */
@@ -91,8 +101,8 @@ const EXPECTED: Record<ControlRole, string> = {
 };
 
 /**
- * Reads the statistics rows against the pre-registration; null when the grid has no pre-registered control.
- * `gate` matters only when the grid has predictor-guided models.
+ * Reads the statistics rows (and the head − sham contrasts of amendment 5) against the pre-registration; null
+ * when the grid has no pre-registered control. `gate` matters only when the grid has predictor-guided models.
  *
  * @example
  * ```ts
@@ -110,31 +120,45 @@ export function controlsVerdict(
   configs: ConfigStats[],
   specs: ModelSpec[],
   gate: GateVerdict | null,
+  shamContrasts: ShamContrast[] = [],
 ): ControlsVerdict | null {
   // the latest design in the grid takes the roles; the earlier ones are shown, not counted
   const latest = Math.max(...specs.map((m) => DESIGNS.indexOf(m.teacher?.kind as OracleMode)));
-  const shamNegative = specs.some((m) => m.teacher?.kind === SHAM);
+  // amendment 5: with a sham in the grid, the head-only construction counts only through its pair
+  const paired = specs.some((m) => m.teacher?.kind === SHAM);
   const checks: ControlCheck[] = [];
   for (const row of configs) {
     const spec = specs.find((m) => configOf(m.name) === row.config);
     const role = spec && roleOf(spec);
-    if (!role) continue;
+    if (!role || (paired && spec.teacher?.kind === HEAD)) continue;
     const design = DESIGNS.indexOf(spec.teacher?.kind as OracleMode);
     const superseded = design >= 0 && design !== latest;
-    const replaced = shamNegative && design >= 0 && spec.roi === SENSITIVE_ROI;
-    const expected = superseded
-      ? `${EXPECTED[role]} (earlier design, superseded by an amendment: not counted)`
-      : replaced
-      ? `${EXPECTED[role]} (replaced by the sham as the construction's negative: not counted)`
-      : EXPECTED[role];
     checks.push({
       role,
       config: row.config,
-      expected,
-      counted: !superseded && !replaced,
-      excluded: superseded ? "superseded" : replaced ? "replaced" : null,
+      pair: null,
+      expected: superseded
+        ? `${EXPECTED[role]} (earlier design, superseded by an amendment: not counted)`
+        : EXPECTED[role],
+      counted: !superseded,
       design: design < 0 ? null : DESIGNS[design],
-      ...judge(role, row),
+      ...judge(role, row.gain, row.ci, row),
+    });
+  }
+  const attacked = (config: string) => configs.some((r) => r.config === config);
+  for (const pair of headShamPairs(specs)) {
+    const { roi, head, sham } = pair;
+    const role = roiRole(roi);
+    if (!role || !attacked(head) || !attacked(sham)) continue;
+    const contrast = shamContrasts.find((c) => c.to === head && c.from === sham) ?? null;
+    checks.push({
+      role,
+      config: `${head} − ${sham}`,
+      pair,
+      expected: `head − sham: ${EXPECTED[role]}`,
+      counted: true,
+      design: null,
+      ...judge(role, contrast?.difference ?? null, contrast?.ci ?? null, null),
     });
   }
   if (checks.length === 0) return null;
@@ -151,22 +175,28 @@ export function controlsVerdict(
   };
 }
 
-function judge(role: ControlRole, row: ConfigStats): Pick<ControlCheck, "outcome" | "why"> {
-  const fails = (why: string) => ({ outcome: "fails" as const, why });
-  if (row.gain === null || row.ci === null) {
-    return {
-      outcome: "untestable",
-      why: `no matched gain: its clean accuracy ${row.clean.toFixed(3)} lies outside the None ladder`,
-    };
+/** Judges a gain and its CI against the role; `row` (a configuration's) also brings the masking probes. */
+function judge(
+  role: ControlRole,
+  gain: number | null,
+  ci: { lo: number; hi: number } | null,
+  row: ConfigStats | null,
+): Pick<ControlCheck, "gain" | "ci" | "outcome" | "why"> {
+  const judged = { gain, ci };
+  const fails = (why: string) => ({ ...judged, outcome: "fails" as const, why });
+  if (gain === null || ci === null) {
+    const why = row
+      ? `no matched gain: its clean accuracy ${row.clean.toFixed(3)} lies outside the None ladder`
+      : "no matched gain for the head or its sham (clean accuracy outside the None ladder)";
+    return { ...judged, outcome: "untestable", why };
   }
-  const ci = `CI [${row.ci.lo.toFixed(3)}, ${row.ci.hi.toFixed(3)}]`;
-  if (role === "negative") {
-    return row.ci.lo <= 0 && row.ci.hi >= 0 ? { outcome: "holds", why: "" } : fails(`${ci} excludes 0`);
-  }
-  if (row.ci.lo <= 0) return fails(`${ci} does not lie above 0`);
+  const range = `CI [${ci.lo.toFixed(3)}, ${ci.hi.toFixed(3)}]`;
+  const holds = { ...judged, outcome: "holds" as const, why: "" };
+  if (role === "negative") return ci.lo <= 0 && ci.hi >= 0 ? holds : fails(`${range} excludes 0`);
+  if (ci.lo <= 0) return fails(`${range} does not lie above 0`);
   if (role === "positive control") {
-    if (row.failedChecks === null) return fails("the masking probes did not run");
-    if (row.failedChecks.length) return fails(`masking probes failed: ${row.failedChecks.join(", ")}`);
+    if (row?.failedChecks === null) return fails("the masking probes did not run");
+    if (row?.failedChecks.length) return fails(`masking probes failed: ${row.failedChecks.join(", ")}`);
   }
-  return { outcome: "holds", why: "" };
+  return holds;
 }

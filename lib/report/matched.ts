@@ -56,6 +56,48 @@ export interface Contrast {
   ci: BootstrapInterval;
 }
 
+/** The head-only construction's gain minus its sham's (README, amendments 4 and 5), on one ROI. */
+export interface ShamContrast extends Contrast {
+  roi: string;
+}
+
+/** A head-only construction and its sham in one grid: configurations alike but for the teacher's target. */
+export interface HeadShamPair {
+  roi: string;
+  head: string;
+  sham: string;
+}
+
+/**
+ * The grid's head/sham pairs, in hierarchy order: per `oracle-adversarial-head` configuration, the
+ * `oracle-adversarial-sham` configuration whose first model has the same settings (ROI, δ, α, epochs, …).
+ *
+ * @example
+ * ```ts
+ * import { headShamPairs } from "./matched.ts";
+ * const teacher = (kind: "oracle-adversarial-head" | "oracle-adversarial-sham") => ({ kind, eps: 8 / 255 });
+ * const pairs = headShamPairs([
+ *   { name: "TO_head", roi: "TO", shuffle: false, teacher: teacher("oracle-adversarial-head") },
+ *   { name: "TO_sham", roi: "TO", shuffle: false, teacher: teacher("oracle-adversarial-sham") },
+ * ]);
+ * console.log(pairs); // [{ roi: "TO", head: "TO_head", sham: "TO_sham" }]
+ * ```
+ */
+export function headShamPairs(specs: readonly ModelSpec[]): HeadShamPair[] {
+  const first = new Map<string, ModelSpec>();
+  for (const m of specs) if (!first.has(configOf(m.name))) first.set(configOf(m.name), m);
+  // what the model trains with, apart from the teacher's target and the seed
+  const settings = (m: ModelSpec) =>
+    JSON.stringify([m.roi, m.shuffle, m.alpha, m.wd, m.epochs, m.augment, m.teacher?.eps]);
+  const of = (kind: string) => [...first].filter(([, m]) => m.teacher?.kind === kind);
+  const pairs = of("oracle-adversarial-head").flatMap(([head, m]) => {
+    const sham = of("oracle-adversarial-sham").find(([, s]) => settings(s) === settings(m));
+    return sham ? [{ roi: m.roi, head, sham: sham[0] }] : [];
+  });
+  const rank = (roi: string) => (HIERARCHY as readonly string[]).indexOf(roi);
+  return pairs.sort((a, b) => rank(a.roi) - rank(b.roi));
+}
+
 /** Everything the statistics section shows. */
 export interface MatchedResults {
   attack: string;
@@ -67,10 +109,10 @@ export interface MatchedResults {
   /** Per α of the guided ROI models: the hierarchy trend (null with fewer than 3 ROIs). */
   trends: { alpha: string; trend: HierarchyTrend | null; contrast: Contrast | null }[];
   /**
-   * Per ROI with both: `<ROI>_oracle-adversarial-head` − `<ROI>_oracle-adversarial-sham`, the gain the
-   * invariance demand adds to the construction (exploratory, README amendment 4).
+   * Per head/sham pair with both gains ({@link headShamPairs}), in hierarchy order: the gain the invariance
+   * demand adds to the construction (README, amendment 5: TO's is the guaranteed positive).
    */
-  shamContrasts: Contrast[];
+  shamContrasts: ShamContrast[];
   gate: GateVerdict | null;
   /** Why parts are missing. */
   notes: string[];
@@ -232,12 +274,12 @@ export async function matchedResults(
       : null;
     trends.push({ alpha, trend, contrast });
   }
-  const shamContrasts: Contrast[] = [];
-  for (const roi of HIERARCHY) {
-    const [sham, head] = [`${roi}_oracle-adversarial-sham`, `${roi}_oracle-adversarial-head`];
+  const shamContrasts: ShamContrast[] = [];
+  for (const { roi, head, sham } of headShamPairs(specs)) {
     const [shamGain, headGain] = [gainOf(sham), gainOf(head)];
     if (shamGain === null || headGain === null) continue;
     shamContrasts.push({
+      roi,
       from: sham,
       to: head,
       difference: headGain - shamGain,

@@ -80,5 +80,13 @@ export {
   resampleIndices,
   spearman,
 } from "./stats.ts";
-export { type ConfigStats, type MatchedResults, matchedResults, readOutcomes } from "./matched.ts";
+export {
+  type ConfigStats,
+  type HeadShamPair,
+  headShamPairs,
+  type MatchedResults,
+  matchedResults,
+  readOutcomes,
+  type ShamContrast,
+} from "./matched.ts";
 export { type ControlCheck, type ControlRole, type ControlsVerdict, controlsVerdict } from "./controls.ts";

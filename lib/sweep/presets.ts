@@ -92,8 +92,9 @@ export function measurementControls(): ModelSpec[] {
  * TO and V1; the guaranteed positive (student sees x + δ, target brain(x + δ); a gain expected for the
  * invariant TO, not for the sensitive V1) with δ adversarial to the student's head and seen by the neural
  * head only (README, amendment 3), and its earlier designs, δ seen by the whole student (amendment 2) and
- * random δ (the first); the negatives: the shuffled-image oracle for TO and the construction's sham for TO
- * and V1 (the target moves under δ with the student's head, amendment 4).
+ * random δ (the first); the shuffled-image oracle for TO (a negative); and the construction's sham for TO
+ * and V1 (the target moves under δ with the student's head, amendment 4), against which the construction is
+ * judged since amendment 5 (the paired contrast head − sham).
  */
 export function oracleControls(): ModelSpec[] {
   const entry = (roi: string, kind: OracleMode): ModelSpec => ({

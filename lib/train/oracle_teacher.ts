@@ -19,7 +19,8 @@
  * - `oracle-adversarial-head` (guaranteed positive, amendment 3): δ as in `oracle-adversarial`, but only the
  *   neural head sees x + δ (target brain(x + δ)); the cross-entropy sees the clean x. A step is two passes,
  *   `(1 − α)·CE(f(x))` then `α·MSE(head(x + δ), brain(x + δ))`, with one optimizer update.
- * - `oracle-adversarial-sham` (the construction's negative, amendment 4): `oracle-adversarial-head` with the
+ * - `oracle-adversarial-sham` (the construction's baseline: a negative in amendment 4, the other side of the
+ *   paired contrast head − sham since amendment 5): `oracle-adversarial-head` with the
  *   target brain(x) + (head(x + δ) − head(x)), the student's own head read just before the step. The target
  *   moves under δ exactly as the head does, so nothing asks the head to be invariant; everything else of the
  *   construction stays. It records how far the head and the ROI's response move under δ ({@link
