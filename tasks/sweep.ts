@@ -73,7 +73,7 @@ Grid:
                                     attacked), TO_oracle-adversarial-head and its sham (their paired
                                     contrast is the guaranteed positive), TO_oracle-shuffled, then the
                                     predictor-guided V1 and TO, trained 8 epochs, 3 seeds (18 models);
-                                    the controls' world, attack and predictors. About 1 h 55 min on 2
+                                    the controls' world, attack and predictors. About 2 h 10 min on 2
                                     CPU cores
                          paper-gpu  the paper's grid with the weight-decay controls at α 0.5 and 0.9, the
                                     None ladder and the augmentation controls, 3 seeds, at the paper's

@@ -8,7 +8,7 @@
  *   a longer None ladder and the adversarial oracle pair; resumable), ≥ 500 attacked images, 3 seeds.
  * - `controls-long`: the README's amendment 5: the construction's paired contrast (head − sham on TO), the
  *   shuffled-oracle negative and the predictor-guided V1 and TO trained 8 epochs instead of 3, on a 10-epoch
- *   None ladder, same world, attack and seeds (about 1 h 55 min on 2 CPU cores).
+ *   None ladder, same world, attack and seeds (2 h 10 min measured on 2 CPU cores).
  * - `paper-gpu`: the paper's grid at the paper's model scale for one GPU, with seeds, α ∈ {0.5, 0.9}, the
  *   weight-decay controls, the None ladder and the augmentation controls.
  * @module
@@ -202,7 +202,7 @@ export const PRESETS: Record<string, Preset> = {
   },
   "controls-long": {
     describe:
-      "amendment 5: None_ladder (10 epochs), TO head/sham pair, TO shuffled oracle, V1/TO pipeline, 8 epochs, 3 seeds (2 CPU cores, about 1 h 55 min)",
+      "amendment 5: None_ladder (10 epochs), TO head/sham pair, TO shuffled oracle, V1/TO pipeline, 8 epochs, 3 seeds (2 CPU cores, about 2 h 10 min)",
     models: controlsLongGrid,
     seeds: 3,
     // the same predictors, attack and images as controls; every 2nd epoch of the longer ladder attacked
