@@ -125,25 +125,26 @@ export function oracleControls(): ModelSpec[] {
  */
 export const CONTROLS_LADDER_EPOCHS = 5;
 
+/** `None_ladder`: None trained `epochs` epochs, every epoch kept; the ladder a controls grid is placed on. */
+function noneLadder(epochs: number): ModelSpec {
+  return { name: "None_ladder", roi: "none", shuffle: false, ladder: true, epochs };
+}
+
+/** The controls grids' predictor-guided pipeline: the least and the most robust ROI (behind the gate). */
+const CONTROLS_PIPELINE: readonly ModelSpec[] = [
+  { name: "V1", roi: "V1", shuffle: false },
+  { name: "TO", roi: "TO", shuffle: false },
+];
+
 /**
  * The controls grid: None, its longer ladder and FGSM-RS (the measurement chain's positive control;
  * random-noise training is left to paper-gpu to keep the time budget), the oracle-taught controls, and the
- * predictor-guided pipeline for the most and the least robust ROI (behind the gate).
+ * predictor-guided pipeline.
  */
 export function controlsGrid(seeds: number): ModelSpec[] {
   const measurement = measurementControls().filter((m) => m.augment?.kind !== "noise");
-  const ladder: ModelSpec = {
-    name: "None_ladder",
-    roi: "none",
-    shuffle: false,
-    ladder: true,
-    epochs: CONTROLS_LADDER_EPOCHS,
-  };
-  const pipeline: ModelSpec[] = [
-    { name: "V1", roi: "V1", shuffle: false },
-    { name: "TO", roi: "TO", shuffle: false },
-  ];
-  return withSeeds([...measurement, ladder, ...oracleControls(), ...pipeline], seeds);
+  const ladder = noneLadder(CONTROLS_LADDER_EPOCHS);
+  return withSeeds([...measurement, ladder, ...oracleControls(), ...CONTROLS_PIPELINE], seeds);
 }
 
 /** Epochs of the controls-long grid's models and of its None ladder (README, amendment 5). */
@@ -152,23 +153,15 @@ export const LONG_EPOCHS = 8, LONG_LADDER_EPOCHS = 10;
 /**
  * The controls-long grid (README, amendment 5): the None ladder (10 epochs), the head-only construction on TO
  * with its sham (their paired contrast is the guaranteed positive) and the shuffled-oracle negative, every
- * seed of those first, then the predictor-guided V1 and TO, which are read only if the controls hold.
+ * seed of those first, then the predictor-guided pipeline, which is read only if the controls hold.
  */
 export function controlsLongGrid(seeds: number): ModelSpec[] {
   const wanted = ["TO_oracle-adversarial-head", "TO_oracle-adversarial-sham", "TO_oracle-shuffled"];
-  const ladder: ModelSpec = {
-    name: "None_ladder",
-    roi: "none",
-    shuffle: false,
-    ladder: true,
-    epochs: LONG_LADDER_EPOCHS,
-  };
-  const controls = [ladder, ...oracleControls().filter((m) => wanted.includes(m.name))];
-  const pipeline: ModelSpec[] = [
-    { name: "V1", roi: "V1", shuffle: false },
-    { name: "TO", roi: "TO", shuffle: false },
+  const controls = [
+    noneLadder(LONG_LADDER_EPOCHS),
+    ...oracleControls().filter((m) => wanted.includes(m.name)),
   ];
-  return [...withSeeds(controls, seeds), ...withSeeds(pipeline, seeds)];
+  return [...withSeeds(controls, seeds), ...withSeeds(CONTROLS_PIPELINE, seeds)];
 }
 
 /** The paper's grid (with weight-decay controls) at α ∈ {0.5, 0.9}, plus the measurement controls. */
